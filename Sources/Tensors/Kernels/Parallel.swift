@@ -1,0 +1,48 @@
+import CBLAS
+import Dispatch
+import Foundation
+
+/// How many threads the engine splits work across, for its own loops and for BLAS.
+public enum Parallelism {
+    nonisolated(unsafe) private static var configuredThreads = 0
+    private static let setUp: Void = {
+        if configuredThreads == 0 { configuredThreads = ProcessInfo.processInfo.activeProcessorCount }
+        openblas_set_num_threads(Int32(configuredThreads))
+    }()
+
+    /// The number of threads (default: the number of active cores).
+    public static var threadCount: Int {
+        _ = setUp
+        return configuredThreads
+    }
+
+    /// Sets the thread count for the engine's loops and for OpenBLAS. Call once, before
+    /// the first operation, as PyTorch's `set_num_threads`.
+    public static func setThreadCount(_ count: Int) {
+        precondition(count >= 1, "setThreadCount: \(count) must be at least 1")
+        configuredThreads = count
+        openblas_set_num_threads(Int32(count))
+    }
+
+    /// Below this many elements a loop runs on the calling thread: splitting costs more
+    /// than it saves.
+    static let minimumElementsPerThread = 1 << 15
+}
+
+/// Runs `body` over disjoint sub-ranges covering `0..<count`, split across threads when
+/// each thread gets at least `grain` units of work.
+@inline(__always)
+func parallelFor(_ count: Int, grain: Int = Parallelism.minimumElementsPerThread, _ body: (Range<Int>) -> Void) {
+    let threads = Parallelism.threadCount
+    let chunks = min(threads, count / max(grain, 1))
+    if chunks <= 1 {
+        if count > 0 { body(0..<count) }
+        return
+    }
+    let chunkSize = (count + chunks - 1) / chunks
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        let start = chunk * chunkSize
+        let end = min(start + chunkSize, count)
+        if start < end { body(start..<end) }
+    }
+}

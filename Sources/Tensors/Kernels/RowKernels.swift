@@ -1,0 +1,31 @@
+import Foundation
+
+/// Writes `log_softmax(x / temperature)` of one lane of `count` elements spaced `stride`
+/// apart, and returns the lane's log-sum-exp of `x / temperature` (stable: the maximum is
+/// subtracted first).
+@inline(__always)
+func logSoftmaxLane(
+    _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, stride: Int, inverseTemperature: Float
+) -> Float {
+    var maximum = -Float.infinity
+    for j in 0..<count { maximum = Swift.max(maximum, x[j * stride]) }
+    if !maximum.isFinite { maximum = 0 }
+    let scaledMaximum = maximum * inverseTemperature
+    var total: Float = 0
+    for j in 0..<count { total += Foundation.exp(x[j * stride] * inverseTemperature - scaledMaximum) }
+    let logTotal = Foundation.log(total) + scaledMaximum
+    for j in 0..<count { y[j * stride] = x[j * stride] * inverseTemperature - logTotal }
+    return logTotal
+}
+
+/// Runs `body(lane base offset, stride)` for every lane along `axis`, split across threads.
+@inline(__always)
+func forEachLane(shape: [Int], axis: Int, _ body: (_ offset: Int, _ stride: Int, _ count: Int) -> Void) {
+    let (outer, size, inner) = axisLayout(shape, axis: axis)
+    parallelFor(outer * inner, grain: Swift.max(1, Parallelism.minimumElementsPerThread / Swift.max(size, 1))) { lanes in
+        for lane in lanes {
+            let o = lane / inner, i = lane % inner
+            body(o * size * inner + i, inner, size)
+        }
+    }
+}

@@ -1,0 +1,245 @@
+import Foundation
+
+/// How a loss turns per-element values into its result.
+public enum LossReduction: Sendable {
+    /// The per-element (or per-sample) values.
+    case none
+    /// Their sum.
+    case sum
+    /// Their mean (for cross-entropy: over the samples not ignored).
+    case mean
+    /// Their sum divided by the batch size (the first axis), as PyTorch's `kl_div` needs
+    /// for the true KL divergence.
+    case batchMean
+}
+
+extension Tensor {
+    /// Applies a reduction to per-element loss values; `batchSize` is the divisor for
+    /// `.batchMean`, `meanCount` for `.mean`.
+    func reducedLoss(_ reduction: LossReduction, batchSize: Int, meanCount: Int? = nil) -> Tensor {
+        switch reduction {
+        case .none: return self
+        case .sum: return sum()
+        case .mean: return sum() * (1 / Float(Swift.max(meanCount ?? count, 1)))
+        case .batchMean: return sum() * (1 / Float(Swift.max(batchSize, 1)))
+        }
+    }
+
+    /// Logits `[N, C, d…]` as rows `[N·d…, C]` with the class axis last.
+    fileprivate func classRows(operation: String) -> Tensor {
+        precondition(rank >= 2, "\(operation): logits of shape \(shape) need a batch and a class axis")
+        if rank == 2 { return self }
+        return permuted([0] + Array(2..<rank) + [1]).reshaped([-1, shape[1]])
+    }
+}
+
+/// Cross-entropy of logits against integer labels: log-softmax and negative log-likelihood
+/// fused in one pass, stable for any logit magnitude.
+///
+/// - Parameters:
+///   - logits: `[N, C]` (or `[N, C, d…]`, classes on axis 1 as in PyTorch).
+///   - labels: `[N]` (or `[N, d…]`) integers in `0..<C`, or `ignoreIndex`.
+///   - labelSmoothing: ε; the target is `(1 − ε)·onehot + ε/C` (Szegedy et al., 2016).
+///   - ignoreIndex: a label whose samples contribute nothing (and are not counted in the mean).
+public func crossEntropy(
+    logits: Tensor, labels: Tensor, labelSmoothing: Float = 0, ignoreIndex: Int? = nil,
+    reduction: LossReduction = .mean
+) -> Tensor {
+    let rows = logits.classRows(operation: "crossEntropy")
+    let classes = rows.shape[1], n = rows.shape[0]
+    precondition(labels.count == n, "crossEntropy: labels of shape \(labels.shape) do not match logits of shape \(logits.shape)")
+    precondition((0..<1).contains(labelSmoothing), "crossEntropy: labelSmoothing \(labelSmoothing) is not in [0, 1)")
+    let targets = labels.integerScalars
+    for t in targets where t != ignoreIndex {
+        precondition(t >= 0 && t < classes, "crossEntropy: label \(t) is not in 0..<\(classes)")
+    }
+    let logProbabilities = Tensor(uninitialized: rows.shape)
+    let perSample = Tensor(uninitialized: [n])
+    let z = rows.storage.pointer, lp = logProbabilities.storage.pointer, loss = perSample.storage.pointer
+    let smoothing = labelSmoothing / Float(classes)
+    parallelFor(n, grain: Swift.max(1, 4096 / Swift.max(classes, 1))) { range in
+        for i in range {
+            let row = lp + i * classes
+            _ = logSoftmaxLane(z + i * classes, into: row, count: classes, stride: 1, inverseTemperature: 1)
+            guard targets[i] != ignoreIndex else { loss[i] = 0; continue }
+            var value = -(1 - labelSmoothing) * row[targets[i]]
+            if labelSmoothing > 0 {
+                var total: Float = 0
+                for c in 0..<classes { total += row[c] }
+                value -= smoothing * total
+            }
+            loss[i] = value
+        }
+    }
+    var result = perSample
+    if Tensor.shouldRecord(rows) {
+        result = perSample.recorded(inputs: [rows]) { g, _ in
+            let gradient = Tensor(uninitialized: [n, classes])
+            let gp = g.storage.pointer, d = gradient.storage.pointer, lp = logProbabilities.storage.pointer
+            for i in 0..<n {
+                let row = d + i * classes
+                guard targets[i] != ignoreIndex else { row.update(repeating: 0, count: classes); continue }
+                for c in 0..<classes { row[c] = (Foundation.exp(lp[i * classes + c]) - smoothing) * gp[i] }
+                row[targets[i]] -= (1 - labelSmoothing) * gp[i]
+            }
+            return [gradient]
+        }
+    }
+    withExtendedLifetime((rows, logProbabilities)) {}
+    let counted = targets.lazy.filter { $0 != ignoreIndex }.count
+    return result.reshaped(labels.shape).reducedLoss(reduction, batchSize: logits.shape[0], meanCount: counted)
+}
+
+/// Cross-entropy of logits against a target distribution (soft labels, mixup targets,
+/// teacher probabilities): `−Σ_c q_c log softmax(z)_c` per sample. Differentiable with
+/// respect to both.
+public func crossEntropy(logits: Tensor, probabilities: Tensor, reduction: LossReduction = .mean) -> Tensor {
+    precondition(logits.shape == probabilities.shape, "crossEntropy: probabilities of shape \(probabilities.shape) do not match logits of shape \(logits.shape)")
+    let perSample = -(probabilities * logits.logSoftmax(axis: logits.rank >= 2 ? 1 : 0)).sum(axes: [logits.rank >= 2 ? 1 : 0])
+    return perSample.reducedLoss(reduction, batchSize: logits.shape.first ?? 1, meanCount: perSample.count)
+}
+
+/// Negative log-likelihood of log-probabilities `[N, C]` at integer labels `[N]`.
+public func negativeLogLikelihood(
+    logProbabilities: Tensor, labels: Tensor, ignoreIndex: Int? = nil, reduction: LossReduction = .mean
+) -> Tensor {
+    precondition(logProbabilities.rank == 2 && labels.shape == [logProbabilities.shape[0]],
+                 "negativeLogLikelihood: log-probabilities \(logProbabilities.shape) and labels \(labels.shape) are not [N, C] and [N]")
+    let targets = labels.integerScalars
+    let kept = targets.map { $0 == ignoreIndex ? 0 : $0 }
+    let mask = Tensor(targets.map { $0 == ignoreIndex ? 0 : 1 })
+    let picked = logProbabilities.gathering(axis: 1, indices: Tensor(kept.map(Float.init), shape: [kept.count, 1])).reshaped([-1])
+    return (-picked * mask).reducedLoss(reduction, batchSize: targets.count, meanCount: Int(mask.sum().item))
+}
+
+/// PyTorch's `kl_div`: `Σ p·(log p − input)` where `input` holds log-probabilities and
+/// `target` probabilities. Terms with `p = 0` are exactly 0 (the limit), so zero target
+/// probabilities are safe.
+public func klDivergence(logProbabilities input: Tensor, target: Tensor, reduction: LossReduction = .batchMean) -> Tensor {
+    let pointwise = broadcastingMap(target, input, operation: "klDivergence", ScalarClosure2 { p, q in p > 0 ? p * (Foundation.log(p) - q) : 0 })
+    var result = pointwise
+    if Tensor.shouldRecord(input, target) {
+        let p = target.detached(), q = input.detached()
+        result = pointwise.recorded(inputs: [input, target]) { g, needed in
+            [
+                needed[0] ? (-g * p).sum(toShape: q.shape) : nil,
+                needed[1] ? broadcastingMap(p, q, operation: "klDivergence", ScalarClosure2 { p, q in p > 0 ? Foundation.log(p) + 1 - q : 0 })
+                    .broadcast(to: g.shape).multiplied(by: g).sum(toShape: p.shape) : nil,
+            ]
+        }
+    }
+    return result.reducedLoss(reduction, batchSize: input.shape.first ?? 1)
+}
+
+/// The knowledge-distillation term of Hinton, Vinyals & Dean (2015), fused:
+/// `T² · KL(softmax(t/T) ‖ softmax(s/T))` per sample, for logits `[N, C]`.
+///
+/// The T² factor keeps the gradient's scale independent of the temperature. Gradients
+/// flow to the student, and to the teacher when its logits require them (online and mutual
+/// distillation): `∂/∂s = T(q − p)`, `∂/∂t = T·p⊙(log p − log q − KL)`.
+public func distillationKLDivergence(
+    studentLogits: Tensor, teacherLogits: Tensor, temperature: Float, reduction: LossReduction = .batchMean
+) -> Tensor {
+    precondition(studentLogits.rank == 2 && studentLogits.shape == teacherLogits.shape,
+                 "distillationKLDivergence: student logits \(studentLogits.shape) and teacher logits \(teacherLogits.shape) must both be [N, C]")
+    precondition(temperature > 0, "distillationKLDivergence: temperature \(temperature) must be positive")
+    let (n, classes) = (studentLogits.shape[0], studentLogits.shape[1])
+    let studentLog = Tensor(uninitialized: studentLogits.shape), teacherLog = Tensor(uninitialized: studentLogits.shape)
+    let perSample = Tensor(uninitialized: [n])
+    let s = studentLogits.storage.pointer, t = teacherLogits.storage.pointer
+    let ls = studentLog.storage.pointer, lt = teacherLog.storage.pointer, kl = perSample.storage.pointer
+    let inverse = 1 / temperature, scale = temperature * temperature
+    parallelFor(n, grain: Swift.max(1, 2048 / Swift.max(classes, 1))) { range in
+        for i in range {
+            let o = i * classes
+            _ = logSoftmaxLane(s + o, into: ls + o, count: classes, stride: 1, inverseTemperature: inverse)
+            _ = logSoftmaxLane(t + o, into: lt + o, count: classes, stride: 1, inverseTemperature: inverse)
+            var total: Float = 0
+            for c in 0..<classes { total += Foundation.exp(lt[o + c]) * (lt[o + c] - ls[o + c]) }
+            kl[i] = total * scale
+        }
+    }
+    withExtendedLifetime((studentLog, teacherLog)) {}
+    var result = perSample
+    if Tensor.shouldRecord(studentLogits, teacherLogits) {
+        let values = perSample.detached()
+        result = perSample.recorded(inputs: [studentLogits, teacherLogits]) { g, needed in
+            let gp = g.storage.pointer
+            let ls = studentLog.storage.pointer, lt = teacherLog.storage.pointer, kl = values.storage.pointer
+            var gradStudent: Tensor?, gradTeacher: Tensor?
+            if needed[0] {
+                gradStudent = Tensor(uninitialized: [n, classes])
+                let d = gradStudent!.storage.pointer
+                for i in 0..<n {
+                    for c in 0..<classes {
+                        let o = i * classes + c
+                        d[o] = gp[i] * temperature * (Foundation.exp(ls[o]) - Foundation.exp(lt[o]))
+                    }
+                }
+            }
+            if needed[1] {
+                gradTeacher = Tensor(uninitialized: [n, classes])
+                let d = gradTeacher!.storage.pointer
+                for i in 0..<n {
+                    let divergence = kl[i] / scale
+                    for c in 0..<classes {
+                        let o = i * classes + c
+                        d[o] = gp[i] * temperature * Foundation.exp(lt[o]) * (lt[o] - ls[o] - divergence)
+                    }
+                }
+            }
+            return [gradStudent, gradTeacher]
+        }
+    }
+    return result.reducedLoss(reduction, batchSize: n)
+}
+
+/// Binary cross-entropy of logits `x` against targets `y` in [0, 1], computed stably as
+/// `max(x, 0) − x·y + log(1 + e^(−|x|))`.
+public func binaryCrossEntropy(logits: Tensor, targets: Tensor, reduction: LossReduction = .mean) -> Tensor {
+    precondition(logits.shape == targets.shape, "binaryCrossEntropy: targets of shape \(targets.shape) do not match logits of shape \(logits.shape)")
+    let pointwise = mapElements(logits, targets, ScalarClosure2 { x, y in Swift.max(x, 0) - x * y + Foundation.log1p(Foundation.exp(-Swift.abs(x))) })
+    var result = pointwise
+    if Tensor.shouldRecord(logits, targets) {
+        let x = logits.detached(), y = targets.detached()
+        result = pointwise.recorded(inputs: [logits, targets]) { g, needed in
+            [
+                needed[0] ? mapElements(g, x, y, ScalarClosure3 { g, x, y in g * (1 / (1 + Foundation.exp(-x)) - y) }) : nil,
+                needed[1] ? -g * x : nil,
+            ]
+        }
+    }
+    return result.reducedLoss(reduction, batchSize: logits.shape.first ?? 1)
+}
+
+/// Mean squared error `(a − b)²`.
+public func meanSquaredError(_ prediction: Tensor, _ target: Tensor, reduction: LossReduction = .mean) -> Tensor {
+    let difference = prediction - target
+    return (difference * difference).reducedLoss(reduction, batchSize: difference.shape.first ?? 1)
+}
+
+/// Mean absolute error `|a − b|`.
+public func l1Loss(_ prediction: Tensor, _ target: Tensor, reduction: LossReduction = .mean) -> Tensor {
+    (prediction - target).abs().reducedLoss(reduction, batchSize: prediction.shape.first ?? 1)
+}
+
+/// Smooth L1 (Huber with `β`): `0.5·d²/β` where `|d| < β`, `|d| − 0.5β` elsewhere.
+public func smoothL1Loss(_ prediction: Tensor, _ target: Tensor, beta: Float = 1, reduction: LossReduction = .mean) -> Tensor {
+    precondition(beta > 0, "smoothL1Loss: beta \(beta) must be positive")
+    let difference = prediction - target
+    let magnitude = difference.abs()
+    let pointwise = `where`(magnitude .< beta, difference * difference * (0.5 / beta), magnitude - 0.5 * beta)
+    return pointwise.reducedLoss(reduction, batchSize: prediction.shape.first ?? 1)
+}
+
+/// Cosine similarity along `axis`: `a·b / max(‖a‖·‖b‖, ε)`.
+public func cosineSimilarity(_ a: Tensor, _ b: Tensor, axis: Int = -1, epsilon: Float = 1e-8) -> Tensor {
+    let dot = (a * b).sum(axes: [axis])
+    let norms = a.norm(.l2, axes: [axis]) * b.norm(.l2, axes: [axis])
+    return dot / maximum(norms, Tensor(epsilon))
+}
+
+extension Tensor {
+    /// `self * other` (reads better at the end of a chain).
+    func multiplied(by other: Tensor) -> Tensor { self * other }
+}

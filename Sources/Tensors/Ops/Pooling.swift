@@ -1,0 +1,137 @@
+/// The input rows (or columns) each output row of a pooling covers, clipped to the input.
+struct PoolingWindows {
+    var starts: [Int] = []
+    var ends: [Int] = []
+    /// The divisor of an average over each window.
+    var divisors: [Float] = []
+
+    var count: Int { starts.count }
+
+    /// Windows of `kernel` every `stride`, on an input of `size` padded by `padding`.
+    static func sliding(size: Int, kernel: Int, stride: Int, padding: Int, countPadding: Bool) -> PoolingWindows {
+        let outputs = (size + 2 * padding - kernel) / stride + 1
+        var windows = PoolingWindows()
+        for o in 0..<Swift.max(outputs, 0) {
+            let start = o * stride - padding, end = start + kernel
+            let clippedStart = Swift.max(start, 0), clippedEnd = Swift.min(end, size)
+            windows.starts.append(clippedStart)
+            windows.ends.append(clippedEnd)
+            windows.divisors.append(Float(countPadding ? Swift.min(end, size + padding) - start : clippedEnd - clippedStart))
+        }
+        return windows
+    }
+
+    /// PyTorch's adaptive windows: `[⌊i·size/out⌋, ⌈(i+1)·size/out⌉)`.
+    static func adaptive(size: Int, outputs: Int) -> PoolingWindows {
+        var windows = PoolingWindows()
+        for i in 0..<outputs {
+            let start = i * size / outputs, end = ((i + 1) * size + outputs - 1) / outputs
+            windows.starts.append(start)
+            windows.ends.append(end)
+            windows.divisors.append(Float(end - start))
+        }
+        return windows
+    }
+}
+
+/// Max or average over 2-D windows of `[N, C, H, W]`; the one kernel behind every pooling.
+private func pool2d(_ x: Tensor, rows: PoolingWindows, columns: PoolingWindows, maximum: Bool, operation: String) -> Tensor {
+    precondition(x.rank == 4, "\(operation): input of shape \(x.shape) is not [N, C, H, W]")
+    precondition(rows.count > 0 && columns.count > 0, "\(operation): the window does not fit input \(x.shape)")
+    precondition(zip(rows.starts, rows.ends).allSatisfy { $0 < $1 } && zip(columns.starts, columns.ends).allSatisfy { $0 < $1 },
+                 "\(operation): a window lies entirely in the padding of input \(x.shape)")
+    let (planes, h, w) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3])
+    let (oh, ow) = (rows.count, columns.count)
+    let output = Tensor(uninitialized: [x.shape[0], x.shape[1], oh, ow])
+    // For max pooling, the flat in-plane index of each maximum, for the pullback.
+    var argmax = [Int32](repeating: 0, count: maximum ? planes * oh * ow : 0)
+    let source = x.storage.pointer, destination = output.storage.pointer
+    argmax.withUnsafeMutableBufferPointer { argmax in
+        parallelFor(planes, grain: Swift.max(1, Parallelism.minimumElementsPerThread / (h * w))) { range in
+            for p in range {
+                let plane = source + p * h * w, out = destination + p * oh * ow
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        if maximum {
+                            var best = -Float.infinity, bestIndex = rows.starts[oy] * w + columns.starts[ox]
+                            for iy in rows.starts[oy]..<rows.ends[oy] {
+                                for ix in columns.starts[ox]..<columns.ends[ox] where plane[iy * w + ix] > best || plane[iy * w + ix].isNaN {
+                                    best = plane[iy * w + ix]
+                                    bestIndex = iy * w + ix
+                                }
+                            }
+                            out[oy * ow + ox] = best
+                            argmax[p * oh * ow + oy * ow + ox] = Int32(bestIndex)
+                        } else {
+                            var total: Float = 0
+                            for iy in rows.starts[oy]..<rows.ends[oy] {
+                                for ix in columns.starts[ox]..<columns.ends[ox] { total += plane[iy * w + ix] }
+                            }
+                            out[oy * ow + ox] = total / (rows.divisors[oy] * columns.divisors[ox])
+                        }
+                    }
+                }
+            }
+        }
+    }
+    guard Tensor.shouldRecord(x) else { return output }
+    let inputShape = x.shape
+    return output.recorded(inputs: [x]) { g, _ in
+        let gradient = Tensor.zeros(inputShape)
+        let gp = g.storage.pointer, d = gradient.storage.pointer
+        parallelFor(planes, grain: Swift.max(1, Parallelism.minimumElementsPerThread / (h * w))) { range in
+            for p in range {
+                let plane = d + p * h * w, grad = gp + p * oh * ow
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        let value = grad[oy * ow + ox]
+                        if maximum {
+                            plane[Int(argmax[p * oh * ow + oy * ow + ox])] += value
+                        } else {
+                            let share = value / (rows.divisors[oy] * columns.divisors[ox])
+                            for iy in rows.starts[oy]..<rows.ends[oy] {
+                                for ix in columns.starts[ox]..<columns.ends[ox] { plane[iy * w + ix] += share }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return [gradient]
+    }
+}
+
+/// 2-D max pooling over `[N, C, H, W]` (stride defaults to the kernel size; padding counts
+/// as −∞). The gradient goes to the position of each window's maximum.
+public func maxPool2d(_ x: Tensor, kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> Tensor {
+    let stride = stride ?? kernelSize
+    precondition(x.rank == 4, "maxPool2d: input of shape \(x.shape) is not [N, C, H, W]")
+    precondition(padding.0 * 2 <= kernelSize.0 && padding.1 * 2 <= kernelSize.1, "maxPool2d: padding \(padding) exceeds half of kernel \(kernelSize)")
+    return pool2d(
+        x,
+        rows: .sliding(size: x.shape[2], kernel: kernelSize.0, stride: stride.0, padding: padding.0, countPadding: false),
+        columns: .sliding(size: x.shape[3], kernel: kernelSize.1, stride: stride.1, padding: padding.1, countPadding: false),
+        maximum: true, operation: "maxPool2d")
+}
+
+/// 2-D average pooling over `[N, C, H, W]`; with `countIncludePad` (PyTorch's default) the
+/// padding's zeros count in the divisor.
+public func avgPool2d(
+    _ x: Tensor, kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0), countIncludePad: Bool = true
+) -> Tensor {
+    let stride = stride ?? kernelSize
+    precondition(x.rank == 4, "avgPool2d: input of shape \(x.shape) is not [N, C, H, W]")
+    return pool2d(
+        x,
+        rows: .sliding(size: x.shape[2], kernel: kernelSize.0, stride: stride.0, padding: padding.0, countPadding: countIncludePad),
+        columns: .sliding(size: x.shape[3], kernel: kernelSize.1, stride: stride.1, padding: padding.1, countPadding: countIncludePad),
+        maximum: false, operation: "avgPool2d")
+}
+
+/// Average pooling to a fixed output size, with PyTorch's window boundaries.
+public func adaptiveAvgPool2d(_ x: Tensor, outputSize: (Int, Int)) -> Tensor {
+    precondition(x.rank == 4 && outputSize.0 >= 1 && outputSize.1 >= 1, "adaptiveAvgPool2d: input \(x.shape) is not [N, C, H, W] or size \(outputSize) is not positive")
+    return pool2d(
+        x, rows: .adaptive(size: x.shape[2], outputs: outputSize.0), columns: .adaptive(size: x.shape[3], outputs: outputSize.1),
+        maximum: false, operation: "adaptiveAvgPool2d")
+}

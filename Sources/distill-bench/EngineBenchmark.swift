@@ -1,0 +1,57 @@
+import ArgumentParser
+import CBLAS
+import Tensors
+
+/// Matrix, memory-bound and per-op-overhead figures of the tensor engine.
+struct EngineBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine", abstract: "matmul GFLOP/s, elementwise and sum GB/s, µs per small op.")
+
+    @Option(help: "Threads for the engine and BLAS (default: all cores).")
+    var threads: Int?
+
+    func run() {
+        if let threads { Parallelism.setThreadCount(threads) }
+        print("# threads \(Parallelism.threadCount)")
+        var rng = RandomGenerator(seed: 0)
+
+        for n in [128, 512, 1024] {
+            let a = Tensor.normal([n, n], using: &rng), b = Tensor.normal([n, n], using: &rng)
+            let flops = 2 * Double(n * n * n)
+            let iterations = max(1, 200_000_000 / (n * n * n))
+            let engine = medianSeconds(iterations: iterations) { _ = matmul(a, b) }
+            var c = [Float](repeating: 0, count: n * n)
+            let raw = a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    medianSeconds(iterations: iterations) {
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n),
+                                    1, pa.baseAddress, Int32(n), pb.baseAddress, Int32(n), 0, &c, Int32(n))
+                    }
+                }
+            }
+            report("matmul_\(n)", flops / engine / 1e9, "GFLOP/s")
+            report("sgemm_raw_\(n)", flops / raw / 1e9, "GFLOP/s")
+            report("matmul_\(n)_vs_raw", raw / engine * 100, "%")
+        }
+
+        let large = 16 * 1024 * 1024
+        let x = Tensor.normal([large], using: &rng), y = Tensor.normal([large], using: &rng)
+        let add = medianSeconds(iterations: 10) { _ = x + y }
+        report("elementwise_add_16M", Double(3 * 4 * large) / add / 1e9, "GB/s")
+        let relu = medianSeconds(iterations: 10) { _ = x.relu() }
+        report("elementwise_relu_16M", Double(2 * 4 * large) / relu / 1e9, "GB/s")
+        let sum = medianSeconds(iterations: 20) { _ = x.sum() }
+        report("sum_16M", Double(4 * large) / sum / 1e9, "GB/s")
+
+        let small = Tensor.normal([16], using: &rng), other = Tensor.normal([16], using: &rng)
+        let forward = medianSeconds(iterations: 100_000) { _ = small + other }
+        report("small_op_forward", forward * 1e6, "us")
+        let parameter = small.requiringGradient()
+        let backward = medianSeconds(iterations: 20_000) {
+            let loss = (parameter * other).sum()
+            _ = gradients(of: loss, wrt: [parameter])
+        }
+        // Two ops (multiply, sum) forward and backward.
+        report("small_op_forward_backward", backward / 2 * 1e6, "us")
+    }
+}
