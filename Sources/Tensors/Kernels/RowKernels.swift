@@ -10,12 +10,13 @@ func logSoftmaxLane(
     var maximum = -Float.infinity
     for j in 0..<count { maximum = Swift.max(maximum, x[j * stride]) }
     if !maximum.isFinite { maximum = 0 }
-    let scaledMaximum = maximum * inverseTemperature
+    // Shift before scaling and subtract the maximum and the log-sum separately: at logits
+    // of 1e4 their sum would round away the log-sum's digits.
     var total: Float = 0
-    for j in 0..<count { total += Foundation.exp(x[j * stride] * inverseTemperature - scaledMaximum) }
-    let logTotal = Foundation.log(total) + scaledMaximum
-    for j in 0..<count { y[j * stride] = x[j * stride] * inverseTemperature - logTotal }
-    return logTotal
+    for j in 0..<count { total += Foundation.exp((x[j * stride] - maximum) * inverseTemperature) }
+    let logTotal = Foundation.log(total)
+    for j in 0..<count { y[j * stride] = (x[j * stride] - maximum) * inverseTemperature - logTotal }
+    return logTotal + maximum * inverseTemperature
 }
 
 /// Runs `body(lane base offset, stride)` for every lane along `axis`, split across threads.
