@@ -53,6 +53,7 @@ public func batchNormTraining(
             }
         }
     }
+    withExtendedLifetime(inverseStd) {}
     var result = output
     let inputs = [x] + [weight, bias].compactMap { $0 }
     if Tensor.shouldRecord(inputs) {
@@ -89,6 +90,7 @@ public func batchNormTraining(
                     }
                 }
             }
+            withExtendedLifetime((gradX, gradW, gradB)) {}
             var gradients: [Tensor?] = [needed[0] ? gradX : nil]
             if weight != nil { gradients.append(needed[gradients.count] ? gradW : nil) }
             if bias != nil { gradients.append(needed[gradients.count] ? gradB : nil) }

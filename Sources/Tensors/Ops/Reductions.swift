@@ -20,7 +20,9 @@ extension Tensor {
             let inner = currentShape[(run.last! + 1)...].reduce(1, *)
             for axis in run { currentShape[axis] = 1 }
             let next = Tensor(uninitialized: currentShape)
-            reduceMiddleAxis(kind, current.storage.pointer, outer: outer, size: size, inner: inner, into: next.storage.pointer)
+            withExtendedLifetime(current) {
+                reduceMiddleAxis(kind, current.storage.pointer, outer: outer, size: size, inner: inner, into: next.storage.pointer)
+            }
             current = next
         }
         let keptShape = currentShape
