@@ -33,74 +33,74 @@ func mapElements<F: TernaryScalarFunction>(_ a: Tensor, _ b: Tensor, _ c: Tensor
     return result
 }
 
-/// How two broadcast operands are walked: the output as rows of `rowLength` elements,
-/// with each operand's offset advancing per row and a per-element step of 0 or 1.
-struct BroadcastLayout {
-    let shape: [Int]
+/// How two strided operands are walked together over `shape`: as rows of `rowLength`
+/// elements, with each operand's offset per row and its step within a row. Axes of size 1
+/// are dropped and neighbouring axes that both operands traverse as one are merged, so the
+/// inner loop is as long as possible.
+struct PairedLayout {
     let rowLength: Int
     let rowCount: Int
-    /// Collapsed outer shape and the operands' strides over it (innermost last).
+    let innerStep: (first: Int, second: Int)
     private let outerShape: [Int]
-    private let outerStrides: (a: [Int], b: [Int])
-    let innerStep: (a: Int, b: Int)
+    private let outerStrides: (first: [Int], second: [Int])
 
-    init(_ aShape: [Int], _ bShape: [Int], operation: String) {
-        shape = broadcastShapesOrFail(aShape, bShape, operation: operation)
-        let rank = shape.count
-        func strides(of operand: [Int]) -> [Int] {
-            let padded = [Int](repeating: 1, count: rank - operand.count) + operand
-            let contiguous = contiguousStrides(padded)
-            return (0..<rank).map { padded[$0] == 1 ? 0 : contiguous[$0] }
-        }
-        var dims: [Int] = []
-        var sa: [Int] = []
-        var sb: [Int] = []
-        let fullA = strides(of: aShape), fullB = strides(of: bShape)
-        // Merge an axis into the previous one when both operands step through them as one.
-        for axis in 0..<rank where shape[axis] != 1 {
-            if let last = dims.last, sa.last! == fullA[axis] * shape[axis], sb.last! == fullB[axis] * shape[axis] {
+    init(shape: [Int], strides first: [Int], _ second: [Int]) {
+        var dims: [Int] = [], s1: [Int] = [], s2: [Int] = []
+        for axis in shape.indices where shape[axis] != 1 {
+            if let last = dims.last, s1.last! == first[axis] * shape[axis], s2.last! == second[axis] * shape[axis] {
                 dims[dims.count - 1] = last * shape[axis]
-                sa[sa.count - 1] = fullA[axis]
-                sb[sb.count - 1] = fullB[axis]
+                s1[s1.count - 1] = first[axis]
+                s2[s2.count - 1] = second[axis]
             } else {
                 dims.append(shape[axis])
-                sa.append(fullA[axis])
-                sb.append(fullB[axis])
+                s1.append(first[axis])
+                s2.append(second[axis])
             }
         }
         rowLength = dims.last ?? 1
-        innerStep = (sa.last ?? 0, sb.last ?? 0)
-        outerShape = dims.isEmpty ? [] : Array(dims.dropLast())
-        outerStrides = (Array(sa.dropLast()), Array(sb.dropLast()))
-        rowCount = outerShape.reduce(1, *)
+        innerStep = (s1.last ?? 0, s2.last ?? 0)
+        outerShape = Array(dims.dropLast())
+        outerStrides = (Array(s1.dropLast()), Array(s2.dropLast()))
+        rowCount = shape.contains(0) ? 0 : outerShape.reduce(1, *)
     }
 
-    /// The operands' starting offsets for output row `row`.
+    /// The operands' starting offsets for row `row`.
     @inline(__always)
-    func offsets(ofRow row: Int) -> (a: Int, b: Int) {
+    func offsets(ofRow row: Int) -> (first: Int, second: Int) {
         var remainder = row
-        var a = 0, b = 0
+        var first = 0, second = 0
         for axis in stride(from: outerShape.count - 1, through: 0, by: -1) {
             let index = remainder % outerShape[axis]
             remainder /= outerShape[axis]
-            a += index * outerStrides.a[axis]
-            b += index * outerStrides.b[axis]
+            first += index * outerStrides.first[axis]
+            second += index * outerStrides.second[axis]
         }
-        return (a, b)
+        return (first, second)
     }
+
+    /// Rows per thread for about `Parallelism.minimumElementsPerThread` elements each.
+    var rowGrain: Int { Swift.max(1, Parallelism.minimumElementsPerThread / Swift.max(rowLength, 1)) }
+}
+
+/// The strides with which an operand of `operand` shape is read when broadcast to `shape`
+/// (0 along broadcast axes).
+func broadcastStrides(of operand: [Int], to shape: [Int]) -> [Int] {
+    let padded = [Int](repeating: 1, count: shape.count - operand.count) + operand
+    let contiguous = contiguousStrides(padded)
+    return shape.indices.map { padded[$0] == 1 ? 0 : contiguous[$0] }
 }
 
 /// Applies `f` elementwise with NumPy broadcasting; fails with a message naming
 /// `operation` and both shapes when they cannot broadcast.
 func broadcastingMap<F: BinaryScalarFunction>(_ a: Tensor, _ b: Tensor, operation: String, _ f: F) -> Tensor {
     if a.shape == b.shape { return mapElements(a, b, f) }
-    let layout = BroadcastLayout(a.shape, b.shape, operation: operation)
-    let result = Tensor(uninitialized: layout.shape)
+    let shape = broadcastShapesOrFail(a.shape, b.shape, operation: operation)
+    let layout = PairedLayout(shape: shape, strides: broadcastStrides(of: a.shape, to: shape), broadcastStrides(of: b.shape, to: shape))
+    let result = Tensor(uninitialized: shape)
     let pa = a.storage.pointer, pb = b.storage.pointer
     let destination = result.storage.pointer
     let n = layout.rowLength
-    let grain = max(1, Parallelism.minimumElementsPerThread / max(n, 1))
-    parallelFor(layout.rowCount, grain: grain) { rows in
+    parallelFor(layout.rowCount, grain: layout.rowGrain) { rows in
         for row in rows {
             let (oa, ob) = layout.offsets(ofRow: row)
             let out = destination + row * n

@@ -23,7 +23,7 @@ public func conv2d(
     let columns = Tensor(uninitialized: [geometry.columnRows, n * geometry.positions])
     im2col(input.storage.pointer, geometry, into: columns.storage.pointer)
     // [O, N·L] = W [O, K] · columns [K, N·L], one product per group.
-    let product = groupedProduct(weight.detached().reshaped([o, -1]), columns, groups: groups, transposeWeight: false)
+    let product = groupedMatmul(weight.detached().reshaped([o, -1]), columns, groups: groups)
     let output = channelsFirstToBatchFirst(product, batch: n, spatial: [geometry.outputHeight, geometry.outputWidth], bias: bias)
     let inputs = [input, weight] + (bias.map { [$0] } ?? [])
     guard Tensor.shouldRecord(inputs) else { return output }
@@ -32,13 +32,13 @@ public func conv2d(
         let gradient = batchFirstToChannelsFirst(g)  // [O, N·L]
         var gradInput: Tensor?, gradWeight: Tensor?, gradBias: Tensor?
         if needed[0] {
-            let gradColumns = groupedProduct(kernel.reshaped([o, -1]), gradient, groups: groups, transposeWeight: true)
+            let gradColumns = groupedMatmul(kernel.reshaped([o, -1]), gradient, groups: groups, transposeA: true)
             let result = Tensor(uninitialized: [n, c, h, w])
             col2im(gradColumns.storage.pointer, geometry, into: result.storage.pointer)
             withExtendedLifetime(gradColumns) {}
             gradInput = result
         }
-        if needed[1] { gradWeight = groupedWeightGradient(gradient, columns, groups: groups).reshaped(kernel.shape) }
+        if needed[1] { gradWeight = groupedMatmul(gradient, columns, groups: groups, transposeB: true).reshaped(kernel.shape) }
         if bias != nil && needed[2] { gradBias = gradient.sum(axes: [1]) }
         return [gradInput, gradWeight] + (bias != nil ? [gradBias] : [])
     }
@@ -85,7 +85,7 @@ public func convTranspose2d(
     let inputColumns = batchFirstToChannelsFirst(input)  // [Cin, N·H·W]
     // Weight per group as [Cin/g, Cout/g·kh·kw]; columns = Wᵀ · x.
     let weightMatrix = weight.detached().reshaped([cin, -1])
-    let columns = groupedProduct(weightMatrix, inputColumns, groups: groups, transposeWeight: true)
+    let columns = groupedMatmul(weightMatrix, inputColumns, groups: groups, transposeA: true)
     var output = Tensor(uninitialized: [n, cout, oh, ow])
     col2im(columns.storage.pointer, geometry, into: output.storage.pointer)
     withExtendedLifetime(columns) {}
@@ -98,44 +98,30 @@ public func convTranspose2d(
         im2col(g.storage.pointer, geometry, into: gradColumns.storage.pointer)
         var gradInput: Tensor?, gradWeight: Tensor?, gradBias: Tensor?
         if needed[0] {
-            let product = groupedProduct(kernel.reshaped([cin, -1]), gradColumns, groups: groups, transposeWeight: false)
+            let product = groupedMatmul(kernel.reshaped([cin, -1]), gradColumns, groups: groups)
             gradInput = channelsFirstToBatchFirst(product, batch: n, spatial: [h, w], bias: nil)
         }
-        if needed[1] { gradWeight = groupedWeightGradient(inputColumns, gradColumns, groups: groups).reshaped(kernel.shape) }
+        if needed[1] { gradWeight = groupedMatmul(inputColumns, gradColumns, groups: groups, transposeB: true).reshaped(kernel.shape) }
         if bias != nil && needed[2] { gradBias = g.sum(axes: [0, 2, 3]) }
         return [gradInput, gradWeight] + (bias != nil ? [gradBias] : [])
     }
 }
 
-/// For each group, `W_g · X_g` (or `W_gᵀ · X_g`), where `weight` is `[rows, cols]` split by
-/// rows into groups and `columns` is split by rows to match. Not recorded.
-private func groupedProduct(_ weight: Tensor, _ columns: Tensor, groups: Int, transposeWeight: Bool) -> Tensor {
-    let (rows, cols) = (weight.shape[0], weight.shape[1])
-    let width = columns.shape[1]
-    let groupRows = rows / groups
-    // Per group: W_g is [groupRows, cols]; the product has groupRows (or cols) rows.
-    let (m, k) = transposeWeight ? (cols, groupRows) : (groupRows, cols)
-    let result = Tensor(uninitialized: [m * groups, width])
+/// `op(a_g) · op(b_g)` for each group g, stacked by rows, where the 2-D `a` and `b` are each
+/// split along their first axis into `groups` equal blocks. Every product a convolution
+/// needs (forward, input gradient, weight gradient, and the transposed convolution's) is
+/// one of these. Not recorded.
+private func groupedMatmul(_ a: Tensor, _ b: Tensor, groups: Int, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    let (aRows, aColumns) = (a.shape[0] / groups, a.shape[1])
+    let (bRows, bColumns) = (b.shape[0] / groups, b.shape[1])
+    let (m, k) = transposeA ? (aColumns, aRows) : (aRows, aColumns)
+    let n = transposeB ? bRows : bColumns
+    precondition(k == (transposeB ? bColumns : bRows), "groupedMatmul: blocks of \(a.shape) and \(b.shape) do not multiply")
+    let result = Tensor(uninitialized: [m * groups, n])
     for group in 0..<groups {
         gemm(
-            weight.storage.pointer + group * groupRows * cols, columns.storage.pointer + group * k * width,
-            result.storage.pointer + group * m * width, m: m, n: width, k: k,
-            transposeA: transposeWeight, transposeB: false)
-    }
-    return result
-}
-
-/// For each group, `G_g · X_gᵀ`: the weight gradient from output gradients `[O, N·L]` and
-/// columns `[K, N·L]`, giving `[O, K/groups]`.
-private func groupedWeightGradient(_ gradient: Tensor, _ columns: Tensor, groups: Int) -> Tensor {
-    let (rows, width) = (gradient.shape[0], gradient.shape[1])
-    let k = columns.shape[0] / groups, groupRows = rows / groups
-    let result = Tensor(uninitialized: [rows, k])
-    for group in 0..<groups {
-        gemm(
-            gradient.storage.pointer + group * groupRows * width, columns.storage.pointer + group * k * width,
-            result.storage.pointer + group * groupRows * k, m: groupRows, n: k, k: width,
-            transposeA: false, transposeB: true)
+            a.storage.pointer + group * aRows * aColumns, b.storage.pointer + group * bRows * bColumns,
+            result.storage.pointer + group * m * n, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
     }
     return result
 }

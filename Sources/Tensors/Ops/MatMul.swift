@@ -83,14 +83,12 @@ extension Tensor {
 /// For each flat index of `broadcastShape`, the flat index of the element of `shape`
 /// (which broadcasts to it) that it reads.
 func broadcastOffsets(of shape: [Int], in broadcastShape: [Int]) -> [Int] {
-    let padded = [Int](repeating: 1, count: broadcastShape.count - shape.count) + shape
-    let strides = contiguousStrides(padded)
+    let strides = broadcastStrides(of: shape, to: broadcastShape)
     return (0..<broadcastShape.elementCount).map { flat in
         var remainder = flat, offset = 0
         for axis in stride(from: broadcastShape.count - 1, through: 0, by: -1) {
-            let index = remainder % broadcastShape[axis]
+            offset += (remainder % broadcastShape[axis]) * strides[axis]
             remainder /= broadcastShape[axis]
-            if padded[axis] != 1 { offset += index * strides[axis] }
         }
         return offset
     }

@@ -83,15 +83,13 @@ extension Tensor {
         if newShape == shape { return self }
         let target = broadcastShapesOrFail(shape, newShape, operation: "broadcast(to:)")
         precondition(target == newShape, "broadcast(to:): shape \(shape) cannot be broadcast to \(newShape)")
-        let padded = [Int](repeating: 1, count: newShape.count - rank) + shape
-        let strides = contiguousStrides(padded).enumerated().map { padded[$0.offset] == 1 ? 0 : $0.element }
         let result: Tensor
         if count == 1 {
             result = Tensor(shape: newShape, repeating: storage.pointer[0])
         } else {
             result = Tensor(uninitialized: newShape)
             stridedCopy(
-                shape: newShape, from: storage.pointer, sourceStrides: strides,
+                shape: newShape, from: storage.pointer, sourceStrides: broadcastStrides(of: shape, to: newShape),
                 to: result.storage.pointer, destinationStrides: contiguousStrides(newShape))
         }
         guard Tensor.shouldRecord(self) else { return result }
