@@ -5,6 +5,8 @@ let package = Package(
     name: "Distillery",
     products: [
         .library(name: "Tensors", targets: ["Tensors"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
+        .executable(name: "distill", targets: ["distill"]),
         .executable(name: "distill-bench", targets: ["distill-bench"]),
     ],
     dependencies: [
@@ -16,9 +18,27 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(
             name: "Tensors",
             dependencies: ["CBLAS"]
+        ),
+        .target(
+            name: "Datasets",
+            dependencies: ["Tensors", "CZlib"],
+            resources: [.copy("Resources/digits.csv.gz")]
+        ),
+        .executableTarget(
+            name: "distill",
+            dependencies: [
+                "Tensors",
+                "Datasets",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .executableTarget(
             name: "distill-bench",
@@ -32,6 +52,10 @@ let package = Package(
             name: "TensorsTests",
             dependencies: ["Tensors"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "DatasetsTests",
+            dependencies: ["Datasets", "Tensors"]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -65,6 +65,32 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
         return Int(next().multipliedFullWidth(by: UInt64(bound)).high)
     }
 
+    /// A Gamma(shape, 1) sample (Marsaglia & Tsang, 2000; shapes below 1 boosted by U^(1/shape)).
+    public mutating func nextGamma(shape: Double) -> Double {
+        precondition(shape > 0, "nextGamma: shape \(shape) must be positive")
+        if shape < 1 {
+            let boost = Foundation.pow(nextOpenClosedUnit(), 1 / shape)
+            return nextGamma(shape: shape + 1) * boost
+        }
+        let d = shape - 1.0 / 3, c = 1 / (9 * d).squareRoot()
+        while true {
+            var x: Double, v: Double
+            repeat {
+                x = Double(nextNormal())
+                v = 1 + c * x
+            } while v <= 0
+            v = v * v * v
+            let u = nextOpenClosedUnit()
+            if Foundation.log(u) < 0.5 * x * x + d - d * v + d * Foundation.log(v) { return d * v }
+        }
+    }
+
+    /// A Beta(a, b) sample, as the ratio of two Gamma samples (mixup and cutmix draw λ so).
+    public mutating func nextBeta(_ a: Double, _ b: Double) -> Double {
+        let x = nextGamma(shape: a), y = nextGamma(shape: b)
+        return x / (x + y)
+    }
+
     /// An independent generator for a sub-task (a data-loader worker, an augmentation),
     /// derived from this one's stream.
     public mutating func split() -> RandomGenerator {
