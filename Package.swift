@@ -55,7 +55,8 @@ let package = Package(
         ),
         .testTarget(
             name: "DatasetsTests",
-            dependencies: ["Datasets", "Tensors"]
+            dependencies: ["Datasets", "Tensors"],
+            exclude: ["Fixtures"]
         ),
     ],
     swiftLanguageModes: [.v5]

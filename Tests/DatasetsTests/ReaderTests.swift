@@ -1,0 +1,127 @@
+import Datasets
+import Foundation
+import Tensors
+import XCTest
+
+/// Each reader on small files written by the reference tools (Fixtures/make_fixtures.py)
+/// or by the test, including truncated and corrupt files: each gives an error naming the
+/// file and what was wrong, never a crash.
+final class ReaderTests: XCTestCase {
+    private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    private var scratch: URL!
+
+    override func setUpWithError() throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("distillery-readers-\(UUID())")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: scratch)
+    }
+
+    /// Writes `data` to a scratch file and returns its URL.
+    private func file(_ name: String, _ data: Data) throws -> URL {
+        let url = scratch.appendingPathComponent(name)
+        try data.write(to: url)
+        return url
+    }
+
+    /// Asserts that `body` throws a `DataError` for `url` whose reason mentions `expected`.
+    private func assertDataError(_ url: URL, mentions expected: String, file: StaticString = #filePath, line: UInt = #line, _ body: (URL) throws -> Void) {
+        XCTAssertThrowsError(try body(url), file: file, line: line) { error in
+            guard let dataError = error as? DataError else { return XCTFail("not a DataError: \(error)", file: file, line: line) }
+            XCTAssertTrue(dataError.source.hasPrefix(url.path), "error names \(dataError.source), not \(url.path)", file: file, line: line)
+            XCTAssertTrue(dataError.reason.contains(expected), "'\(dataError.reason)' should mention '\(expected)'", file: file, line: line)
+        }
+    }
+
+    func testIDXGzipAndFloat() throws {
+        let images = try IDXReader.read(contentsOf: fixtures.appendingPathComponent("tiny-images-idx3-ubyte.gz"))
+        XCTAssertEqual(images.shape, [3, 2, 3])
+        XCTAssertEqual(images.scalars, (0..<18).map { Float($0 * 7) })
+        let floats = try IDXReader.read(contentsOf: fixtures.appendingPathComponent("tiny-float.idx"))
+        XCTAssertEqual(floats.shape, [2, 2])
+        XCTAssertEqual(floats.scalars, [1.5, -2.25, 3, 1e-3])
+    }
+
+    func testIDXTruncatedAndCorrupt() throws {
+        let gz = try Data(contentsOf: fixtures.appendingPathComponent("tiny-images-idx3-ubyte.gz"))
+        assertDataError(try file("truncated.gz", gz.prefix(gz.count - 12)), mentions: "truncated") { _ = try IDXReader.read(contentsOf: $0) }
+        var corrupt = gz
+        for i in (corrupt.count - 24)..<(corrupt.count - 10) { corrupt[i] ^= 0x5A }  // the deflate body, past the header's file name
+        assertDataError(try file("corrupt.gz", corrupt), mentions: "corrupt") { _ = try IDXReader.read(contentsOf: $0) }
+        let raw = try Data(contentsOf: fixtures.appendingPathComponent("tiny-float.idx"))
+        assertDataError(try file("short.idx", raw.prefix(raw.count - 1)), mentions: "needs 16") { _ = try IDXReader.read(contentsOf: $0) }
+        assertDataError(try file("magic.idx", Data([1, 2, 8, 1, 0, 0, 0, 1, 5])), mentions: "magic") { _ = try IDXReader.read(contentsOf: $0) }
+        assertDataError(try file("type.idx", Data([0, 0, 0x42, 1, 0, 0, 0, 1, 5])), mentions: "element type") { _ = try IDXReader.read(contentsOf: $0) }
+        assertDataError(scratch.appendingPathComponent("absent.idx"), mentions: "not found") { _ = try IDXReader.read(contentsOf: $0) }
+    }
+
+    func testCIFARRecords() throws {
+        // Three CIFAR-10 records: label, then 3072 bytes channel by channel.
+        var bytes = Data()
+        for record in 0..<3 {
+            bytes.append(UInt8(record + 4))
+            bytes.append(contentsOf: (0..<3072).map { UInt8(($0 + record) % 256) })
+        }
+        let (images, labels) = try CIFARReader.read(contentsOf: try file("batch.bin", bytes))
+        XCTAssertEqual(images.shape, [3, 3, 32, 32])
+        XCTAssertEqual(labels.scalars, [4, 5, 6])
+        XCTAssertEqual(images[element: [1, 2, 0, 0]], Float((2048 + 1) % 256))
+        assertDataError(try file("cut.bin", bytes.prefix(5000)), mentions: "3073-byte") { _ = try CIFARReader.read(contentsOf: $0) }
+        // CIFAR-100 records carry a coarse and a fine label.
+        let hundred = Data([3, 17] + [UInt8](repeating: 9, count: 3072))
+        XCTAssertEqual(try CIFARReader.read(contentsOf: try file("c100.bin", hundred), variant: .cifar100(fine: true)).labels.scalars, [17])
+        XCTAssertEqual(try CIFARReader.read(contentsOf: try file("c100.bin", hundred), variant: .cifar100(fine: false)).labels.scalars, [3])
+    }
+
+    func testCSVHeaderLabelsAndErrors() throws {
+        let table = try CSVReader.read(contentsOf: try file("t.csv", Data("a, b,label\n1,2,0\n3.5,-4,1\n\n".utf8)), labelColumn: .named("label"))
+        XCTAssertEqual(table.features.shape, [2, 2])
+        XCTAssertEqual(table.features.scalars, [1, 2, 3.5, -4])
+        XCTAssertEqual(table.labels?.scalars, [0, 1])
+        XCTAssertEqual(table.featureNames, ["a", "b"])
+        let headless = try CSVReader.read(contentsOf: try file("h.csv", Data("5,1,2\n6,3,4\n".utf8)), labelColumn: .index(0))
+        XCTAssertEqual(headless.labels?.scalars, [5, 6])
+        XCTAssertEqual(headless.features.scalars, [1, 2, 3, 4])
+        assertDataError(try file("ragged.csv", Data("1,2\n3\n".utf8)), mentions: "line 2 has 1 fields, expected 2") { _ = try CSVReader.read(contentsOf: $0) }
+        assertDataError(try file("text.csv", Data("x,y\n1,oops\n".utf8)), mentions: "line 2, column 2 ('y'): 'oops' is not a number") { _ = try CSVReader.read(contentsOf: $0) }
+        assertDataError(try file("named.csv", Data("x,y\n1,2\n".utf8)), mentions: "no column named 'z'") { _ = try CSVReader.read(contentsOf: $0, labelColumn: .named("z")) }
+    }
+
+    func testNPYDtypesAndOrders() throws {
+        let f32 = try NPYReader.read(contentsOf: fixtures.appendingPathComponent("float32.npy"))
+        XCTAssertEqual(f32.shape, [2, 3])
+        XCTAssertEqual(f32.scalars, [1.5, -2, 3.25, 0, 7, -1])
+        let fortran = try NPYReader.read(contentsOf: fixtures.appendingPathComponent("int64_fortran.npy"))
+        XCTAssertEqual(fortran.shape, [2, 3])
+        XCTAssertEqual(fortran.scalars, [-2, -1, 0, 1, 2, 3], "Fortran order is read back in row-major order")
+        let half = try NPYReader.read(contentsOf: fixtures.appendingPathComponent("float16_bigendian.npy"))
+        XCTAssertEqual(half.scalars[0...2], [0.5, -1, 65504])
+        XCTAssertEqual(half.scalars[3], 5.96e-8, accuracy: 1e-9, "half-precision subnormal")
+        XCTAssertEqual(try NPYReader.read(contentsOf: fixtures.appendingPathComponent("bool.npy")).scalars, [1, 0, 1])
+        XCTAssertEqual(try NPYReader.read(contentsOf: fixtures.appendingPathComponent("uint8_3d.npy")).shape, [2, 3, 4])
+    }
+
+    func testNPZStoredAndCompressed() throws {
+        let stored = try NPYReader.readArchive(contentsOf: fixtures.appendingPathComponent("stored.npz"))
+        XCTAssertEqual(stored["a"]?.scalars, [1, 2, 3])
+        XCTAssertEqual(stored["b"]?.scalars, [1, 0, 0, 1])
+        let compressed = try NPYReader.readArchive(contentsOf: fixtures.appendingPathComponent("compressed.npz"))
+        XCTAssertEqual(compressed["x"]?.shape, [5, 10])
+        XCTAssertEqual(compressed["x"]!.scalars[49], 1)
+        XCTAssertEqual(compressed["y"]?.scalars, [0, 1, 2, 3, 4])
+    }
+
+    func testNPYAndNPZTruncatedAndCorrupt() throws {
+        let npy = try Data(contentsOf: fixtures.appendingPathComponent("float32.npy"))
+        assertDataError(try file("short.npy", npy.prefix(npy.count - 3)), mentions: "truncated") { _ = try NPYReader.read(contentsOf: $0) }
+        assertDataError(try file("head.npy", npy.prefix(20)), mentions: "cut off") { _ = try NPYReader.read(contentsOf: $0) }
+        assertDataError(try file("magic.npy", Data("NOTNUMPY..........".utf8)), mentions: "magic") { _ = try NPYReader.read(contentsOf: $0) }
+        var complex = npy
+        if let range = complex.range(of: Data("<f4".utf8)) { complex.replaceSubrange(range, with: Data("<c8".utf8)) }
+        assertDataError(try file("complex.npy", complex), mentions: "unsupported dtype '<c8'") { _ = try NPYReader.read(contentsOf: $0) }
+        let npz = try Data(contentsOf: fixtures.appendingPathComponent("compressed.npz"))
+        assertDataError(try file("cut.npz", npz.prefix(npz.count / 2)), mentions: "zip") { _ = try NPYReader.readArchive(contentsOf: $0) }
+    }
+}
