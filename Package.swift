@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "NN", targets: ["NN"]),
+        .library(name: "Optim", targets: ["Optim"]),
         .executable(name: "distill", targets: ["distill"]),
         .executable(name: "distill-bench", targets: ["distill-bench"]),
     ],
@@ -32,6 +34,14 @@ let package = Package(
             dependencies: ["Tensors", "CZlib"],
             resources: [.copy("Resources/digits.csv.gz")]
         ),
+        .target(
+            name: "NN",
+            dependencies: ["Tensors"]
+        ),
+        .target(
+            name: "Optim",
+            dependencies: ["Tensors", "NN"]
+        ),
         .executableTarget(
             name: "distill",
             dependencies: [
@@ -52,6 +62,15 @@ let package = Package(
             name: "TensorsTests",
             dependencies: ["Tensors"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "NNTests",
+            dependencies: ["NN", "Tensors", "Datasets"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "OptimTests",
+            dependencies: ["Optim", "NN", "Tensors"]
         ),
         .testTarget(
             name: "DatasetsTests",

@@ -1,0 +1,237 @@
+import Foundation
+import Tensors
+
+/// The base of every layer and model: a tree of child modules holding parameters and
+/// buffers, each found by a dotted path equal to PyTorch's `state_dict` key for the same
+/// architecture (`features.0.weight`, `layer1.0.bn1.running_mean`).
+///
+/// Subclasses declare parameters with `@Parameter`, buffers with `@Buffer`, children as
+/// properties of a `Module` type (or arrays of them, named `0`, `1`, …), and override
+/// `forward(_:)`. Calling a module (`model(x)`) runs `forward` and records the output for
+/// any feature tap on it.
+open class Module {
+    /// Whether the module is training (dropout active, batch statistics in batch norm).
+    public private(set) var isTraining = true
+
+    /// Set while `capturingFeatures` asks for this module's output.
+    fileprivate var tap: FeatureTap?
+
+    public init() {}
+
+    /// The computation; call the module (`module(x)`) rather than this.
+    open func forward(_ input: Tensor) -> Tensor {
+        fatalError("\(type(of: self)) must override forward(_:)")
+    }
+
+    /// Runs `forward`, recording the output when a feature tap is set on this module.
+    public final func callAsFunction(_ input: Tensor) -> Tensor {
+        let output = forward(input)
+        tap?.record(output)
+        return output
+    }
+
+    // MARK: Tree
+
+    /// The direct children, by name. The default reflects over stored properties; a
+    /// container (`Sequential`) overrides it.
+    open func namedChildren() -> [(name: String, module: Module)] {
+        var result: [(String, Module)] = []
+        forEachProperty { label, value in
+            if let container = value as? ChildContainer {
+                for (index, module) in container.modules {
+                    result.append((index.map { "\(container.key ?? label).\($0)" } ?? container.key ?? label, module))
+                }
+            } else if !(value is Parameter || value is Buffer || value is OptionalParameter) {
+                for (index, module) in moduleEntries(value) { result.append((index.map { "\(label).\($0)" } ?? label, module)) }
+            }
+        }
+        return result
+    }
+
+    /// This module's own parameters (not its children's), by name.
+    public func ownParameters() -> [(name: String, parameter: Parameter)] {
+        var result: [(String, Parameter)] = []
+        forEachProperty { label, value in
+            if let parameter = (value as? Parameter) ?? (value as? OptionalParameter)?.parameter {
+                result.append((parameter.key ?? label, parameter))
+            }
+        }
+        return result
+    }
+
+    /// This module's own buffers, by name.
+    public func ownBuffers() -> [(name: String, buffer: Buffer)] {
+        var result: [(String, Buffer)] = []
+        forEachProperty { label, value in
+            if let buffer = value as? Buffer { result.append((buffer.key ?? label, buffer)) }
+        }
+        return result
+    }
+
+    /// Every module in the tree with its path (`""` for this one), parents first.
+    public func namedModules(prefix: String = "") -> [(path: String, module: Module)] {
+        var result = [(prefix, self)]
+        for (name, child) in namedChildren() {
+            result += child.namedModules(prefix: prefix.isEmpty ? name : "\(prefix).\(name)")
+        }
+        return result
+    }
+
+    /// Every parameter in the tree by path, in definition order.
+    public func namedParameters() -> [(path: String, parameter: Parameter)] {
+        namedModules().flatMap { path, module in
+            module.ownParameters().map { (path.isEmpty ? $0.name : "\(path).\($0.name)", $0.parameter) }
+        }
+    }
+
+    /// Every buffer in the tree by path.
+    public func namedBuffers() -> [(path: String, buffer: Buffer)] {
+        namedModules().flatMap { path, module in
+            module.ownBuffers().map { (path.isEmpty ? $0.name : "\(path).\($0.name)", $0.buffer) }
+        }
+    }
+
+    /// The trainable parameters' current values by path: the tensors to differentiate with
+    /// respect to.
+    public var trainableParameters: [(path: String, value: Tensor)] {
+        namedParameters().filter { $0.parameter.isTrainable }.map { ($0.path, $0.parameter.wrappedValue) }
+    }
+
+    /// The number of parameter elements (trainable or not).
+    public var parameterCount: Int { namedParameters().reduce(0) { $0 + $1.parameter.wrappedValue.count } }
+
+    /// The module at `path`, or nil.
+    public func module(at path: String) -> Module? {
+        namedModules().first { $0.path == path }?.module
+    }
+
+    // MARK: Modes
+
+    /// Switches the tree to training (true) or inference (false) mode.
+    public func train(_ training: Bool = true) {
+        for (_, module) in namedModules() { module.isTraining = training }
+    }
+
+    /// Inference mode for the whole tree (PyTorch's `eval()`).
+    public func eval() { train(false) }
+
+    /// Stops training every parameter in the tree (a frozen teacher).
+    public func freeze() {
+        for (_, parameter) in namedParameters() { parameter.setTrainable(false) }
+    }
+
+    /// Trains every parameter in the tree again.
+    public func unfreeze() {
+        for (_, parameter) in namedParameters() { parameter.setTrainable(true) }
+    }
+
+    // MARK: State
+
+    /// Parameters and buffers by path, as PyTorch's `state_dict()`.
+    public func stateDict() -> [String: Tensor] {
+        var state: [String: Tensor] = [:]
+        for (path, parameter) in namedParameters() { state[path] = parameter.wrappedValue.detached() }
+        for (path, buffer) in namedBuffers() { state[path] = buffer.wrappedValue }
+        return state
+    }
+
+    /// Loads parameters and buffers by path. With `strict`, missing and unexpected keys are
+    /// errors; a wrong shape always is. The error lists every problem at once.
+    public func loadStateDict(_ state: [String: Tensor], strict: Bool = true, source: String = "state dict") throws {
+        var problems: [String] = []
+        var expected = Set<String>()
+        for (path, parameter) in namedParameters() {
+            expected.insert(path)
+            guard let value = state[path] else { if strict { problems.append("missing \(path)") }; continue }
+            guard value.shape == parameter.wrappedValue.shape else {
+                problems.append("\(path): shape \(value.shape), expected \(parameter.wrappedValue.shape)")
+                continue
+            }
+            parameter.assign(value)
+        }
+        for (path, buffer) in namedBuffers() {
+            expected.insert(path)
+            guard let value = state[path] else { if strict { problems.append("missing \(path)") }; continue }
+            guard value.shape == buffer.wrappedValue.shape else {
+                problems.append("\(path): shape \(value.shape), expected \(buffer.wrappedValue.shape)")
+                continue
+            }
+            buffer.wrappedValue = value.detached()
+        }
+        if strict {
+            problems += state.keys.filter { !expected.contains($0) }.sorted().map { "unexpected \($0)" }
+        }
+        if !problems.isEmpty { throw StateDictError(source: source, problems: problems) }
+    }
+
+    /// Replaces parameter values by path (an optimizer step's result, or an average).
+    public func update(parameters: [String: Tensor]) {
+        for (path, parameter) in namedParameters() {
+            if let value = parameters[path] { parameter.assign(value) }
+        }
+    }
+
+    // MARK: Feature taps
+
+    /// Runs `body` while recording the outputs of the modules at `paths` (PyTorch's forward
+    /// hooks): feature distillation names `"layer2"` or `"blocks.3"`. An unknown path is an
+    /// error listing the valid ones.
+    public func capturingFeatures<Result>(
+        _ paths: [String], _ body: () throws -> Result
+    ) throws -> (result: Result, features: [String: Tensor]) {
+        let modules = Dictionary(namedModules().map { ($0.path, $0.module) }, uniquingKeysWith: { first, _ in first })
+        let taps = try paths.map { path -> (String, Module, FeatureTap) in
+            guard let module = modules[path], !path.isEmpty else {
+                let valid = modules.keys.filter { !$0.isEmpty }.sorted()
+                throw FeatureTapError(path: path, model: String(describing: type(of: self)), validPaths: valid)
+            }
+            return (path, module, FeatureTap())
+        }
+        for (_, module, tap) in taps { module.tap = tap }
+        defer { for (_, module, _) in taps { module.tap = nil } }
+        let result = try body()
+        var features: [String: Tensor] = [:]
+        for (path, _, tap) in taps { if let output = tap.output { features[path] = output } }
+        return (result, features)
+    }
+
+    /// Calls `body` with each stored property's label (without a property wrapper's `_`)
+    /// and value, superclasses included.
+    private func forEachProperty(_ body: (String, Any) -> Void) {
+        var mirror: Mirror? = Mirror(reflecting: self)
+        while let current = mirror {
+            for child in current.children {
+                guard let label = child.label, label != "tap" else { continue }
+                body(label.hasPrefix("_") ? String(label.dropFirst()) : label, child.value)
+            }
+            mirror = current.superclassMirror
+        }
+    }
+}
+
+/// Holds the output a tapped module produced.
+final class FeatureTap {
+    private(set) var output: Tensor?
+    func record(_ tensor: Tensor) { output = tensor }
+}
+
+/// A feature path that names no module.
+public struct FeatureTapError: Error, CustomStringConvertible {
+    public let path: String
+    public let model: String
+    public let validPaths: [String]
+    public var description: String {
+        "feature path '\(path)' does not exist in \(model) (valid paths: \(validPaths.prefix(40).joined(separator: ", "))\(validPaths.count > 40 ? ", …" : ""))"
+    }
+}
+
+/// Keys of a state dict or checkpoint that do not fit the model, all listed.
+public struct StateDictError: Error, CustomStringConvertible {
+    public let source: String
+    public let problems: [String]
+    public init(source: String, problems: [String]) {
+        self.source = source
+        self.problems = problems
+    }
+    public var description: String { "\(source) does not fit the model: \(problems.joined(separator: "; "))" }
+}

@@ -1,0 +1,8 @@
+import Tensors
+
+/// PyTorch's default initialisation of linear and convolution layers: weights and biases
+/// uniform in `±1/√fan_in` (`kaiming_uniform_(a=√5)` works out to that bound).
+func defaultUniform(_ shape: [Int], fanIn: Int, using generator: inout RandomGenerator) -> Tensor {
+    let bound = 1 / Float(max(fanIn, 1)).squareRoot()
+    return Tensor.uniform(shape, low: -bound, high: bound, using: &generator)
+}
