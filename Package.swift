@@ -70,7 +70,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OptimTests",
-            dependencies: ["Optim", "NN", "Tensors"]
+            dependencies: ["Optim", "NN", "Tensors", "Datasets"]
         ),
         .testTarget(
             name: "DatasetsTests",
