@@ -13,6 +13,10 @@ final class ArchitectureTests: XCTestCase {
         case "lenet5": return LeNet5(using: &generator)
         case "resnet18": return ResNet.resnet18(using: &generator)
         case "resnet34": return ResNet.resnet34(using: &generator)
+        case "mobilenetv2": return MobileNetV2(using: &generator)
+        case "shufflenetv2": return ShuffleNetV2(using: &generator)
+        case "vit": return VisionTransformer(using: &generator)
+        case "vit-tiny": return VisionTransformer(patch: 8, dimension: 64, depth: 2, heads: 4, using: &generator)
         default:
             if let resnet = CIFARResNet(named: name, using: &generator) { return resnet }
             if let wrn = WideResNet(named: name, using: &generator) { return wrn }
@@ -36,7 +40,7 @@ final class ArchitectureTests: XCTestCase {
     }
 
     func testWeightsWrittenByPyTorchGiveTheSameLogits() throws {
-        for name in ["resnet20", "wrn-16-2", "lenet5", "mlp"] {
+        for name in ["resnet20", "wrn-16-2", "lenet5", "mlp", "mobilenetv2", "vit-tiny"] {
             let swift = model(name)
             try swift.load(from: Fixtures.folder.appendingPathComponent("\(name).safetensors"))
             swift.eval()

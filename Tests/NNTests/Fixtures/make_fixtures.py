@@ -106,7 +106,83 @@ class LeNet5(nn.Module):
         x = F.max_pool2d(F.relu(self.conv1(x)), 2); x = F.max_pool2d(F.relu(self.conv2(x)), 2).flatten(1)
         return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
 
+class InvertedResidual(nn.Module):
+    def __init__(self, inp, oup, stride, t):
+        super().__init__(); h = inp * t; self.use_res = stride == 1 and inp == oup
+        self.conv = nn.Sequential(nn.Conv2d(inp, h, 1, 1, 0, bias=False), nn.BatchNorm2d(h), nn.ReLU(),
+                                  nn.Conv2d(h, h, 3, stride, 1, groups=h, bias=False), nn.BatchNorm2d(h), nn.ReLU(),
+                                  nn.Conv2d(h, oup, 1, 1, 0, bias=False), nn.BatchNorm2d(oup))
+    def forward(self, x): return x + self.conv(x) if self.use_res else self.conv(x)
+class MobileNetV2(nn.Module):
+    def __init__(self, T=6, num_classes=10, width_mult=0.5):
+        super().__init__(); c = int(32 * width_mult)
+        self.conv1 = nn.Sequential(nn.Conv2d(3, c, 3, 2, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU())
+        self.blocks = nn.ModuleList()
+        for t, ch, n, st in [[1, 16, 1, 1], [T, 24, 2, 1], [T, 32, 3, 2], [T, 64, 4, 2], [T, 96, 3, 1], [T, 160, 3, 2], [T, 320, 1, 1]]:
+            o = int(ch * width_mult); layers = []
+            for k in range(n): layers.append(InvertedResidual(c, o, st if k == 0 else 1, t)); c = o
+            self.blocks.append(nn.Sequential(*layers))
+        self.conv2 = nn.Sequential(nn.Conv2d(c, 1280, 1, 1, 0, bias=False), nn.BatchNorm2d(1280), nn.ReLU())
+        self.classifier = nn.Sequential(nn.Linear(1280, num_classes)); self.avgpool = nn.AvgPool2d(2, ceil_mode=True)
+    def forward(self, x):
+        x = self.conv1(x)
+        for b in self.blocks: x = b(x)
+        return self.classifier(self.avgpool(self.conv2(x)).flatten(1))
+def shuffle(x, g=2):
+    n, c, h, w = x.shape; return x.view(n, g, c // g, h, w).permute(0, 2, 1, 3, 4).reshape(n, c, h, w)
+class ShuffleUnit(nn.Module):
+    def __init__(self, c):
+        super().__init__(); c = c // 2
+        self.conv1 = nn.Conv2d(c, c, 1, bias=False); self.bn1 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, 1, 1, groups=c, bias=False); self.bn2 = nn.BatchNorm2d(c)
+        self.conv3 = nn.Conv2d(c, c, 1, bias=False); self.bn3 = nn.BatchNorm2d(c)
+class ShuffleDown(nn.Module):
+    def __init__(self, i, o):
+        super().__init__(); m = o // 2
+        self.conv1 = nn.Conv2d(i, i, 3, 2, 1, groups=i, bias=False); self.bn1 = nn.BatchNorm2d(i)
+        self.conv2 = nn.Conv2d(i, m, 1, bias=False); self.bn2 = nn.BatchNorm2d(m)
+        self.conv3 = nn.Conv2d(i, m, 1, bias=False); self.bn3 = nn.BatchNorm2d(m)
+        self.conv4 = nn.Conv2d(m, m, 3, 2, 1, groups=m, bias=False); self.bn4 = nn.BatchNorm2d(m)
+        self.conv5 = nn.Conv2d(m, m, 1, bias=False); self.bn5 = nn.BatchNorm2d(m)
+class ShuffleNetV2(nn.Module):
+    def __init__(self, widths=(116, 232, 464, 1024), num_classes=10):
+        super().__init__(); self.conv1 = nn.Conv2d(3, 24, 1, bias=False); self.bn1 = nn.BatchNorm2d(24); c = 24
+        for idx, (w, n) in enumerate(zip(widths[:3], (3, 7, 3))):
+            setattr(self, f"layer{idx + 1}", nn.Sequential(ShuffleDown(c, w), *[ShuffleUnit(w) for _ in range(n)])); c = w
+        self.conv2 = nn.Conv2d(c, widths[3], 1, bias=False); self.bn2 = nn.BatchNorm2d(widths[3]); self.linear = nn.Linear(widths[3], num_classes)
+class Attention(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__(); self.heads = heads; self.qkv = nn.Linear(dim, 3 * dim); self.proj = nn.Linear(dim, dim)
+    def forward(self, x):
+        B, N, C = x.shape; qkv = self.qkv(x).reshape(B, N, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]; attn = ((q @ k.transpose(-2, -1)) * (C // self.heads) ** -0.5).softmax(-1)
+        return self.proj((attn @ v).transpose(1, 2).reshape(B, N, C))
+class Mlp(nn.Module):
+    def __init__(self, dim, hidden):
+        super().__init__(); self.fc1 = nn.Linear(dim, hidden); self.fc2 = nn.Linear(hidden, dim)
+    def forward(self, x): return self.fc2(F.gelu(self.fc1(x)))
+class Block(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__(); self.norm1 = nn.LayerNorm(dim, eps=1e-6); self.attn = Attention(dim, heads)
+        self.norm2 = nn.LayerNorm(dim, eps=1e-6); self.mlp = Mlp(dim, 4 * dim)
+    def forward(self, x): x = x + self.attn(self.norm1(x)); return x + self.mlp(self.norm2(x))
+class PatchEmbed(nn.Module):
+    def __init__(self, dim, patch): super().__init__(); self.proj = nn.Conv2d(3, dim, patch, patch)
+class ViT(nn.Module):
+    def __init__(self, image=32, patch=4, dim=192, depth=6, heads=3, num_classes=10):
+        super().__init__(); n = (image // patch) ** 2
+        self.patch_embed = PatchEmbed(dim, patch); self.cls_token = nn.Parameter(torch.randn(1, 1, dim) * 0.02)
+        self.pos_embed = nn.Parameter(torch.randn(1, n + 1, dim) * 0.02)
+        self.blocks = nn.ModuleList([Block(dim, heads) for _ in range(depth)]); self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.head = nn.Linear(dim, num_classes)
+    def forward(self, x):
+        x = self.patch_embed.proj(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], 1) + self.pos_embed
+        for b in self.blocks: x = b(x)
+        return self.head(self.norm(x)[:, 0])
+
 models = {
+    "mobilenetv2": MobileNetV2(), "shufflenetv2": ShuffleNetV2(), "vit": ViT(), "vit-tiny": ViT(patch=8, dim=64, depth=2, heads=4),
     "resnet8": CIFARResNet(8, [16, 16, 32, 64]), "resnet20": CIFARResNet(20, [16, 16, 32, 64]),
     "resnet110": CIFARResNet(110, [16, 16, 32, 64]), "resnet8x4": CIFARResNet(8, [32, 64, 128, 256]),
     "resnet32x4": CIFARResNet(32, [32, 64, 128, 256]), "wrn-16-2": WRN(16, 2), "wrn-40-2": WRN(40, 2),
@@ -121,9 +197,12 @@ for name, m in models.items():
 with open("architectures.json", "w") as f: json.dump(architectures, f, separators=(",", ":"))
 
 # Weights written by PyTorch and the logits they give (eval mode, randomised BN statistics).
-for name, shape in [("resnet20", (4, 3, 32, 32)), ("wrn-16-2", (4, 3, 32, 32)), ("lenet5", (4, 1, 28, 28)), ("mlp", (4, 784))]:
+for name, shape in [("resnet20", (4, 3, 32, 32)), ("wrn-16-2", (4, 3, 32, 32)), ("lenet5", (4, 1, 28, 28)), ("mlp", (4, 784)),
+                    ("mobilenetv2", (4, 3, 32, 32)), ("vit-tiny", (4, 3, 32, 32))]:
     m = models[name]
     for mod in m.modules():
+        if isinstance(mod, nn.LayerNorm):
+            mod.weight.data.uniform_(0.5, 1.5); mod.bias.data.uniform_(-0.2, 0.2)
         if isinstance(mod, nn.BatchNorm2d):
             mod.running_mean.uniform_(-0.2, 0.2); mod.running_var.uniform_(0.5, 1.5)
             mod.weight.data.uniform_(0.5, 1.5); mod.bias.data.uniform_(-0.2, 0.2)

@@ -1,0 +1,57 @@
+import Tensors
+
+/// Splits an image into `patch × patch` patches and embeds each linearly (a strided
+/// convolution `proj`), giving tokens `[B, N, D]`.
+public final class PatchEmbedding: Module {
+    public let proj: Conv2d
+
+    public init(channels: Int, dimension: Int, patch: Int, using generator: inout RandomGenerator) {
+        proj = Conv2d(channels, dimension, kernelSize: patch, stride: patch, using: &generator)
+        super.init()
+    }
+
+    public override func forward(_ input: Tensor) -> Tensor {
+        proj(input).flattened(startAxis: 2).transposed(1, 2)
+    }
+}
+
+/// A small Vision Transformer (Dosovitskiy et al., 2021) with timm's parameter names:
+/// patch embedding, a class token and learned position embeddings, pre-norm encoder
+/// `blocks`, a final `norm`, and a linear `head` on the class token.
+public final class VisionTransformer: Module, Classifier {
+    public let patchEmbed: PatchEmbedding
+    @Parameter public var classToken: Tensor
+    @Parameter public var positionEmbedding: Tensor
+    public let blocks: [TransformerBlock]
+    public let norm: LayerNorm
+    public let head: Linear
+
+    public init(
+        imageSize: Int = 32, patch: Int = 4, channels: Int = 3, dimension: Int = 192, depth: Int = 6, heads: Int = 3,
+        mlpRatio: Int = 4, classes: Int = 10, using generator: inout RandomGenerator
+    ) {
+        precondition(imageSize % patch == 0, "VisionTransformer: patch \(patch) does not divide image size \(imageSize)")
+        let tokens = (imageSize / patch) * (imageSize / patch)
+        patchEmbed = PatchEmbedding(channels: channels, dimension: dimension, patch: patch, using: &generator)
+        _classToken = Parameter(Tensor.normal([1, 1, dimension], standardDeviation: 0.02, using: &generator), key: "cls_token")
+        _positionEmbedding = Parameter(Tensor.normal([1, tokens + 1, dimension], standardDeviation: 0.02, using: &generator), key: "pos_embed")
+        blocks = (0..<depth).map { _ in TransformerBlock(dimension: dimension, heads: heads, mlpRatio: mlpRatio, using: &generator) }
+        norm = LayerNorm([dimension], epsilon: 1e-6)
+        head = Linear(dimension, classes, using: &generator)
+        super.init()
+    }
+
+    public override func namedChildren() -> [(name: String, module: Module)] {
+        [("patch_embed", patchEmbed)] + blocks.enumerated().map { ("blocks.\($0.offset)", $0.element) } + [("norm", norm), ("head", head)]
+    }
+
+    public var stagePaths: [String] { blocks.indices.map { "blocks.\($0)" } }
+
+    public override func forward(_ input: Tensor) -> Tensor {
+        let patches = patchEmbed(input)
+        let batch = patches.shape[0]
+        var x = concatenate([classToken.broadcast(to: [batch, 1, classToken.shape[2]]), patches], axis: 1) + positionEmbedding
+        for block in blocks { x = block(x) }
+        return head(norm(x).slice(axis: 1, start: 0, end: 1).squeezed(axis: 1))
+    }
+}
