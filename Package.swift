@@ -54,6 +54,7 @@ let package = Package(
             name: "distill-bench",
             dependencies: [
                 "Tensors",
+                "NN",
                 "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
