@@ -14,6 +14,7 @@ final class ArchitectureTests: XCTestCase {
         case "resnet18": return ResNet.resnet18(using: &generator)
         case "resnet34": return ResNet.resnet34(using: &generator)
         case "mobilenetv2": return MobileNetV2(using: &generator)
+        case "shufflenetv1": return ShuffleNetV1(using: &generator)
         case "shufflenetv2": return ShuffleNetV2(using: &generator)
         case "vit": return VisionTransformer(using: &generator)
         case "vit-tiny": return VisionTransformer(patch: 8, dimension: 64, depth: 2, heads: 4, using: &generator)
@@ -40,7 +41,7 @@ final class ArchitectureTests: XCTestCase {
     }
 
     func testWeightsWrittenByPyTorchGiveTheSameLogits() throws {
-        for name in ["resnet20", "wrn-16-2", "lenet5", "mlp", "mobilenetv2", "vit-tiny"] {
+        for name in ["resnet20", "wrn-16-2", "lenet5", "mlp", "mobilenetv2", "vit-tiny", "shufflenetv1"] {
             let swift = model(name)
             try swift.load(from: Fixtures.folder.appendingPathComponent("\(name).safetensors"))
             swift.eval()

@@ -150,6 +150,28 @@ class ShuffleNetV2(nn.Module):
         for idx, (w, n) in enumerate(zip(widths[:3], (3, 7, 3))):
             setattr(self, f"layer{idx + 1}", nn.Sequential(ShuffleDown(c, w), *[ShuffleUnit(w) for _ in range(n)])); c = w
         self.conv2 = nn.Conv2d(c, widths[3], 1, bias=False); self.bn2 = nn.BatchNorm2d(widths[3]); self.linear = nn.Linear(widths[3], num_classes)
+class ShuffleBottleneck(nn.Module):
+    def __init__(self, i, o, stride, groups):
+        super().__init__(); m = o // 4; g = 1 if i == 24 else groups; self.stride = stride; self.g = g
+        self.conv1 = nn.Conv2d(i, m, 1, groups=g, bias=False); self.bn1 = nn.BatchNorm2d(m)
+        self.conv2 = nn.Conv2d(m, m, 3, stride, 1, groups=m, bias=False); self.bn2 = nn.BatchNorm2d(m)
+        self.conv3 = nn.Conv2d(m, o, 1, groups=groups, bias=False); self.bn3 = nn.BatchNorm2d(o)
+        self.shortcut = nn.Sequential(nn.AvgPool2d(3, stride=2, padding=1)) if stride == 2 else nn.Sequential()
+    def forward(self, x):
+        out = shuffle(F.relu(self.bn1(self.conv1(x))), self.g); out = self.bn3(self.conv3(F.relu(self.bn2(self.conv2(out)))))
+        res = self.shortcut(x)
+        return F.relu(torch.cat([out, res], 1) if self.stride == 2 else out + res)
+class ShuffleNetV1(nn.Module):
+    def __init__(self, planes=(240, 480, 960), blocks=(4, 8, 4), groups=3, num_classes=10):
+        super().__init__(); self.conv1 = nn.Conv2d(3, 24, 1, bias=False); self.bn1 = nn.BatchNorm2d(24); c = 24
+        for idx, (p, n) in enumerate(zip(planes, blocks)):
+            layers = []
+            for k in range(n): layers.append(ShuffleBottleneck(c, p - (c if k == 0 else 0), 2 if k == 0 else 1, groups)); c = p
+            setattr(self, f"layer{idx + 1}", nn.Sequential(*layers))
+        self.linear = nn.Linear(planes[2], num_classes)
+    def forward(self, x):
+        x = self.layer3(self.layer2(self.layer1(F.relu(self.bn1(self.conv1(x))))))
+        return self.linear(F.avg_pool2d(x, 4).flatten(1))
 class Attention(nn.Module):
     def __init__(self, dim, heads):
         super().__init__(); self.heads = heads; self.qkv = nn.Linear(dim, 3 * dim); self.proj = nn.Linear(dim, dim)
@@ -182,7 +204,7 @@ class ViT(nn.Module):
         return self.head(self.norm(x)[:, 0])
 
 models = {
-    "mobilenetv2": MobileNetV2(), "shufflenetv2": ShuffleNetV2(), "vit": ViT(), "vit-tiny": ViT(patch=8, dim=64, depth=2, heads=4),
+    "shufflenetv1": ShuffleNetV1(), "mobilenetv2": MobileNetV2(), "shufflenetv2": ShuffleNetV2(), "vit": ViT(), "vit-tiny": ViT(patch=8, dim=64, depth=2, heads=4),
     "resnet8": CIFARResNet(8, [16, 16, 32, 64]), "resnet20": CIFARResNet(20, [16, 16, 32, 64]),
     "resnet110": CIFARResNet(110, [16, 16, 32, 64]), "resnet8x4": CIFARResNet(8, [32, 64, 128, 256]),
     "resnet32x4": CIFARResNet(32, [32, 64, 128, 256]), "wrn-16-2": WRN(16, 2), "wrn-40-2": WRN(40, 2),
@@ -198,7 +220,7 @@ with open("architectures.json", "w") as f: json.dump(architectures, f, separator
 
 # Weights written by PyTorch and the logits they give (eval mode, randomised BN statistics).
 for name, shape in [("resnet20", (4, 3, 32, 32)), ("wrn-16-2", (4, 3, 32, 32)), ("lenet5", (4, 1, 28, 28)), ("mlp", (4, 784)),
-                    ("mobilenetv2", (4, 3, 32, 32)), ("vit-tiny", (4, 3, 32, 32))]:
+                    ("mobilenetv2", (4, 3, 32, 32)), ("vit-tiny", (4, 3, 32, 32)), ("shufflenetv1", (2, 3, 32, 32))]:
     m = models[name]
     for mod in m.modules():
         if isinstance(mod, nn.LayerNorm):
