@@ -55,6 +55,7 @@ let package = Package(
             dependencies: [
                 "Tensors",
                 "NN",
+                "Optim",
                 "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -26,17 +26,20 @@ public final class Adam: Optimizer {
         let correction1 = 1 - Foundation.pow(beta1, t), correction2 = 1 - Foundation.pow(beta2, t)
         let (lr, b1, b2, eps, decay, decoupled) = (learningRate, beta1, beta2, epsilon, weightDecay, decoupledWeightDecay)
         let stepSize = lr / correction1, rootCorrection2 = correction2.squareRoot()
+        // Decoupled decay shrinks the weights; coupled decay adds to the gradient.
+        let keep: Float = decoupled ? 1 - lr * decay : 1, coupled: Float = decoupled ? 0 : decay
         forEachTrainable(model, gradients) { path, parameter, gradient in
             gradient.withUnsafeBufferPointer { g in
                 parameter.updateInPlace { p in
                     state.withBuffers(path, ["exp_avg", "exp_avg_sq"], count: p.count) { buffers, _ in
-                        let (m, v) = (buffers[0], buffers[1])
-                        for i in 0..<p.count {
-                            var d = g[i]
-                            if decoupled { p[i] *= 1 - lr * decay } else { d += decay * p[i] }
-                            m[i] = b1 * m[i] + (1 - b1) * d
-                            v[i] = b2 * v[i] + (1 - b2) * d * d
-                            p[i] -= stepSize * m[i] / (v[i].squareRoot() / rootCorrection2 + eps)
+                        let (m, v, pp, gp) = (buffers[0], buffers[1], p.baseAddress!, g.baseAddress!)
+                        Parallelism.forEachChunk(of: p.count) { range in
+                            for i in range {
+                                let d = gp[i] + coupled * pp[i]
+                                m[i] = b1 * m[i] + (1 - b1) * d
+                                v[i] = b2 * v[i] + (1 - b2) * d * d
+                                pp[i] = pp[i] * keep - stepSize * m[i] / (v[i].squareRoot() / rootCorrection2 + eps)
+                            }
                         }
                     }
                 }

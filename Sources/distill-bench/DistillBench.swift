@@ -7,5 +7,5 @@ struct DistillBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "distill-bench",
         abstract: "Measure Distillery's engine and workloads.",
-        subcommands: [EngineBenchmark.self, ModelBenchmark.self])
+        subcommands: [EngineBenchmark.self, ModelBenchmark.self, WorkloadBenchmark.self])
 }

@@ -76,6 +76,9 @@ final class ForwardReferenceTests: XCTestCase {
     func testPoolingAndUpsampling() {
         let x = f("pool_x")
         assertClose(maxPool2d(x, kernelSize: (3, 3), stride: (2, 2), padding: (1, 1)), f("maxpool_k3_s2_p1"), "max pool")
+        // The 2×2 fast path against the same maximum taken by a reduction over 2×2 blocks.
+        let even = x.slice(axis: 2, end: 6).slice(axis: 3, end: 6)
+        assertClose(maxPool2d(even, kernelSize: (2, 2)), even.reshaped([2, 3, 3, 2, 3, 2]).max(axes: [3, 5]), "max pool 2×2")
         assertClose(avgPool2d(x, kernelSize: (3, 3), stride: (2, 2), padding: (1, 1)), f("avgpool_k3_s2_p1"), "avg pool")
         assertClose(avgPool2d(x, kernelSize: (3, 3), stride: (2, 2), padding: (1, 1), countIncludePad: false), f("avgpool_k3_s2_p1_nopad"), "avg pool without padding")
         assertClose(adaptiveAvgPool2d(f("adaptive_x"), outputSize: (3, 2)), f("adaptive_avg_3x2"), "adaptive avg pool")

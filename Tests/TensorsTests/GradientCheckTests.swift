@@ -130,6 +130,7 @@ final class GradientCheckTests: XCTestCase {
     func testPoolingAndUpsampling() {
         let x = distinctValues([2, 2, 5, 6], seed: 25)
         assertGradients(at: [x], "max pool") { maxPool2d($0[0], kernelSize: (3, 3), stride: (2, 2), padding: (1, 1)) }
+        assertGradients(at: [distinctValues([2, 3, 6, 4], seed: 39)], "max pool 2×2 (fast path)") { maxPool2d($0[0], kernelSize: (2, 2)) }
         assertGradients(at: [x], "avg pool") { avgPool2d($0[0], kernelSize: (3, 2), stride: (2, 2), padding: (1, 1)) }
         assertGradients(at: [x], "avg pool without padding") { avgPool2d($0[0], kernelSize: (3, 3), stride: (1, 2), padding: (1, 1), countIncludePad: false) }
         assertGradients(at: [x], "adaptive avg pool") { adaptiveAvgPool2d($0[0], outputSize: (3, 4)) }

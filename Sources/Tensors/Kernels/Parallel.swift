@@ -27,6 +27,12 @@ public enum Parallelism {
     /// Below this many elements a loop runs on the calling thread: splitting costs more
     /// than it saves.
     static let minimumElementsPerThread = 1 << 15
+
+    /// Runs `body` over disjoint sub-ranges covering `0..<count`, on several threads when
+    /// the count is large (for element loops outside this module, such as optimizer steps).
+    public static func forEachChunk(of count: Int, _ body: (Range<Int>) -> Void) {
+        parallelFor(count, body)
+    }
 }
 
 /// Runs `body` over disjoint sub-ranges covering `0..<count`, split across threads when

@@ -46,10 +46,34 @@ private func pool2d(_ x: Tensor, rows: PoolingWindows, columns: PoolingWindows, 
     // For max pooling, the flat in-plane index of each maximum, for the pullback.
     var argmax = [Int32](repeating: 0, count: maximum ? planes * oh * ow : 0)
     let source = x.storage.pointer, destination = output.storage.pointer
+    // The common 2×2, stride-2, unpadded max pooling gets a loop without window bookkeeping.
+    func halves(_ windows: PoolingWindows) -> Bool {
+        windows.starts.indices.allSatisfy { windows.starts[$0] == 2 * $0 && windows.ends[$0] == 2 * $0 + 2 }
+    }
+    let halving = maximum && halves(rows) && halves(columns)
     argmax.withUnsafeMutableBufferPointer { argmax in
         parallelFor(planes, grain: Swift.max(1, Parallelism.minimumElementsPerThread / (h * w))) { range in
             for p in range {
                 let plane = source + p * h * w, out = destination + p * oh * ow
+                if halving {
+                    for oy in 0..<oh {
+                        for ox in 0..<ow {
+                            // Candidates in window order; `>` keeps the first maximum, as the general loop does.
+                            let top = 2 * oy * w + 2 * ox
+                            var bestIndex = top, best = plane[top]
+                            for offset in 1...3 {
+                                let candidate = top + (offset >> 1) * w + (offset & 1)
+                                if plane[candidate] > best || plane[candidate].isNaN {
+                                    best = plane[candidate]
+                                    bestIndex = candidate
+                                }
+                            }
+                            out[oy * ow + ox] = best
+                            argmax[p * oh * ow + oy * ow + ox] = Int32(bestIndex)
+                        }
+                    }
+                    continue
+                }
                 for oy in 0..<oh {
                     for ox in 0..<ow {
                         if maximum {

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import NN
+import Optim
+import Tensors
+
+/// The four workloads of ../shared/bench/torch_ref.py, with the same shapes, models,
+/// losses, optimizers, warm-up and timing protocol; prints `W1 mlp-kd-step <seconds>` etc.
+struct WorkloadBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "workloads", abstract: "W1–W4 of the PyTorch reference: seconds per step (median of timed blocks).")
+
+    @Option(help: "Threads for the engine and BLAS (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Run only these workloads (W1, W2, W3, W4).")
+    var only: [String] = []
+
+    func run() {
+        if let threads { Parallelism.setThreadCount(threads) }
+        var rng = RandomGenerator(seed: 0)
+        let selected = only.isEmpty ? ["W1", "W2", "W3", "W4"] : only.map { $0.uppercased() }
+
+        /// Hinton's KD loss of the reference: `α·T²·KL + (1 − α)·CE`.
+        func kdLoss(_ student: Tensor, _ teacher: Tensor, _ labels: Tensor, temperature: Float = 4, alpha: Float = 0.9) -> Tensor {
+            alpha * distillationKLDivergence(studentLogits: student, teacherLogits: teacher, temperature: temperature)
+                + (1 - alpha) * crossEntropy(logits: student, labels: labels)
+        }
+
+        if selected.contains("W1") {
+            let teacher = MLP(widths: [784, 1200, 1200, 10], using: &rng), student = MLP(widths: [784, 800, 800, 10], using: &rng)
+            teacher.eval()
+            let optimizer = Adam(learningRate: 1e-3)
+            let x = Tensor.normal([128, 784], using: &rng), y = Tensor.randomIntegers([128], in: 0..<10, using: &rng)
+            let seconds = medianSeconds(iterations: 20) {
+                let teacherLogits = withoutGradients { teacher(x) }
+                let (_, grads) = student.valueAndGradients { kdLoss(student(x), teacherLogits, y) }
+                optimizer.update(student, gradients: grads)
+            }
+            print("W1 mlp-kd-step \(seconds)")
+        }
+
+        var student2: ConvNet?
+        var images = Tensor.zeros([1]), imageLabels = Tensor.zeros([1])
+        if selected.contains("W2") || selected.contains("W3") {
+            images = Tensor.normal([64, 3, 32, 32], using: &rng)
+            imageLabels = Tensor.randomIntegers([64], in: 0..<10, using: &rng)
+            student2 = ConvNet(channels: [16, 32, 64], using: &rng)
+        }
+        if selected.contains("W2"), let student = student2 {
+            let teacher = ConvNet(channels: [32, 64, 128, 256], using: &rng)
+            teacher.eval()
+            let optimizer = SGD(learningRate: 0.05, momentum: 0.9, weightDecay: 5e-4)
+            let seconds = medianSeconds(iterations: 5) {
+                let teacherLogits = withoutGradients { teacher(images) }
+                let (_, grads) = student.valueAndGradients { kdLoss(student(images), teacherLogits, imageLabels) }
+                optimizer.update(student, gradients: grads)
+            }
+            print("W2 cnn-kd-step \(seconds)")
+        }
+
+        if selected.contains("W3"), let student = student2 {
+            student.eval()
+            let epsilon: Float = 8 / 255, stepSize: Float = 2 / 255
+            var attackRNG = RandomGenerator(seed: 1)
+            let seconds = medianSeconds(iterations: 2) {
+                var delta = Tensor.uniform(images.shape, low: -epsilon, high: epsilon, using: &attackRNG)
+                for _ in 0..<10 {
+                    let perturbation = delta.requiringGradient()
+                    let loss = crossEntropy(logits: student(images + perturbation), labels: imageLabels)
+                    let gradient = gradients(of: loss, wrt: [perturbation])[0]
+                    delta = withoutGradients { (delta + gradient.sign() * stepSize).clamped(min: -epsilon, max: epsilon) }
+                }
+            }
+            print("W3 pgd10 \(seconds)")
+        }
+
+        if selected.contains("W4") {
+            let network = MLP(widths: [2 + 16, 128, 128, 128, 2], using: &rng)
+            let optimizer = Adam(learningRate: 1e-3)
+            let x = Tensor.normal([256, 2], using: &rng)
+            let frequencies = Tensor.linspace(0, 4, count: 8).exp()
+            let seconds = medianSeconds(iterations: 200) {
+                let t = Tensor.uniform([256, 1], using: &rng), noise = Tensor.normal([256, 2], using: &rng)
+                let xt = (1 - t) * x + t * noise
+                let embedding = concatenate([(t * frequencies).sin(), (t * frequencies).cos()], axis: 1)
+                let (_, grads) = network.valueAndGradients {
+                    meanSquaredError(network(concatenate([xt, embedding], axis: 1)), noise - x)
+                }
+                optimizer.update(network, gradients: grads)
+            }
+            print("W4 flow-mlp-step \(seconds)")
+        }
+    }
+}
+
+/// The reference's `convnet`: per width `Conv 3×3 (no bias) → BatchNorm → ReLU → MaxPool 2`,
+/// then a linear classifier on the flattened features.
+final class ConvNet: Module {
+    let features: Sequential
+    let classifier: Linear
+
+    init(channels: [Int], using generator: inout RandomGenerator) {
+        var layers: [Module] = []
+        var current = 3
+        for width in channels {
+            layers += [Conv2d(current, width, kernelSize: 3, padding: 1, bias: false, using: &generator), BatchNorm2d(width),
+                       Activation(.relu), MaxPool2d(kernelSize: 2)]
+            current = width
+        }
+        features = Sequential(layers)
+        let side = 32 >> channels.count
+        classifier = Linear(current * side * side, 10, using: &generator)
+        super.init()
+    }
+
+    override func forward(_ input: Tensor) -> Tensor {
+        classifier(features(input).flattened(startAxis: 1))
+    }
+}
