@@ -79,7 +79,11 @@ func col2im(_ columns: UnsafePointer<Float>, _ g: ConvolutionGeometry, into imag
                             guard iy >= 0 && iy < g.height else { continue }
                             let target = plane + iy * g.width + offsetX
                             let line = source + oy * ow
-                            for ox in valid { target[ox * g.strideX] += line[ox] }
+                            if g.strideX == 1 {
+                                for ox in valid { target[ox] += line[ox] }  // a constant stride vectorises
+                            } else {
+                                for ox in valid { target[ox * g.strideX] += line[ox] }
+                            }
                         }
                     }
                 }
