@@ -19,14 +19,13 @@ struct EngineBenchmark: ParsableCommand {
             let a = Tensor.normal([n, n], using: &rng), b = Tensor.normal([n, n], using: &rng)
             let flops = 2 * Double(n * n * n)
             let iterations = max(1, 200_000_000 / (n * n * n))
-            let engine = medianSeconds(iterations: iterations) { _ = matmul(a, b) }
             var c = [Float](repeating: 0, count: n * n)
-            let raw = a.withUnsafeBufferPointer { pa in
+            let (engine, raw) = a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
-                    medianSeconds(iterations: iterations) {
+                    pairedMedianSeconds(iterations: iterations, { _ = matmul(a, b) }, {
                         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n),
                                     1, pa.baseAddress, Int32(n), pb.baseAddress, Int32(n), 0, &c, Int32(n))
-                    }
+                    })
                 }
             }
             report("matmul_\(n)", flops / engine / 1e9, "GFLOP/s")

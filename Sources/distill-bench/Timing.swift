@@ -18,3 +18,20 @@ func medianSeconds(iterations: Int, blocks: Int = 5, _ body: () -> Void) -> Doub
 func report(_ name: String, _ value: Double, _ unit: String) {
     print("\(name) \(String(format: value >= 100 ? "%.1f" : "%.3f", value)) \(unit)")
 }
+
+/// Median seconds per call of `first` and of `second`, timed in alternating blocks so
+/// that both see the same machine noise (for ratios such as engine vs raw BLAS).
+func pairedMedianSeconds(iterations: Int, blocks: Int = 7, _ first: () -> Void, _ second: () -> Void) -> (Double, Double) {
+    first(); second()
+    var times: ([Double], [Double]) = ([], [])
+    func time(_ body: () -> Void) -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<iterations { body() }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(iterations)
+    }
+    for _ in 0..<blocks {
+        times.0.append(time(first))
+        times.1.append(time(second))
+    }
+    return (times.0.sorted()[blocks / 2], times.1.sorted()[blocks / 2])
+}
