@@ -7,12 +7,10 @@ struct EngineBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine", abstract: "matmul GFLOP/s, elementwise and sum GB/s, µs per small op.")
 
-    @Option(help: "Threads for the engine and BLAS (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     func run() {
-        if let threads { Parallelism.setThreadCount(threads) }
-        print("# threads \(Parallelism.threadCount)")
+        threading.apply()
         var rng = RandomGenerator(seed: 0)
 
         for n in [128, 512, 1024] {

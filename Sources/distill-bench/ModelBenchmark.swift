@@ -8,12 +8,10 @@ struct ModelBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models", abstract: "resnet20 (batch 64, 32×32) and MLP 784-800-800-10 (batch 128): ms per batch.")
 
-    @Option(help: "Threads for the engine and BLAS (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     func run() {
-        if let threads { Parallelism.setThreadCount(threads) }
-        print("# threads \(Parallelism.threadCount)")
+        threading.apply()
         var rng = RandomGenerator(seed: 0)
         let resnet = CIFARResNet(depth: 20, using: &rng)
         let images = Tensor.normal([64, 3, 32, 32], using: &rng), imageLabels = Tensor.randomIntegers([64], in: 0..<10, using: &rng)

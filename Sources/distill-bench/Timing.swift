@@ -1,4 +1,18 @@
+import ArgumentParser
 import Foundation
+import Tensors
+
+/// The thread count every benchmark takes (`--threads`), applied before it measures.
+struct ThreadOptions: ParsableArguments {
+    @Option(help: "Threads for the engine and BLAS (default: all cores).")
+    var threads: Int?
+
+    /// Sets the thread count and prints it as a comment line.
+    func apply() {
+        if let threads { Parallelism.setThreadCount(threads) }
+        print("# threads \(Parallelism.threadCount)")
+    }
+}
 
 /// The median seconds per call of `body`, over `blocks` timed blocks of `iterations`
 /// calls each, after two warm-up calls (the same protocol as ../shared/bench/torch_ref.py).

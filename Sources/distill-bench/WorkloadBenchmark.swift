@@ -10,14 +10,13 @@ struct WorkloadBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "workloads", abstract: "W1–W4 of the PyTorch reference: seconds per step (median of timed blocks).")
 
-    @Option(help: "Threads for the engine and BLAS (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     @Option(help: "Run only these workloads (W1, W2, W3, W4).")
     var only: [String] = []
 
     func run() {
-        if let threads { Parallelism.setThreadCount(threads) }
+        if let threads = threading.threads { Parallelism.setThreadCount(threads) }
         var rng = RandomGenerator(seed: 0)
         let selected = only.isEmpty ? ["W1", "W2", "W3", "W4"] : only.map { $0.uppercased() }
 

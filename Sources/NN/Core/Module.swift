@@ -138,26 +138,23 @@ open class Module {
     /// Loads parameters and buffers by path. With `strict`, missing and unexpected keys are
     /// errors; a wrong shape always is. The error lists every problem at once.
     public func loadStateDict(_ state: [String: Tensor], strict: Bool = true, source: String = "state dict") throws {
+        // Parameters and buffers alike: a path, the current shape, and how to store a value.
+        let slots: [(path: String, shape: [Int], store: (Tensor) -> Void)] =
+            namedParameters().map { entry in (entry.path, entry.parameter.wrappedValue.shape, { entry.parameter.assign($0) }) }
+            + namedBuffers().map { entry in (entry.path, entry.buffer.wrappedValue.shape, { entry.buffer.wrappedValue = $0.detached() }) }
         var problems: [String] = []
-        var expected = Set<String>()
-        for (path, parameter) in namedParameters() {
-            expected.insert(path)
-            guard let value = state[path] else { if strict { problems.append("missing \(path)") }; continue }
-            guard value.shape == parameter.wrappedValue.shape else {
-                problems.append("\(path): shape \(value.shape), expected \(parameter.wrappedValue.shape)")
+        for slot in slots {
+            guard let value = state[slot.path] else {
+                if strict { problems.append("missing \(slot.path)") }
                 continue
             }
-            parameter.assign(value)
-        }
-        for (path, buffer) in namedBuffers() {
-            expected.insert(path)
-            guard let value = state[path] else { if strict { problems.append("missing \(path)") }; continue }
-            guard value.shape == buffer.wrappedValue.shape else {
-                problems.append("\(path): shape \(value.shape), expected \(buffer.wrappedValue.shape)")
+            guard value.shape == slot.shape else {
+                problems.append("\(slot.path): shape \(value.shape), expected \(slot.shape)")
                 continue
             }
-            buffer.wrappedValue = value.detached()
+            slot.store(value)
         }
+        let expected = Set(slots.map(\.path))
         if strict {
             problems += state.keys.filter { !expected.contains($0) }.sorted().map { "unexpected \($0)" }
         }

@@ -96,23 +96,24 @@ public final class Embedding: Module {
     public override func forward(_ indices: Tensor) -> Tensor { embedding(indices, weight: weight) }
 }
 
-/// 2-D max pooling.
-public final class MaxPool2d: Module {
+/// The window geometry shared by the pooling modules (square kernels, PyTorch's defaults:
+/// stride equal to the kernel size).
+public class WindowPooling: Module {
     public let kernelSize: (Int, Int), stride: (Int, Int), padding: (Int, Int)
+
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
         (self.kernelSize, self.stride, self.padding) = ((kernelSize, kernelSize), (stride ?? kernelSize, stride ?? kernelSize), (padding, padding))
         super.init()
     }
+}
+
+/// 2-D max pooling.
+public final class MaxPool2d: WindowPooling {
     public override func forward(_ input: Tensor) -> Tensor { maxPool2d(input, kernelSize: kernelSize, stride: stride, padding: padding) }
 }
 
 /// 2-D average pooling.
-public final class AvgPool2d: Module {
-    public let kernelSize: (Int, Int), stride: (Int, Int), padding: (Int, Int)
-    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
-        (self.kernelSize, self.stride, self.padding) = ((kernelSize, kernelSize), (stride ?? kernelSize, stride ?? kernelSize), (padding, padding))
-        super.init()
-    }
+public final class AvgPool2d: WindowPooling {
     public override func forward(_ input: Tensor) -> Tensor { avgPool2d(input, kernelSize: kernelSize, stride: stride, padding: padding) }
 }
 

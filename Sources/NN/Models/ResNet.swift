@@ -1,25 +1,29 @@
 import Tensors
 
 /// The basic residual block (He et al., 2016): two 3×3 convolutions with batch norm, and
-/// a 1×1 projection (`downsample`) when the shape changes. Names as in the CRD benchmark.
+/// a 1×1 projection when the shape changes. The projection is named `downsample` in the CRD
+/// CIFAR ResNets and `shortcut` in its ResNet-18/34; `projectionName` picks which.
 public final class BasicBlock: Module {
     public let conv1: Conv2d, bn1: BatchNorm2d, conv2: Conv2d, bn2: BatchNorm2d
-    public let downsample: Sequential?
+    @Child public var projection: Sequential?
 
-    public init(_ inputChannels: Int, _ channels: Int, stride: Int = 1, using generator: inout RandomGenerator) {
+    public init(_ inputChannels: Int, _ channels: Int, stride: Int = 1, projectionName: String = "downsample", using generator: inout RandomGenerator) {
         conv1 = Conv2d(inputChannels, channels, kernelSize: 3, stride: stride, padding: 1, bias: false, using: &generator)
         bn1 = BatchNorm2d(channels)
         conv2 = Conv2d(channels, channels, kernelSize: 3, padding: 1, bias: false, using: &generator)
         bn2 = BatchNorm2d(channels)
-        downsample = stride != 1 || inputChannels != channels
-            ? Sequential(Conv2d(inputChannels, channels, kernelSize: 1, stride: stride, bias: false, using: &generator), BatchNorm2d(channels))
-            : nil
+        let needsProjection = stride != 1 || inputChannels != channels
+        _projection = Child(
+            wrappedValue: needsProjection
+                ? Sequential(Conv2d(inputChannels, channels, kernelSize: 1, stride: stride, bias: false, using: &generator), BatchNorm2d(channels))
+                : nil,
+            key: projectionName)
         super.init()
     }
 
     public override func forward(_ input: Tensor) -> Tensor {
         let out = bn2(conv2(bn1(conv1(input)).relu()))
-        return (out + (downsample?(input) ?? input)).relu()
+        return (out + (projection?(input) ?? input)).relu()
     }
 }
 
@@ -71,27 +75,6 @@ public final class CIFARResNet: Module, Classifier {
     }
 }
 
-/// The pre-activation-free basic block of ResNet-18/34 (`shortcut` as in the CRD repo).
-public final class ShortcutBlock: Module {
-    public let conv1: Conv2d, bn1: BatchNorm2d, conv2: Conv2d, bn2: BatchNorm2d
-    public let shortcut: Sequential
-
-    public init(_ inputChannels: Int, _ channels: Int, stride: Int = 1, using generator: inout RandomGenerator) {
-        conv1 = Conv2d(inputChannels, channels, kernelSize: 3, stride: stride, padding: 1, bias: false, using: &generator)
-        bn1 = BatchNorm2d(channels)
-        conv2 = Conv2d(channels, channels, kernelSize: 3, padding: 1, bias: false, using: &generator)
-        bn2 = BatchNorm2d(channels)
-        shortcut = stride != 1 || inputChannels != channels
-            ? Sequential(Conv2d(inputChannels, channels, kernelSize: 1, stride: stride, bias: false, using: &generator), BatchNorm2d(channels))
-            : Sequential([])
-        super.init()
-    }
-
-    public override func forward(_ input: Tensor) -> Tensor {
-        (bn2(conv2(bn1(conv1(input)).relu())) + shortcut(input)).relu()
-    }
-}
-
 /// ResNet-18 and ResNet-34 with the CIFAR stem (3×3, stride 1, no max pool), as in the
 /// CRD benchmark: four stages of 64/128/256/512 channels.
 public final class ResNet: Module, Classifier {
@@ -107,7 +90,7 @@ public final class ResNet: Module, Classifier {
         func stage(_ width: Int, _ count: Int, stride: Int, _ generator: inout RandomGenerator) -> Sequential {
             var layers: [Module] = []
             for i in 0..<count {
-                layers.append(ShortcutBlock(channels, width, stride: i == 0 ? stride : 1, using: &generator))
+                layers.append(BasicBlock(channels, width, stride: i == 0 ? stride : 1, projectionName: "shortcut", using: &generator))
                 channels = width
             }
             return Sequential(layers)
