@@ -26,9 +26,13 @@ final class ModuleTests: XCTestCase {
             ("BatchNorm1d", BatchNorm1d(3), [5, 3]),
             ("LayerNorm", LayerNorm(6), [3, 6]),
             ("GroupNorm", GroupNorm(groups: 2, channels: 4), [2, 4, 3, 3]),
+            ("MultiHeadSelfAttention", MultiHeadSelfAttention(dimension: 6, heads: 2, using: &generator), [2, 3, 6]),
+            ("TransformerBlock", TransformerBlock(dimension: 4, heads: 2, mlpRatio: 2, using: &generator), [2, 3, 4]),
+            ("Embedding", Embedding(5, 3, using: &generator), [4]),
         ]
         for (name, layer, shape) in layers {
-            let input = Tensor.normal(shape, using: &generator)
+            // Embedding takes indices; every other layer takes real inputs.
+            let input = layer is Embedding ? Tensor([4, 0, 2, 4]) : Tensor.normal(shape, using: &generator)
             let parameters = layer.namedParameters()
             XCTAssertFalse(parameters.isEmpty, name)
             // Central differences on each parameter's first elements against the pullbacks,
