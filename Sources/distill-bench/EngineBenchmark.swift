@@ -16,7 +16,7 @@ struct EngineBenchmark: ParsableCommand {
         for n in [128, 512, 1024] {
             let a = Tensor.normal([n, n], using: &rng), b = Tensor.normal([n, n], using: &rng)
             let flops = 2 * Double(n * n * n)
-            let iterations = max(1, 200_000_000 / (n * n * n))
+            let iterations = max(4, 2_000_000_000 / (n * n * n))
             var c = [Float](repeating: 0, count: n * n)
             let (engine, raw) = a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in

@@ -34,11 +34,14 @@ func report(_ name: String, _ value: Double, _ unit: String) {
 }
 
 /// Median seconds per call of `first` and of `second`, timed in alternating blocks so
-/// that both see the same machine noise (for ratios such as engine vs raw BLAS).
-func pairedMedianSeconds(iterations: Int, blocks: Int = 7, _ first: () -> Void, _ second: () -> Void) -> (Double, Double) {
+/// that both see the same machine noise (for ratios such as engine vs raw BLAS). A pause
+/// before each block lets threads that the other one woke (OpenBLAS's spin) go idle.
+func pairedMedianSeconds(iterations: Int, blocks: Int = 7, pause: Double = 0.2, _ first: () -> Void, _ second: () -> Void) -> (Double, Double) {
     first(); second()
     var times: ([Double], [Double]) = ([], [])
     func time(_ body: () -> Void) -> Double {
+        Thread.sleep(forTimeInterval: pause)
+        body()
         let start = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<iterations { body() }
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(iterations)
