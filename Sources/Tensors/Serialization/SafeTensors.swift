@@ -85,9 +85,13 @@ public enum SafeTensors {
         data.append(json)
         for name in names {
             tensors[name]!.withUnsafeBufferPointer { buffer in
+                #if _endian(little)
+                data.append(UnsafeBufferPointer(start: buffer.baseAddress, count: buffer.count))
+                #else
                 buffer.withMemoryRebound(to: UInt32.self) { words in
                     for word in words { withUnsafeBytes(of: word.littleEndian) { data.append(contentsOf: $0) } }
                 }
+                #endif
             }
         }
         return data
