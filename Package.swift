@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Optim", targets: ["Optim"]),
+        .library(name: "Distillation", targets: ["Distillation"]),
         .executable(name: "distill", targets: ["distill"]),
         .executable(name: "distill-bench", targets: ["distill-bench"]),
     ],
@@ -42,6 +43,10 @@ let package = Package(
             name: "Optim",
             dependencies: ["Tensors", "NN"]
         ),
+        .target(
+            name: "Distillation",
+            dependencies: ["Tensors", "NN", "Optim", "Datasets"]
+        ),
         .executableTarget(
             name: "distill",
             dependencies: [
@@ -73,6 +78,11 @@ let package = Package(
         .testTarget(
             name: "OptimTests",
             dependencies: ["Optim", "NN", "Tensors", "Datasets"]
+        ),
+        .testTarget(
+            name: "DistillationTests",
+            dependencies: ["Distillation", "NN", "Tensors"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "DatasetsTests",

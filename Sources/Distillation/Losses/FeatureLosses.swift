@@ -1,0 +1,150 @@
+import NN
+import Tensors
+
+/// FitNets hints (Romero et al., 2015): a learnable regressor maps the student's hint-layer
+/// feature onto the teacher's guided-layer feature, and their mean squared error is the
+/// loss. The regressor is a 1×1 convolution for `[N, C, H, W]` features (a linear map for
+/// `[N, D]`), trained with the student.
+public final class FitNetsHint: LossTerm {
+    public let studentPath: String, teacherPath: String
+    public let regressor: Module
+    public var name: String { "fitnets" }
+    public var studentFeaturePaths: [String] { [studentPath] }
+    public var teacherFeaturePaths: [String] { [teacherPath] }
+    public var trainableModules: [Module] { [regressor] }
+
+    /// `studentChannels → teacherChannels`; `spatial` picks a 1×1 convolution over a linear map.
+    public init(student: String, teacher: String, studentChannels: Int, teacherChannels: Int, spatial: Bool = true, using generator: inout RandomGenerator) {
+        (studentPath, teacherPath) = (student, teacher)
+        regressor = spatial
+            ? Conv2d(studentChannels, teacherChannels, kernelSize: 1, bias: false, using: &generator)
+            : Linear(studentChannels, teacherChannels, bias: false, using: &generator)
+    }
+
+    public func callAsFunction(_ batch: DistillationBatch) -> Tensor {
+        let (s, t) = batch.featurePair(student: studentPath, teacher: teacherPath, term: name)
+        let mapped = regressor(s)
+        precondition(mapped.shape == t.shape, "fitnets: the regressed student feature \(mapped.shape) does not match the teacher feature \(t.shape) (spatial sizes must agree)")
+        return meanSquaredError(mapped, t)
+    }
+}
+
+/// Attention transfer (Zagoruyko & Komodakis, 2017): for each pair of layers, the spatial
+/// attention maps `A = normalize(mean_c |f|^p)` of student and teacher are matched,
+/// `mean((A_s − A_t)²)`, summed over the pairs.
+public struct AttentionTransfer: LossTerm {
+    public let pairs: [(student: String, teacher: String)]
+    public let power: Float
+    public var name: String { "at" }
+    public var studentFeaturePaths: [String] { pairs.map(\.student) }
+    public var teacherFeaturePaths: [String] { pairs.map(\.teacher) }
+
+    public init(pairs: [(student: String, teacher: String)], power: Float = 2) {
+        (self.pairs, self.power) = (pairs, power)
+    }
+
+    /// The normalised attention map `[N, H·W]` of a feature `[N, C, H, W]`.
+    public func attentionMap(_ feature: Tensor) -> Tensor {
+        let map = feature.abs().pow(power).mean(axes: [1]).flattened(startAxis: 1)
+        return map / maximum(map.norm(.l2, axes: [1], keepDims: true), Tensor(1e-12))
+    }
+
+    public func callAsFunction(_ batch: DistillationBatch) -> Tensor {
+        pairs.map { pair -> Tensor in
+            let (s, t) = batch.featurePair(student: pair.student, teacher: pair.teacher, term: name)
+            return (attentionMap(s) - attentionMap(t)).squared().mean()
+        }.reduce(Tensor(0), +)
+    }
+}
+
+/// Similarity-preserving distillation (Tung & Mori, 2019): the batch's pairwise similarity
+/// matrices `G = normalize_rows(F·Fᵀ)` of student and teacher features are matched,
+/// `‖G_s − G_t‖²_F / b²`.
+public struct SimilarityPreserving: LossTerm {
+    public let studentPath: String, teacherPath: String
+    public var name: String { "sp" }
+    public var studentFeaturePaths: [String] { [studentPath] }
+    public var teacherFeaturePaths: [String] { [teacherPath] }
+
+    public init(student: String, teacher: String) { (studentPath, teacherPath) = (student, teacher) }
+
+    private func similarity(_ feature: Tensor) -> Tensor {
+        let rows = feature.flattened(startAxis: 1)
+        let gram = matmul(rows, rows, transposeB: true)
+        return gram / maximum(gram.norm(.l2, axes: [1], keepDims: true), Tensor(1e-12))
+    }
+
+    public func callAsFunction(_ batch: DistillationBatch) -> Tensor {
+        let (s, t) = batch.featurePair(student: studentPath, teacher: teacherPath, term: name)
+        let b = Float(s.shape[0])
+        return (similarity(s) - similarity(t)).squared().sum() / (b * b)
+    }
+}
+
+/// Relational knowledge distillation (Park et al., 2019): the student's embeddings keep
+/// the teacher's relations — pairwise distances (normalised by their mean) and the angles
+/// formed by triples — each compared with the Huber (smooth L1) loss.
+public struct RelationalKD: LossTerm {
+    public let studentPath: String, teacherPath: String
+    public let distanceWeight: Float, angleWeight: Float
+    public var name: String { "rkd" }
+    public var studentFeaturePaths: [String] { [studentPath] }
+    public var teacherFeaturePaths: [String] { [teacherPath] }
+
+    public init(student: String, teacher: String, distanceWeight: Float = 25, angleWeight: Float = 50) {
+        (studentPath, teacherPath, self.distanceWeight, self.angleWeight) = (student, teacher, distanceWeight, angleWeight)
+    }
+
+    /// Pairwise distances `[B, B]`, divided by the mean of the off-diagonal ones.
+    func normalizedDistances(_ embedding: Tensor) -> Tensor {
+        let b = embedding.shape[0]
+        let squared = embedding.squared().sum(axes: [1], keepDims: true)
+        let gram = matmul(embedding, embedding, transposeB: true)
+        let offDiagonal = 1 - Tensor.eye(b)
+        // The floor keeps the square root's gradient finite on the diagonal, where it is masked.
+        let distances = maximum(squared + squared.transposed() - 2 * gram, Tensor(1e-12)).sqrt() * offDiagonal
+        return distances / (distances.sum() / Float(b * (b - 1)))
+    }
+
+    /// Cosines of the angles `∠(e_j − e_i, e_k − e_i)` for all triples, `[B, B, B]`.
+    func angles(_ embedding: Tensor) -> Tensor {
+        let b = embedding.shape[0], d = embedding.shape[1]
+        let differences = embedding.unsqueezed(axis: 0).broadcast(to: [b, b, d]) - embedding.unsqueezed(axis: 1)
+        let unit = differences / maximum(differences.norm(.l2, axes: [2], keepDims: true), Tensor(1e-12))
+        return matmul(unit, unit, transposeB: true)
+    }
+
+    public func callAsFunction(_ batch: DistillationBatch) -> Tensor {
+        let (s, t) = batch.featurePair(student: studentPath, teacher: teacherPath, term: name)
+        let (student, teacher) = (s.flattened(startAxis: 1), t.flattened(startAxis: 1))
+        let distance = smoothL1Loss(normalizedDistances(student), normalizedDistances(teacher))
+        let angle = smoothL1Loss(angles(student), angles(teacher))
+        return distanceWeight * distance + angleWeight * angle
+    }
+}
+
+/// Probabilistic knowledge transfer (Passalis & Tefas, 2018): the conditional distributions
+/// of cosine similarities within the batch (`(cos + 1)/2`, normalised per row) of student
+/// and teacher are matched by KL divergence.
+public struct ProbabilisticKT: LossTerm {
+    public let studentPath: String, teacherPath: String
+    public var name: String { "pkt" }
+    public var studentFeaturePaths: [String] { [studentPath] }
+    public var teacherFeaturePaths: [String] { [teacherPath] }
+
+    public init(student: String, teacher: String) { (studentPath, teacherPath) = (student, teacher) }
+
+    func conditional(_ feature: Tensor, epsilon: Float = 1e-7) -> Tensor {
+        let rows = feature.flattened(startAxis: 1)
+        let unit = rows / (rows.norm(.l2, axes: [1], keepDims: true) + epsilon)
+        let similarity = (matmul(unit, unit, transposeB: true) + 1) / 2
+        return similarity / similarity.sum(axes: [1], keepDims: true)
+    }
+
+    public func callAsFunction(_ batch: DistillationBatch) -> Tensor {
+        let (s, t) = batch.featurePair(student: studentPath, teacher: teacherPath, term: name)
+        let (student, teacher) = (conditional(s), conditional(t))
+        let epsilon: Float = 1e-7
+        return (teacher * ((teacher + epsilon) / (student + epsilon)).log()).mean()
+    }
+}

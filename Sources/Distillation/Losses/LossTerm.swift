@@ -1,0 +1,85 @@
+import NN
+import Tensors
+
+/// What a loss term sees of one batch: the student's and teacher's logits, the labels
+/// (class indices; nil on unlabeled data), and the features tapped from both models by path.
+public struct DistillationBatch {
+    public var studentLogits: Tensor
+    public var teacherLogits: Tensor?
+    public var labels: Tensor?
+    public var studentFeatures: [String: Tensor]
+    public var teacherFeatures: [String: Tensor]
+
+    public init(
+        studentLogits: Tensor, teacherLogits: Tensor? = nil, labels: Tensor? = nil,
+        studentFeatures: [String: Tensor] = [:], teacherFeatures: [String: Tensor] = [:]
+    ) {
+        self.studentLogits = studentLogits
+        self.teacherLogits = teacherLogits
+        self.labels = labels
+        self.studentFeatures = studentFeatures
+        self.teacherFeatures = teacherFeatures
+    }
+
+    /// The teacher's logits, or a failure naming the term that needs them.
+    func requireTeacherLogits(_ term: String) -> Tensor {
+        guard let teacherLogits else { preconditionFailure("\(term) needs teacher logits") }
+        return teacherLogits
+    }
+
+    /// The labels, or a failure naming the term that needs them.
+    func requireLabels(_ term: String) -> Tensor {
+        guard let labels else { preconditionFailure("\(term) needs labels") }
+        return labels
+    }
+
+    /// The student's and teacher's features at the given paths.
+    func featurePair(student: String, teacher: String, term: String) -> (Tensor, Tensor) {
+        guard let s = studentFeatures[student] else { preconditionFailure("\(term) needs the student feature '\(student)'") }
+        guard let t = teacherFeatures[teacher] else { preconditionFailure("\(term) needs the teacher feature '\(teacher)'") }
+        return (s, t.detached())
+    }
+}
+
+/// One named term of a distillation objective. A term may own trainable modules (the
+/// regressor of a FitNets hint), which the trainer optimises with the student.
+public protocol LossTerm {
+    /// The name used in configs and metrics (`"kd"`, `"dkd"`, `"fitnets"` …).
+    var name: String { get }
+    /// The student and teacher feature paths this term reads (tapped during the forward pass).
+    var studentFeaturePaths: [String] { get }
+    var teacherFeaturePaths: [String] { get }
+    /// Modules with parameters of their own, trained together with the student.
+    var trainableModules: [Module] { get }
+    /// The term's value for a batch (a scalar, differentiable in the student's outputs).
+    func callAsFunction(_ batch: DistillationBatch) -> Tensor
+}
+
+extension LossTerm {
+    public var studentFeaturePaths: [String] { [] }
+    public var teacherFeaturePaths: [String] { [] }
+    public var trainableModules: [Module] { [] }
+}
+
+/// A weighted sum of terms, as torchdistill composes its losses: `Σ wᵢ·termᵢ(batch)`.
+public struct WeightedLoss {
+    public var terms: [(weight: Float, term: any LossTerm)]
+
+    public init(_ terms: [(weight: Float, term: any LossTerm)]) { self.terms = terms }
+
+    /// The total and each term's (unweighted) value, for logging.
+    public func callAsFunction(_ batch: DistillationBatch) -> (total: Tensor, parts: [String: Float]) {
+        var total = Tensor(0)
+        var parts: [String: Float] = [:]
+        for (weight, term) in terms {
+            let value = term(batch)
+            parts[term.name] = value.item
+            total = total + weight * value
+        }
+        return (total, parts)
+    }
+
+    /// Every feature path the terms read, per model.
+    public var studentFeaturePaths: [String] { Array(Set(terms.flatMap { $0.term.studentFeaturePaths })).sorted() }
+    public var teacherFeaturePaths: [String] { Array(Set(terms.flatMap { $0.term.teacherFeaturePaths })).sorted() }
+}

@@ -1,0 +1,86 @@
+import Distillation
+import Foundation
+import NN
+import Tensors
+import XCTest
+
+/// Each loss term against the official implementation's formula (Fixtures/make_fixtures.py,
+/// PyTorch) and a finite-difference check of its gradient with respect to the student.
+final class LossTermTests: XCTestCase {
+    private static let reference: [String: Any] = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/reference.json")
+        return try! JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+    }()
+
+    private func f(_ name: String) -> Tensor {
+        let entry = Self.reference[name] as! [String: Any]
+        return Tensor((entry["data"] as! [Double]).map { Float($0) }, shape: entry["shape"] as! [Int])
+    }
+
+    private var logitsBatch: DistillationBatch {
+        DistillationBatch(studentLogits: f("student_logits"), teacherLogits: f("teacher_logits"), labels: f("labels"))
+    }
+
+    private var featureBatch: DistillationBatch {
+        DistillationBatch(
+            studentLogits: f("student_logits"),
+            studentFeatures: ["s.map": f("feature_student"), "s.embedding": f("embedding_student")],
+            teacherFeatures: ["t.map": f("feature_teacher"), "t.embedding": f("embedding_teacher")])
+    }
+
+    /// Asserts the term's value and checks its gradient with respect to the student's
+    /// logits or the student's feature at `studentFeature`.
+    private func check(_ term: any LossTerm, expected: String, studentFeature: String? = nil, tolerance: Float = 1e-5,
+                       file: StaticString = #filePath, line: UInt = #line) {
+        let batch = studentFeature == nil ? logitsBatch : featureBatch
+        XCTAssertEqual(term(batch).item, f(expected).item, accuracy: tolerance * (1 + abs(f(expected).item)), "\(term.name) value", file: file, line: line)
+        let input = studentFeature.map { batch.studentFeatures[$0]! } ?? batch.studentLogits
+        let result = checkGradients(of: { values in
+            var perturbed = batch
+            if let path = studentFeature { perturbed.studentFeatures[path] = values[0] } else { perturbed.studentLogits = values[0] }
+            return term(perturbed)
+        }, at: [input])
+        XCTAssertTrue(result.passed, "\(term.name): \(result)", file: file, line: line)
+    }
+
+    func testLogitTermsMatchTheOfficialFormulas() {
+        check(KnowledgeDistillationLoss(temperature: 4), expected: "kd")
+        check(DecoupledKD(alpha: 1, beta: 8, temperature: 4), expected: "dkd_a1_b8_T4")
+        let ce = CrossEntropyTerm()(logitsBatch).item
+        XCTAssertEqual(ce, crossEntropy(logits: f("student_logits"), labels: f("labels")).item)
+    }
+
+    func testFeatureTermsMatchTheOfficialFormulas() {
+        check(AttentionTransfer(pairs: [(student: "s.map", teacher: "t.map")]), expected: "at", studentFeature: "s.map")
+        check(SimilarityPreserving(student: "s.map", teacher: "t.map"), expected: "sp", studentFeature: "s.map")
+        check(RelationalKD(student: "s.embedding", teacher: "t.embedding"), expected: "rkd", studentFeature: "s.embedding", tolerance: 1e-4)
+        check(ProbabilisticKT(student: "s.embedding", teacher: "t.embedding"), expected: "pkt", studentFeature: "s.embedding")
+        var generator = RandomGenerator(seed: 0)
+        let fitnets = FitNetsHint(student: "s.map", teacher: "t.map", studentChannels: 4, teacherChannels: 8, using: &generator)
+        fitnets.regressor.update(parameters: ["weight": f("fitnets_regressor")])
+        check(fitnets, expected: "fitnets", studentFeature: "s.map")
+        XCTAssertEqual(fitnets.trainableModules.first?.parameterCount, 32)
+    }
+
+    func testTermsVanishWhenTheStudentMatchesTheTeacher() {
+        let logits = f("teacher_logits")
+        let same = DistillationBatch(
+            studentLogits: logits, teacherLogits: logits, labels: f("labels"),
+            studentFeatures: ["a": f("embedding_teacher")], teacherFeatures: ["a": f("embedding_teacher")])
+        XCTAssertEqual(KnowledgeDistillationLoss()(same).item, 0, accuracy: 1e-6)
+        XCTAssertEqual(DecoupledKD()(same).item, 0, accuracy: 1e-5)
+        XCTAssertEqual(RelationalKD(student: "a", teacher: "a")(same).item, 0, accuracy: 1e-6)
+        XCTAssertEqual(ProbabilisticKT(student: "a", teacher: "a")(same).item, 0, accuracy: 1e-6)
+        XCTAssertEqual(SimilarityPreserving(student: "a", teacher: "a")(same).item, 0, accuracy: 1e-9)
+    }
+
+    func testWeightedLossSumsTermsAndReportsParts() {
+        let loss = WeightedLoss([(weight: 0.9, term: KnowledgeDistillationLoss(temperature: 4)), (weight: 0.1, term: CrossEntropyTerm())])
+        let (total, parts) = loss(logitsBatch)
+        XCTAssertEqual(total.item, 0.9 * f("kd").item + 0.1 * parts["ce"]!, accuracy: 1e-5)
+        XCTAssertEqual(parts["kd"]!, f("kd").item, accuracy: 1e-5)
+        let withFeatures = WeightedLoss([(weight: 1, term: AttentionTransfer(pairs: [(student: "layer2", teacher: "block2")]))])
+        XCTAssertEqual(withFeatures.studentFeaturePaths, ["layer2"])
+        XCTAssertEqual(withFeatures.teacherFeaturePaths, ["block2"])
+    }
+}
