@@ -81,7 +81,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DistillationTests",
-            dependencies: ["Distillation", "NN", "Tensors"],
+            dependencies: ["Distillation", "NN", "Optim", "Datasets", "Tensors"],
             exclude: ["Fixtures"]
         ),
         .testTarget(

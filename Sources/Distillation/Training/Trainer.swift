@@ -1,0 +1,161 @@
+import Datasets
+import Foundation
+import NN
+import Optim
+import Tensors
+
+/// How a `Trainer` runs.
+public struct TrainingOptions {
+    public var epochs: Int
+    public var batchSize: Int
+    /// The learning rate per optimizer step (the trainer sets it before each step).
+    public var schedule: LearningRateSchedule
+    public var seed: UInt64
+    /// Augmentation applied to each training batch (before the teacher sees it, so both
+    /// models see the same inputs).
+    public var transform: (any BatchTransform)?
+    /// Where `last.safetensors` (a `TrainingCheckpoint`) is written after every epoch and
+    /// resumed from; nil for no checkpoints.
+    public var checkpointDirectory: URL?
+    /// Where one JSON object per epoch is appended; nil for none.
+    public var metricsFile: URL?
+    /// Whether to print one line per epoch.
+    public var printsProgress: Bool
+
+    public init(
+        epochs: Int, batchSize: Int, schedule: LearningRateSchedule, seed: UInt64 = 0, transform: (any BatchTransform)? = nil,
+        checkpointDirectory: URL? = nil, metricsFile: URL? = nil, printsProgress: Bool = false
+    ) {
+        (self.epochs, self.batchSize, self.schedule, self.seed, self.transform) = (epochs, batchSize, schedule, seed, transform)
+        (self.checkpointDirectory, self.metricsFile, self.printsProgress) = (checkpointDirectory, metricsFile, printsProgress)
+    }
+}
+
+/// One epoch's record, as written to the metrics file.
+public struct EpochRecord: Codable, Equatable {
+    public var epoch: Int
+    public var step: Int
+    public var learningRate: Double
+    /// The mean of each loss term (and `total`) over the epoch's batches.
+    public var trainLoss: [String: Double]
+    public var validation: ClassificationMetrics?
+    public var seconds: Double
+}
+
+/// Trains a student, alone (with `CrossEntropyTerm`) or from a teacher (with any weighted
+/// sum of loss terms): epochs of seeded batches, a learning-rate schedule, evaluation after
+/// each epoch, metrics as JSON lines, and an atomic checkpoint after each epoch from which
+/// an interrupted run resumes exactly.
+public final class Trainer {
+    public let student: Module
+    public let teacher: (any Teacher)?
+    public let loss: WeightedLoss
+    public let optimizer: Optimizer
+    public let options: TrainingOptions
+    /// The student and the loss terms' own modules, optimised together (and checkpointed).
+    private let trainable: TrainableBundle
+
+    public init(student: Module, teacher: (any Teacher)?, loss: WeightedLoss, optimizer: Optimizer, options: TrainingOptions) {
+        (self.student, self.teacher, self.loss, self.optimizer, self.options) = (student, teacher, loss, optimizer, options)
+        trainable = TrainableBundle(student: student, auxiliary: loss.terms.flatMap { $0.term.trainableModules })
+    }
+
+    /// Trains on `training`, evaluating on `validation` after each epoch; returns every
+    /// epoch's record (including the epochs of a run this one resumed).
+    @discardableResult
+    public func fit<Training: Dataset, Validation: Dataset>(_ training: Training, validation: Validation?) throws -> [EpochRecord] {
+        let loader = DataLoader(training, batchSize: options.batchSize, shuffle: true, seed: options.seed, transform: options.transform)
+        var (firstEpoch, step, history) = (0, 0, [EpochRecord]())
+        let checkpointURL = options.checkpointDirectory?.appendingPathComponent("last.safetensors")
+        if let checkpointURL, FileManager.default.fileExists(atPath: checkpointURL.path) {
+            let checkpoint = try TrainingCheckpoint.load(from: checkpointURL, model: trainable, optimizer: optimizer)
+            (firstEpoch, step) = (checkpoint.epoch + 1, checkpoint.step)
+            if let saved = checkpoint.notes["history"]?.data(using: .utf8) {
+                history = try JSONDecoder().decode([EpochRecord].self, from: saved)
+            }
+        }
+        let studentPaths = loss.studentFeaturePaths, teacherPaths = loss.teacherFeaturePaths
+        for epoch in firstEpoch..<options.epochs {
+            let start = Date()
+            student.train()
+            var sums: [String: Double] = [:]
+            var batches = 0
+            for batch in loader.batches(epoch: epoch) {
+                optimizer.learningRate = options.schedule.learningRate(at: step)
+                let teacherOutput = try teacher?.outputs(for: batch.inputs, featurePaths: teacherPaths)
+                var parts: [String: Float] = [:]
+                let (_, gradients) = trainable.valueAndGradients {
+                    let (logits, features) = try! student.capturingFeatures(studentPaths) { student(batch.inputs) }
+                    let (total, termValues) = loss(DistillationBatch(
+                        studentLogits: logits, teacherLogits: teacherOutput?.logits, labels: batch.labels,
+                        studentFeatures: features, teacherFeatures: teacherOutput?.features ?? [:]))
+                    parts = termValues
+                    parts["total"] = total.item
+                    return total
+                }
+                optimizer.update(trainable, gradients: gradients)
+                for (name, value) in parts { sums[name, default: 0] += Double(value) }
+                batches += 1
+                step += 1
+            }
+            let metrics = try validation.map { try evaluate(on: $0) }
+            let record = EpochRecord(
+                epoch: epoch, step: step, learningRate: Double(optimizer.learningRate),
+                trainLoss: sums.mapValues { $0 / Double(max(batches, 1)) }, validation: metrics, seconds: Date().timeIntervalSince(start))
+            history.append(record)
+            try log(record)
+            if let checkpointURL {
+                let notes = ["history": String(decoding: try JSONEncoder().encode(history), as: UTF8.self)]
+                try TrainingCheckpoint(epoch: epoch, step: step, generator: RandomGenerator(seed: options.seed), notes: notes)
+                    .save(model: trainable, optimizer: optimizer, to: checkpointURL)
+            }
+        }
+        return history
+    }
+
+    /// The student's metrics on a data set (and its agreement with the teacher).
+    public func evaluate<Data: Dataset>(on data: Data, batchSize: Int = 256) throws -> ClassificationMetrics {
+        student.eval()
+        defer { student.train() }
+        var studentLogits: [Tensor] = [], teacherLogits: [Tensor] = [], labels: [Tensor] = []
+        for start in stride(from: 0, to: data.count, by: batchSize) {
+            let batch = data.batch(at: Array(start..<min(start + batchSize, data.count)))
+            studentLogits.append(withoutGradients { student(batch.inputs) })
+            if let teacher { teacherLogits.append(try teacher.outputs(for: batch.inputs, featurePaths: []).logits) }
+            guard let batchLabels = batch.labels else { throw DataError("evaluation", "the evaluation data has no labels") }
+            labels.append(batchLabels)
+        }
+        return ClassificationMetrics(
+            logits: concatenate(studentLogits), labels: concatenate(labels),
+            teacherLogits: teacherLogits.isEmpty ? nil : concatenate(teacherLogits))
+    }
+
+    private func log(_ record: EpochRecord) throws {
+        if options.printsProgress {
+            let accuracy = record.validation.map { String(format: "  val top-1 %.2f%%", $0.top1 * 100) } ?? ""
+            print(String(format: "epoch %d/%d  loss %.4f", record.epoch + 1, options.epochs, record.trainLoss["total"] ?? .nan) + accuracy)
+        }
+        guard let url = options.metricsFile else { return }
+        var line = try JSONEncoder().encode(record)
+        line.append(0x0A)
+        if let handle = try? FileHandle(forWritingTo: url) {
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: line)
+        } else {
+            try line.write(to: url)
+        }
+    }
+}
+
+/// The student and the loss terms' modules under one root, so one optimizer (and one
+/// checkpoint) covers them: paths `student.*` and `auxiliary.N.*`.
+final class TrainableBundle: Module {
+    let student: Module
+    let auxiliary: [Module]
+
+    init(student: Module, auxiliary: [Module]) {
+        (self.student, self.auxiliary) = (student, auxiliary)
+        super.init()
+    }
+}

@@ -1,0 +1,70 @@
+import Datasets
+import Distillation
+import Foundation
+import NN
+import Optim
+import Tensors
+import XCTest
+
+final class TrainerTests: XCTestCase {
+    func testMetricsByHand() {
+        // Sample 0: correct with confidence ≈ 0.84; sample 1: wrong (label 2 is ranked second);
+        // sample 2: wrong, label ranked last.
+        let logits = Tensor([2, 0, 0, 0, 1, 0.5, 0, 0, 3], shape: [3, 3])
+        let metrics = ClassificationMetrics(logits: logits, labels: Tensor([0, 2, 0]), teacherLogits: Tensor([1, 0, 0, 0, 0, 1, 0, 0, 1], shape: [3, 3]))
+        XCTAssertEqual(metrics.top1, 1.0 / 3, accuracy: 1e-9)
+        XCTAssertEqual(metrics.top5, 1, "with 3 classes every label is in the top 5")
+        XCTAssertEqual(metrics.teacherAgreement!, 2.0 / 3, accuracy: 1e-6)
+        // ECE: each sample in its own bin: |correct − confidence| averaged.
+        let confidences = logits.softmax(axis: 1).max(axis: 1).scalars.map(Double.init)
+        let expected = (abs(1 - confidences[0]) + confidences[1] + confidences[2]) / 3
+        XCTAssertEqual(metrics.expectedCalibrationError, expected, accuracy: 1e-6)
+        XCTAssertEqual(metrics.count, 3)
+    }
+
+    func testEnsembleAveragesProbabilities() throws {
+        var generator = RandomGenerator(seed: 1)
+        let a = MLP(widths: [4, 3], using: &generator), b = MLP(widths: [4, 3], using: &generator)
+        let x = Tensor.normal([5, 4], using: &generator)
+        let expected = (a(x).softmax(axis: 1) * 0.25 + b(x).softmax(axis: 1) * 0.75)
+        let ensemble = EnsembleTeacher([ModelTeacher(a), ModelTeacher(b)], weights: [1, 3])
+        let logits = try ensemble.outputs(for: x, featurePaths: []).logits
+        XCTAssertFalse(logits.requiresGradient)
+        for (p, q) in zip(logits.softmax(axis: 1).scalars, expected.scalars) { XCTAssertEqual(p, q, accuracy: 1e-6) }
+    }
+
+    func testInterruptedRunResumesExactlyAndLogsEachEpoch() throws {
+        let data = SyntheticData.gaussianMixture(count: 96, components: 3, radius: 2, standardDeviation: 0.5, seed: 2)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var teacherGenerator = RandomGenerator(seed: 3)
+        let teacher = ModelTeacher(MLP(widths: [2, 16, 3], using: &teacherGenerator))
+        func run(epochs: Int, checkpoints: URL?, metrics: URL?) throws -> (MLP, [EpochRecord]) {
+            var generator = RandomGenerator(seed: 4)
+            let student = MLP(widths: [2, 8, 3], using: &generator)
+            let loss = WeightedLoss([(0.5, KnowledgeDistillationLoss(temperature: 2)), (0.5, CrossEntropyTerm())])
+            let trainer = Trainer(
+                student: student, teacher: teacher, loss: loss, optimizer: SGD(learningRate: 0.1, momentum: 0.9),
+                options: TrainingOptions(epochs: epochs, batchSize: 16, schedule: .cosine(base: 0.1, total: 24, minimum: 0.01), seed: 5,
+                                         checkpointDirectory: checkpoints, metricsFile: metrics))
+            return (student, try trainer.fit(data, validation: data))
+        }
+        let (straight, straightHistory) = try run(epochs: 4, checkpoints: nil, metrics: nil)
+        let metricsFile = folder.appendingPathComponent("metrics.jsonl")
+        _ = try run(epochs: 2, checkpoints: folder, metrics: metricsFile)  // "interrupted" after two epochs
+        let (resumed, resumedHistory) = try run(epochs: 4, checkpoints: folder, metrics: metricsFile)
+        for ((path, a), (_, b)) in zip(straight.namedParameters(), resumed.namedParameters()) {
+            XCTAssertEqual(a.wrappedValue.scalars, b.wrappedValue.scalars, path)
+        }
+        XCTAssertEqual(resumedHistory.map(\.epoch), [0, 1, 2, 3])
+        XCTAssertEqual(resumedHistory.map(\.step), straightHistory.map(\.step))
+        let lines = try String(contentsOf: metricsFile, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 4)
+        let last = try JSONDecoder().decode(EpochRecord.self, from: Data(lines[3].utf8))
+        XCTAssertEqual(last.epoch, 3)
+        XCTAssertNotNil(last.trainLoss["kd"])
+        XCTAssertNotNil(last.validation?.teacherAgreement)
+        XCTAssertGreaterThan(last.validation!.top1, 0.8, "the student learns the three clusters")
+    }
+}
