@@ -5,12 +5,10 @@ import Tensors
 /// feature onto the teacher's guided-layer feature, and their mean squared error is the
 /// loss. The regressor is a 1×1 convolution for `[N, C, H, W]` features (a linear map for
 /// `[N, D]`), trained with the student.
-public final class FitNetsHint: LossTerm {
+public final class FitNetsHint: FeaturePairTerm {
     public let studentPath: String, teacherPath: String
     public let regressor: Module
     public var name: String { "fitnets" }
-    public var studentFeaturePaths: [String] { [studentPath] }
-    public var teacherFeaturePaths: [String] { [teacherPath] }
     public var trainableModules: [Module] { [regressor] }
 
     /// `studentChannels → teacherChannels`; `spatial` picks a 1×1 convolution over a linear map.
@@ -60,11 +58,9 @@ public struct AttentionTransfer: LossTerm {
 /// Similarity-preserving distillation (Tung & Mori, 2019): the batch's pairwise similarity
 /// matrices `G = normalize_rows(F·Fᵀ)` of student and teacher features are matched,
 /// `‖G_s − G_t‖²_F / b²`.
-public struct SimilarityPreserving: LossTerm {
+public struct SimilarityPreserving: FeaturePairTerm {
     public let studentPath: String, teacherPath: String
     public var name: String { "sp" }
-    public var studentFeaturePaths: [String] { [studentPath] }
-    public var teacherFeaturePaths: [String] { [teacherPath] }
 
     public init(student: String, teacher: String) { (studentPath, teacherPath) = (student, teacher) }
 
@@ -84,12 +80,10 @@ public struct SimilarityPreserving: LossTerm {
 /// Relational knowledge distillation (Park et al., 2019): the student's embeddings keep
 /// the teacher's relations — pairwise distances (normalised by their mean) and the angles
 /// formed by triples — each compared with the Huber (smooth L1) loss.
-public struct RelationalKD: LossTerm {
+public struct RelationalKD: FeaturePairTerm {
     public let studentPath: String, teacherPath: String
     public let distanceWeight: Float, angleWeight: Float
     public var name: String { "rkd" }
-    public var studentFeaturePaths: [String] { [studentPath] }
-    public var teacherFeaturePaths: [String] { [teacherPath] }
 
     public init(student: String, teacher: String, distanceWeight: Float = 25, angleWeight: Float = 50) {
         (studentPath, teacherPath, self.distanceWeight, self.angleWeight) = (student, teacher, distanceWeight, angleWeight)
@@ -126,11 +120,9 @@ public struct RelationalKD: LossTerm {
 /// Probabilistic knowledge transfer (Passalis & Tefas, 2018): the conditional distributions
 /// of cosine similarities within the batch (`(cos + 1)/2`, normalised per row) of student
 /// and teacher are matched by KL divergence.
-public struct ProbabilisticKT: LossTerm {
+public struct ProbabilisticKT: FeaturePairTerm {
     public let studentPath: String, teacherPath: String
     public var name: String { "pkt" }
-    public var studentFeaturePaths: [String] { [studentPath] }
-    public var teacherFeaturePaths: [String] { [teacherPath] }
 
     public init(student: String, teacher: String) { (studentPath, teacherPath) = (student, teacher) }
 

@@ -83,3 +83,14 @@ public struct WeightedLoss {
     public var studentFeaturePaths: [String] { Array(Set(terms.flatMap { $0.term.studentFeaturePaths })).sorted() }
     public var teacherFeaturePaths: [String] { Array(Set(terms.flatMap { $0.term.teacherFeaturePaths })).sorted() }
 }
+
+/// A term that compares one student feature with one teacher feature.
+public protocol FeaturePairTerm: LossTerm {
+    var studentPath: String { get }
+    var teacherPath: String { get }
+}
+
+extension FeaturePairTerm {
+    public var studentFeaturePaths: [String] { [studentPath] }
+    public var teacherFeaturePaths: [String] { [teacherPath] }
+}
