@@ -2,8 +2,9 @@ import Foundation
 import NN
 import Tensors
 
-/// Everything needed to resume training exactly: the model's state, the optimizer's
-/// state, the epoch and step reached, and the random generator's state. Stored as one
+/// Everything needed to resume training exactly: the model's state (with the generators
+/// of its dropout layers), the optimizer's state, the epoch and step reached, and the
+/// training loop's random generator. Stored as one
 /// safetensors file (`model.*` and `optimizer.*` tensors, the rest as metadata), written
 /// to a temporary file and renamed, so a crash during a save leaves the previous
 /// checkpoint intact.
@@ -28,6 +29,7 @@ public struct TrainingCheckpoint {
         metadata["step"] = String(step)
         metadata["rng"] = generator.state.map(String.init).joined(separator: ",")
         metadata["format"] = "distillery-training-checkpoint-1"
+        for (path, state) in model.randomStates() { metadata["rng.module.\(path)"] = state.map(String.init).joined(separator: ",") }
         try SafeTensors.write(tensors, metadata: metadata, to: url)
     }
 
@@ -45,6 +47,10 @@ public struct TrainingCheckpoint {
         }
         try model.loadStateDict(part("model."), source: url.path)
         try optimizer.loadStateDict(part("optimizer."))
+        let moduleStates = metadata.filter { $0.key.hasPrefix("rng.module.") }.reduce(into: [String: [UInt64]]()) {
+            $0[String($1.key.dropFirst("rng.module.".count))] = $1.value.split(separator: ",").compactMap { UInt64($0) }
+        }
+        model.restoreRandomStates(moduleStates.filter { $0.value.count == 4 })
         let notes = metadata.filter { $0.key.hasPrefix("note.") }.reduce(into: [String: String]()) { $0[String($1.key.dropFirst(5))] = $1.value }
         return TrainingCheckpoint(epoch: epoch, step: step, generator: RandomGenerator(state: words), notes: notes)
     }

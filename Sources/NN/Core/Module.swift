@@ -168,6 +168,27 @@ open class Module {
         }
     }
 
+    // MARK: Randomness
+
+    /// The state of the module's own random generator (dropout has one), so that a
+    /// training checkpoint can resume it exactly; nil for modules without randomness.
+    open var randomState: [UInt64]? {
+        get { nil }
+        set {}
+    }
+
+    /// The random states of every module in the tree that has one, by path.
+    public func randomStates() -> [String: [UInt64]] {
+        var states: [String: [UInt64]] = [:]
+        for (path, module) in namedModules() { if let state = module.randomState { states[path] = state } }
+        return states
+    }
+
+    /// Restores random states saved by `randomStates()`.
+    public func restoreRandomStates(_ states: [String: [UInt64]]) {
+        for (path, module) in namedModules() { if let state = states[path] { module.randomState = state } }
+    }
+
     // MARK: Feature taps
 
     /// Runs `body` while recording the outputs of the modules at `paths` (PyTorch's forward

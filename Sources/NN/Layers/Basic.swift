@@ -78,6 +78,11 @@ public final class Dropout: Module {
         super.init()
     }
 
+    public override var randomState: [UInt64]? {
+        get { generator.state }
+        set { if let newValue { generator = RandomGenerator(state: newValue) } }
+    }
+
     public override func forward(_ input: Tensor) -> Tensor {
         guard isTraining, probability > 0 else { return input }
         return dropout(input, probability: probability, using: &generator)
