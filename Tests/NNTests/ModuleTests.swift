@@ -115,3 +115,25 @@ final class ModuleTests: XCTestCase {
         XCTAssertEqual(restored(x).scalars, original(x).scalars)
     }
 }
+
+/// A module whose child can be replaced, to test the cached structure.
+private final class Swappable: Module {
+    var head: Linear
+    init(_ head: Linear) {
+        self.head = head
+        super.init()
+    }
+    override func forward(_ input: Tensor) -> Tensor { head(input) }
+}
+
+final class StructureCacheTests: XCTestCase {
+    func testReplacedChildIsSeenAfterInvalidation() {
+        var generator = RandomGenerator(seed: 7)
+        let model = Swappable(Linear(2, 3, using: &generator))
+        XCTAssertEqual(model.namedParameters().map { $0.parameter.wrappedValue.shape }, [[3, 2], [3]])
+        model.head = Linear(2, 5, bias: false, using: &generator)
+        model.invalidateCachedStructure()
+        XCTAssertEqual(model.namedParameters().map(\.path), ["head.weight"])
+        XCTAssertEqual(model.stateDict()["head.weight"]?.shape, [5, 2])
+    }
+}

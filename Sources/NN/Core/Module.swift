@@ -16,6 +16,11 @@ open class Module {
     /// Set while `capturingFeatures` asks for this module's output.
     fileprivate var tap: FeatureTap?
 
+    /// The tree and its parameters, read by reflection once: every step asks for them, and
+    /// reflection costs more than a small model's step. See `invalidateCachedStructure()`.
+    private var cachedModules: [(path: String, module: Module)]?
+    private var cachedParameters: [(path: String, parameter: Parameter)]?
+
     public init() {}
 
     /// The computation; call the module (`module(x)`) rather than this.
@@ -70,18 +75,30 @@ open class Module {
 
     /// Every module in the tree with its path (`""` for this one), parents first.
     public func namedModules(prefix: String = "") -> [(path: String, module: Module)] {
+        if prefix.isEmpty, let cachedModules { return cachedModules }
         var result = [(prefix, self)]
         for (name, child) in namedChildren() {
             result += child.namedModules(prefix: prefix.isEmpty ? name : "\(prefix).\(name)")
         }
+        if prefix.isEmpty { cachedModules = result }
         return result
+    }
+
+    /// Forgets the cached tree. The tree is read once, on first use; a module that replaces
+    /// a child (or a parameter object) after that must call this.
+    public func invalidateCachedStructure() {
+        cachedModules = nil
+        cachedParameters = nil
     }
 
     /// Every parameter in the tree by path, in definition order.
     public func namedParameters() -> [(path: String, parameter: Parameter)] {
-        namedModules().flatMap { path, module in
+        if let cachedParameters { return cachedParameters }
+        let parameters = namedModules().flatMap { path, module in
             module.ownParameters().map { (path.isEmpty ? $0.name : "\(path).\($0.name)", $0.parameter) }
         }
+        cachedParameters = parameters
+        return parameters
     }
 
     /// Every buffer in the tree by path.
@@ -219,7 +236,8 @@ open class Module {
         var mirror: Mirror? = Mirror(reflecting: self)
         while let current = mirror {
             for child in current.children {
-                guard let label = child.label, label != "tap" else { continue }
+                // The module's own bookkeeping is not part of the tree.
+                guard let label = child.label, !["tap", "cachedModules", "cachedParameters"].contains(label) else { continue }
                 body(label.hasPrefix("_") ? String(label.dropFirst()) : label, child.value)
             }
             mirror = current.superclassMirror
