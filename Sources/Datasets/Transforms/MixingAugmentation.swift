@@ -17,8 +17,7 @@ public struct Mixup: BatchTransform {
         let lambda = Float(generator.nextBeta(alpha, alpha))
         let pairing = randomPermutation(batch.count, using: &generator)
         let inputs = batch.inputs * lambda + batch.inputs.indexSelect(axis: 0, indices: pairing) * (1 - lambda)
-        let targets = softLabels(batch, classCount: classCount)
-        return Batch(inputs: inputs, labels: targets * lambda + targets.indexSelect(axis: 0, indices: pairing) * (1 - lambda))
+        return Batch(inputs: inputs, labels: mixedLabels(batch, pairing: pairing, keep: lambda, classCount: classCount))
     }
 }
 
@@ -62,13 +61,14 @@ public struct CutMix: BatchTransform {
         }
         // λ is corrected to the box that was actually pasted (it may be clipped at the edges).
         let kept = 1 - Float((bottom - top) * (right - left)) / Float(h * w)
-        let targets = softLabels(batch, classCount: classCount)
-        return Batch(inputs: mixed, labels: targets * kept + targets.indexSelect(axis: 0, indices: pairing) * (1 - kept))
+        return Batch(inputs: mixed, labels: mixedLabels(batch, pairing: pairing, keep: kept, classCount: classCount))
     }
 }
 
-/// The batch's labels as distributions `[B, C]` (one-hot from class indices).
-private func softLabels(_ batch: Batch, classCount: Int) -> Tensor {
+/// `keep·y_i + (1 − keep)·y_π(i)`, with the labels as distributions `[B, C]` (one-hot from
+/// class indices).
+private func mixedLabels(_ batch: Batch, pairing: [Int], keep: Float, classCount: Int) -> Tensor {
     guard let labels = batch.labels else { preconditionFailure("mixing augmentation needs labels") }
-    return labels.rank == 2 ? labels : oneHot(labels, classCount: classCount)
+    let targets = labels.rank == 2 ? labels : oneHot(labels, classCount: classCount)
+    return targets * keep + targets.indexSelect(axis: 0, indices: pairing) * (1 - keep)
 }
