@@ -57,6 +57,27 @@ struct MaskGradient: BinaryScalarFunction {
     func callAsFunction(_ mask: Float, _ g: Float) -> Float { (mask != 0) != inverted ? g : 0 }
 }
 
+/// `p·(log p − q)`, 0 where `p = 0`: the pointwise KL term of a target `p` and a
+/// log-probability `q`.
+struct KLPointwise: BinaryScalarFunction {
+    func callAsFunction(_ p: Float, _ q: Float) -> Float { p > 0 ? p * (Foundation.log(p) - q) : 0 }
+}
+
+/// `log p + 1 − q`, 0 where `p = 0`: the KL term's derivative with respect to `p`.
+struct KLTargetDerivative: BinaryScalarFunction {
+    func callAsFunction(_ p: Float, _ q: Float) -> Float { p > 0 ? Foundation.log(p) + 1 - q : 0 }
+}
+
+/// `max(x, 0) − x·y + log(1 + e^(−|x|))`: binary cross-entropy of a logit `x` and target `y`.
+struct BinaryCrossEntropyPointwise: BinaryScalarFunction {
+    func callAsFunction(_ x: Float, _ y: Float) -> Float { Swift.max(x, 0) - x * y + Foundation.log1p(Foundation.exp(-Swift.abs(x))) }
+}
+
+/// `g·(σ(x) − y)`: binary cross-entropy's gradient with respect to the logit.
+struct BinaryCrossEntropyLogitGradient: TernaryScalarFunction {
+    func callAsFunction(_ g: Float, _ x: Float, _ y: Float) -> Float { g * (1 / (1 + Foundation.exp(-x)) - y) }
+}
+
 /// The value of an `ElementwiseFunction`.
 struct ValueOf<F: ElementwiseFunction>: UnaryScalarFunction {
     let function: F
@@ -69,8 +90,8 @@ struct ChainRule<F: ElementwiseFunction>: TernaryScalarFunction {
     @inline(__always) func callAsFunction(_ g: Float, _ x: Float, _ y: Float) -> Float { g * function.derivative(x: x, y: y) }
 }
 
-/// A scalar closure for cold paths (loss pullbacks over a handful of elements), where
-/// an indirect call per element does not matter.
+/// A scalar closure for cold paths over reduced tensors (one value per row), where an
+/// indirect call per element does not matter.
 struct ScalarClosure2: BinaryScalarFunction {
     let body: (Float, Float) -> Float
     func callAsFunction(_ a: Float, _ b: Float) -> Float { body(a, b) }
@@ -81,7 +102,3 @@ struct ScalarClosure1: UnaryScalarFunction {
     func callAsFunction(_ x: Float) -> Float { body(x) }
 }
 
-struct ScalarClosure3: TernaryScalarFunction {
-    let body: (Float, Float, Float) -> Float
-    func callAsFunction(_ a: Float, _ b: Float, _ c: Float) -> Float { body(a, b, c) }
-}

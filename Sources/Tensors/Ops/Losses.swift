@@ -116,15 +116,14 @@ public func negativeLogLikelihood(
 /// `target` probabilities. Terms with `p = 0` are exactly 0 (the limit), so zero target
 /// probabilities are safe.
 public func klDivergence(logProbabilities input: Tensor, target: Tensor, reduction: LossReduction = .batchMean) -> Tensor {
-    let pointwise = broadcastingMap(target, input, operation: "klDivergence", ScalarClosure2 { p, q in p > 0 ? p * (Foundation.log(p) - q) : 0 })
+    let pointwise = broadcastingMap(target, input, operation: "klDivergence", KLPointwise())
     var result = pointwise
     if Tensor.shouldRecord(input, target) {
         let p = target.detached(), q = input.detached()
         result = pointwise.recorded(inputs: [input, target]) { g, needed in
             [
                 needed[0] ? (-g * p).sum(toShape: q.shape) : nil,
-                needed[1] ? broadcastingMap(p, q, operation: "klDivergence", ScalarClosure2 { p, q in p > 0 ? Foundation.log(p) + 1 - q : 0 })
-                    .broadcast(to: g.shape).multiplied(by: g).sum(toShape: p.shape) : nil,
+                needed[1] ? (broadcastingMap(p, q, operation: "klDivergence", KLTargetDerivative()) * g).sum(toShape: p.shape) : nil,
             ]
         }
     }
@@ -198,13 +197,13 @@ public func distillationKLDivergence(
 /// `max(x, 0) − x·y + log(1 + e^(−|x|))`.
 public func binaryCrossEntropy(logits: Tensor, targets: Tensor, reduction: LossReduction = .mean) -> Tensor {
     precondition(logits.shape == targets.shape, "binaryCrossEntropy: targets of shape \(targets.shape) do not match logits of shape \(logits.shape)")
-    let pointwise = mapElements(logits, targets, ScalarClosure2 { x, y in Swift.max(x, 0) - x * y + Foundation.log1p(Foundation.exp(-Swift.abs(x))) })
+    let pointwise = mapElements(logits, targets, BinaryCrossEntropyPointwise())
     var result = pointwise
     if Tensor.shouldRecord(logits, targets) {
         let x = logits.detached(), y = targets.detached()
         result = pointwise.recorded(inputs: [logits, targets]) { g, needed in
             [
-                needed[0] ? mapElements(g, x, y, ScalarClosure3 { g, x, y in g * (1 / (1 + Foundation.exp(-x)) - y) }) : nil,
+                needed[0] ? mapElements(g, x, y, BinaryCrossEntropyLogitGradient()) : nil,
                 needed[1] ? -g * x : nil,
             ]
         }
@@ -237,9 +236,4 @@ public func cosineSimilarity(_ a: Tensor, _ b: Tensor, axis: Int = -1, epsilon: 
     let dot = (a * b).sum(axes: [axis])
     let norms = a.norm(.l2, axes: [axis]) * b.norm(.l2, axes: [axis])
     return dot / maximum(norms, Tensor(epsilon))
-}
-
-extension Tensor {
-    /// `self * other` (reads better at the end of a chain).
-    func multiplied(by other: Tensor) -> Tensor { self * other }
 }
