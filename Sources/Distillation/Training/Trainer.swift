@@ -105,6 +105,8 @@ public final class Trainer {
             history.append(record)
             try log(record)
             if let checkpointURL {
+                // The loop keeps no generator of its own: the loader derives every batch's order
+                // and augmentation from (seed, epoch, batch), so the seed is the whole state.
                 let notes = ["history": String(decoding: try JSONEncoder().encode(history), as: UTF8.self)]
                 try TrainingCheckpoint(epoch: epoch, step: step, generator: RandomGenerator(seed: options.seed), notes: notes)
                     .save(model: trainable, optimizer: optimizer, to: checkpointURL)
