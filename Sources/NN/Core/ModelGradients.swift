@@ -10,3 +10,18 @@ extension Module {
         return (value.detached(), Dictionary(uniqueKeysWithValues: zip(parameters.map(\.path), grads)))
     }
 }
+
+extension Module {
+    /// Compares the pullbacks' gradients with respect to every parameter with central finite
+    /// differences (`checkGradients`), for the module applied to `input`.
+    public func checkParameterGradients(input: Tensor, tolerance: Float = 5e-3) -> GradientCheckResult {
+        let parameters = namedParameters().map(\.parameter)
+        return checkGradients(of: { values in
+            // Substitute the checker's tensors for the parameters, one nested scope each.
+            func forward(from index: Int) -> Tensor {
+                index == parameters.count ? self(input) : parameters[index].substituting(values[index]) { forward(from: index + 1) }
+            }
+            return forward(from: 0)
+        }, at: parameters.map { $0.wrappedValue.detached() }, absoluteTolerance: tolerance, relativeTolerance: tolerance)
+    }
+}

@@ -48,6 +48,16 @@ public final class Parameter {
     /// Replaces the value in place (same shape), keeping its identity for differentiation.
     public func assign(_ value: Tensor) { wrappedValue = value }
 
+    /// Runs `body` with `value` — and its identity for differentiation — standing in for the
+    /// parameter, so that gradients can be taken with respect to tensors the caller owns.
+    func substituting<Result>(_ value: Tensor, _ body: () throws -> Result) rethrows -> Result {
+        precondition(value.shape == storage.shape, "Parameter: substitute of shape \(value.shape) for one of shape \(storage.shape)")
+        let saved = storage
+        storage = value
+        defer { storage = saved }
+        return try body()
+    }
+
     /// Mutates the elements in place (optimizer steps), keeping the identity.
     public func updateInPlace(_ body: (UnsafeMutableBufferPointer<Float>) -> Void) {
         storage.withUnsafeMutableBufferPointer(body)
