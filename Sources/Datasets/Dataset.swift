@@ -106,12 +106,20 @@ public struct ConcatenatedDataset: Dataset {
     public var classNames: [String] { parts[0].classNames }
 
     public func batch(at indices: [Int]) -> Batch {
-        let pieces = indices.map { index -> Batch in
+        // One batch per part, then one gather back into the requested order.
+        var positionsByPart = [[Int]](repeating: [], count: parts.count), localByPart = positionsByPart
+        for (position, index) in indices.enumerated() {
+            precondition(index >= 0 && index < count, "ConcatenatedDataset: index \(index) is out of range for \(count) samples")
             let part = starts.lastIndex { $0 <= index }!
-            return parts[part].batch(at: [index - starts[part]])
+            positionsByPart[part].append(position)
+            localByPart[part].append(index - starts[part])
         }
-        let labels = pieces.allSatisfy { $0.labels != nil } ? concatenate(pieces.map { $0.labels! }) : nil
-        return Batch(inputs: concatenate(pieces.map(\.inputs)), labels: labels)
+        let used = parts.indices.filter { !localByPart[$0].isEmpty }
+        let pieces = used.map { parts[$0].batch(at: localByPart[$0]) }
+        var order = [Int](repeating: 0, count: indices.count)
+        for (row, position) in used.flatMap({ positionsByPart[$0] }).enumerated() { order[position] = row }
+        let labels = pieces.allSatisfy { $0.labels != nil } ? concatenate(pieces.map { $0.labels! }).indexSelect(axis: 0, indices: order) : nil
+        return Batch(inputs: concatenate(pieces.map(\.inputs)).indexSelect(axis: 0, indices: order), labels: labels)
     }
 }
 

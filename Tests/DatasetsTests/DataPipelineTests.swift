@@ -26,6 +26,20 @@ final class DataPipelineTests: XCTestCase {
         XCTAssertNotEqual(data.fewShot(perClass: 3, seed: 4).indices, few.indices, "another seed, another subset")
         let joined = try! ConcatenatedDataset([data.subset([0, 1]), data.subset([49])])
         XCTAssertEqual(joined.all().inputs.scalars, [0, 0, 1, 1, 49, 49])
+        let mixed = joined.batch(at: [2, 0, 1])
+        XCTAssertEqual(mixed.inputs.scalars, [49, 49, 0, 0, 1, 1], "samples come back in the order asked for")
+        XCTAssertEqual(mixed.labels!.scalars, [4, 0, 1])
+    }
+
+    func testSemiSupervisedDataMarksTheUnlabeledPart() throws {
+        let (labeled, unlabeled) = indexed().labeledSplit(fraction: 0.2, seed: 2)
+        XCTAssertNil(unlabeled.withoutLabels().batch(at: [0, 1]).labels)
+        let joined = try labeled.joined(unlabeled: unlabeled)
+        XCTAssertEqual(joined.count, 50)
+        let labels = joined.all().labels!.scalars
+        XCTAssertEqual(labels.filter { $0 == Batch.unlabeledMarker }.count, 40)
+        XCTAssertEqual(Array(labels.prefix(10)), labeled.all().labels!.scalars)
+        XCTAssertEqual(joined.batch(at: [10, 0]).inputs.scalars, unlabeled[0].inputs.scalars + labeled[0].inputs.scalars)
     }
 
     func testLoaderCoversAnEpochExactlyOnceAndIsDeterministic() {

@@ -46,8 +46,20 @@ final class LossTermTests: XCTestCase {
     func testLogitTermsMatchTheOfficialFormulas() {
         check(KnowledgeDistillationLoss(temperature: 4), expected: "kd")
         check(DecoupledKD(alpha: 1, beta: 8, temperature: 4), expected: "dkd_a1_b8_T4")
+        check(SoftTargetLoss(divergence: .jensenShannon, temperature: 2), expected: "ssld_js_T2")
+        XCTAssertEqual(SoftTargetLoss(divergence: .kullbackLeibler, temperature: 4)(logitsBatch).item, f("kd").item, accuracy: 1e-5)
         let ce = CrossEntropyTerm()(logitsBatch).item
         XCTAssertEqual(ce, crossEntropy(logits: f("student_logits"), labels: f("labels")).item)
+    }
+
+    func testCrossEntropySkipsUnlabeledSamples() {
+        var batch = logitsBatch
+        let labels = f("labels").scalars
+        batch.labels = Tensor([labels[0], labels[1], -1, -1, -1, -1])
+        let firstTwo = crossEntropy(logits: f("student_logits").slice(axis: 0, start: 0, end: 2), labels: Tensor(Array(labels[0..<2])))
+        XCTAssertEqual(CrossEntropyTerm()(batch).item, firstTwo.item, accuracy: 1e-6)
+        batch.labels = Tensor([Float](repeating: -1, count: 6))
+        XCTAssertEqual(CrossEntropyTerm()(batch).item, 0, "no labeled sample, no loss")
     }
 
     func testFeatureTermsMatchTheOfficialFormulas() {

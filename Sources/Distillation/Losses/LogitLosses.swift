@@ -1,13 +1,19 @@
+import Datasets
 import Tensors
 
-/// Cross-entropy with the labels (optionally smoothed).
+/// Cross-entropy with the labels (optionally smoothed). Samples labeled
+/// `Batch.unlabeledMarker` (the unlabeled part of semi-supervised data) are skipped; a
+/// batch with no labeled sample contributes 0.
 public struct CrossEntropyTerm: LossTerm {
     public let labelSmoothing: Float
     public var name: String { "ce" }
     public init(labelSmoothing: Float = 0) { self.labelSmoothing = labelSmoothing }
 
     public func callAsFunction(_ batch: DistillationBatch) -> Tensor {
-        crossEntropy(logits: batch.studentLogits, labels: batch.requireLabels(name), labelSmoothing: labelSmoothing)
+        let labels = batch.requireLabels(name)
+        let marker = Int(Batch.unlabeledMarker)
+        guard labels.integerScalars.contains(where: { $0 != marker }) else { return Tensor(0) }
+        return crossEntropy(logits: batch.studentLogits, labels: labels, labelSmoothing: labelSmoothing, ignoreIndex: marker)
     }
 }
 
@@ -50,5 +56,41 @@ public struct DecoupledKD: LossTerm {
             logProbabilities: (student - mask).logSoftmax(axis: 1, temperature: temperature),
             target: (teacher - mask).softmax(axis: 1, temperature: temperature)) * scale
         return alpha * tckd + beta * nckd
+    }
+}
+
+/// Soft-target-only distillation, as in SSLD (Cui et al., 2021, "Beyond Self-Supervision"):
+/// the student matches the teacher's prediction and nothing else, so no labels are needed and
+/// any unlabeled data can serve. The divergence is selectable: `.kullbackLeibler` gives
+/// `T²·KL(p_t ‖ p_s)` (Hinton's term without labels); `.jensenShannon` gives the symmetric,
+/// bounded `T²·(KL(p_t ‖ m) + KL(p_s ‖ m))/2` with `m = (p_t + p_s)/2`, the form PaddleClas's
+/// SSLD recipes use.
+public struct SoftTargetLoss: LossTerm {
+    /// How the two distributions are compared.
+    public enum Divergence: String, CaseIterable, Sendable {
+        case kullbackLeibler = "kl"
+        case jensenShannon = "js"
+    }
+
+    public let divergence: Divergence
+    public let temperature: Float
+    public var name: String { "ssld" }
+
+    public init(divergence: Divergence = .jensenShannon, temperature: Float = 1) {
+        precondition(temperature > 0, "SoftTargetLoss: temperature \(temperature) must be positive")
+        (self.divergence, self.temperature) = (divergence, temperature)
+    }
+
+    public func callAsFunction(_ batch: DistillationBatch) -> Tensor {
+        let student = batch.studentLogits, teacher = batch.requireTeacherLogits(name).detached()
+        switch divergence {
+        case .kullbackLeibler:
+            return distillationKLDivergence(studentLogits: student, teacherLogits: teacher, temperature: temperature)
+        case .jensenShannon:
+            let p = teacher.softmax(axis: 1, temperature: temperature), q = student.softmax(axis: 1, temperature: temperature)
+            let logMixture = maximum((p + q) * 0.5, Tensor(1e-12)).log()
+            let js = (klDivergence(logProbabilities: logMixture, target: p) + klDivergence(logProbabilities: logMixture, target: q)) * 0.5
+            return js * (temperature * temperature)
+        }
     }
 }

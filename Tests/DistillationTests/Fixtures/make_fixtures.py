@@ -61,5 +61,8 @@ put("pkt", pkt(es, et))
 # FitNets: a 1×1 convolution regressor with fixed weights, then MSE.
 w = torch.randn(8, 4, 1, 1) * 0.5
 put("fitnets_regressor", w); put("fitnets", F.mse_loss(F.conv2d(fs, w), ft))
+# SSLD soft targets, Jensen–Shannon form at T = 2: (KL(p‖m) + KL(q‖m))/2 · T², m = (p+q)/2.
+p_t, q_s = F.softmax(t / 2, 1), F.softmax(s / 2, 1); m = (p_t + q_s) / 2
+put("ssld_js_T2", (F.kl_div(m.log(), p_t, reduction="batchmean") + F.kl_div(m.log(), q_s, reduction="batchmean")) / 2 * 4)
 with open("reference.json", "w") as f: json.dump(out, f, separators=(",", ":"))
 print("written", len(out))
