@@ -111,13 +111,19 @@ public enum DatasetCatalog {
     /// The embedded digits, split once and for all (seed 0, 80% of each class rounded):
     /// 1,438 to train and 359 to test. Images `[N, 1, 8, 8]` scaled from 0…16 to [0, 1].
     private static func digits(split: DataSplit) throws -> TensorDataset {
+        let (train, test) = try digitSplits.get()
+        return split == .train ? train : test
+    }
+
+    /// Parsed once per process: every run and test that asks for the digits gets these.
+    private static let digitSplits = Result<(TensorDataset, TensorDataset), Error> {
         guard let url = Bundle.module.url(forResource: "digits.csv", withExtension: "gz") else {
             throw DataError("digits", "the embedded file digits.csv.gz is missing from the Datasets bundle")
         }
         let table = try CSVReader.read(contentsOf: url, hasHeader: false, labelColumn: .last)
         let all = try TensorDataset(inputs: table.features.reshaped([-1, 1, 8, 8]) / 16, labels: table.labels, classNames: (0..<10).map(String.init))
         let (train, test) = all.labeledSplit(fraction: 0.8, seed: 0)
-        return split == .train ? try materialize(train) : try materialize(test)
+        return (try materialize(train), try materialize(test))
     }
 
     private static func materialize(_ subset: Subset<TensorDataset>) throws -> TensorDataset {
