@@ -33,11 +33,15 @@ public struct KnowledgeDistillationLoss: LossTerm {
 /// Decoupled knowledge distillation (Zhao et al., 2022): KD split into the target-class
 /// term (TCKD, a binary KL between `[p_target, 1 − p_target]`) and the non-target term
 /// (NCKD, a KL among the other classes), re-weighted: `α·TCKD + β·NCKD`, each scaled by T².
+/// As in the official code, the term ramps up linearly over the first `warmupEpochs`
+/// epochs (factor `min((epoch + 1)/warmup, 1)`): at full weight from the first step, the
+/// β-weighted NCKD of an untrained student is large enough to derail SGD.
 public struct DecoupledKD: LossTerm {
     public let alpha: Float, beta: Float, temperature: Float
+    public let warmupEpochs: Int
     public var name: String { "dkd" }
-    public init(alpha: Float = 1, beta: Float = 8, temperature: Float = 4) {
-        (self.alpha, self.beta, self.temperature) = (alpha, beta, temperature)
+    public init(alpha: Float = 1, beta: Float = 8, temperature: Float = 4, warmupEpochs: Int = 0) {
+        (self.alpha, self.beta, self.temperature, self.warmupEpochs) = (alpha, beta, temperature, warmupEpochs)
     }
 
     public func callAsFunction(_ batch: DistillationBatch) -> Tensor {
@@ -55,7 +59,8 @@ public struct DecoupledKD: LossTerm {
         let nckd = klDivergence(
             logProbabilities: (student - mask).logSoftmax(axis: 1, temperature: temperature),
             target: (teacher - mask).softmax(axis: 1, temperature: temperature)) * scale
-        return alpha * tckd + beta * nckd
+        let warmup = warmupEpochs > 0 ? Swift.min(Float(batch.epoch + 1) / Float(warmupEpochs), 1) : 1
+        return warmup * (alpha * tckd + beta * nckd)
     }
 }
 

@@ -9,16 +9,19 @@ public struct DistillationBatch {
     public var labels: Tensor?
     public var studentFeatures: [String: Tensor]
     public var teacherFeatures: [String: Tensor]
+    /// The training epoch (0-based), for terms whose weight ramps up (DKD's warm-up).
+    public var epoch: Int
 
     public init(
         studentLogits: Tensor, teacherLogits: Tensor? = nil, labels: Tensor? = nil,
-        studentFeatures: [String: Tensor] = [:], teacherFeatures: [String: Tensor] = [:]
+        studentFeatures: [String: Tensor] = [:], teacherFeatures: [String: Tensor] = [:], epoch: Int = 0
     ) {
         self.studentLogits = studentLogits
         self.teacherLogits = teacherLogits
         self.labels = labels
         self.studentFeatures = studentFeatures
         self.teacherFeatures = teacherFeatures
+        self.epoch = epoch
     }
 
     /// The teacher's logits, or a failure naming the term that needs them.

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Tensors
 
@@ -42,4 +43,26 @@ public struct ClassificationMetrics: Codable, Equatable, Sendable {
         }
         count = n
     }
+}
+
+extension ClassificationMetrics {
+    /// A teacher's metrics on labeled data.
+    public init<Data: Dataset>(evaluating teacher: any Teacher, on data: Data, batchSize: Int = 256) throws {
+        let output = try collectLogits(on: data, batchSize: batchSize) { try teacher.outputs(for: $0, featurePaths: []).logits }
+        self.init(logits: output.logits, labels: output.labels)
+    }
+}
+
+/// The logits `predict` gives for every sample of `data`, in order, with the labels.
+func collectLogits<Data: Dataset>(
+    on data: Data, batchSize: Int, _ predict: (Tensor) throws -> Tensor
+) throws -> (logits: Tensor, labels: Tensor) {
+    var logits: [Tensor] = [], labels: [Tensor] = []
+    for start in stride(from: 0, to: data.count, by: batchSize) {
+        let batch = data.batch(at: Array(start..<min(start + batchSize, data.count)))
+        guard let batchLabels = batch.labels else { throw DataError("evaluation", "the evaluation data has no labels") }
+        logits.append(try predict(batch.inputs))
+        labels.append(batchLabels)
+    }
+    return (concatenate(logits), concatenate(labels))
 }

@@ -19,7 +19,7 @@ public struct TrainingOptions {
     public var checkpointDirectory: URL?
     /// Where one JSON object per epoch is appended; nil for none.
     public var metricsFile: URL?
-    /// Whether to print one line per epoch.
+    /// Whether to print progress: a line per epoch, and on a terminal a live line per batch.
     public var printsProgress: Bool
 
     public init(
@@ -51,7 +51,7 @@ public final class Trainer {
     public let teacher: (any Teacher)?
     public let loss: WeightedLoss
     public let optimizer: Optimizer
-    public let options: TrainingOptions
+    public var options: TrainingOptions
     /// The student and the loss terms' own modules, optimised together (and checkpointed).
     private let trainable: TrainableBundle
 
@@ -80,6 +80,7 @@ public final class Trainer {
             student.train()
             var sums: [String: Double] = [:]
             var batches = 0
+            var progress = ProgressLine()
             for batch in loader.batches(epoch: epoch) {
                 optimizer.learningRate = options.schedule.learningRate(at: step)
                 let teacherOutput = try teacher?.outputs(for: batch.inputs, featurePaths: teacherPaths)
@@ -88,7 +89,7 @@ public final class Trainer {
                     let (logits, features) = try! student.capturingFeatures(studentPaths) { student(batch.inputs) }
                     let (total, termValues) = loss(DistillationBatch(
                         studentLogits: logits, teacherLogits: teacherOutput?.logits, labels: batch.labels,
-                        studentFeatures: features, teacherFeatures: teacherOutput?.features ?? [:]))
+                        studentFeatures: features, teacherFeatures: teacherOutput?.features ?? [:], epoch: epoch))
                     parts = termValues
                     parts["total"] = total.item
                     return total
@@ -97,6 +98,9 @@ public final class Trainer {
                 for (name, value) in parts { sums[name, default: 0] += Double(value) }
                 batches += 1
                 step += 1
+                if options.printsProgress {
+                    progress.update(epoch: epoch, of: options.epochs, batch: batches, of: loader.batchesPerEpoch, loss: sums["total", default: 0] / Double(batches))
+                }
             }
             let metrics = try validation.map { try evaluate(on: $0) }
             let record = EpochRecord(
@@ -119,23 +123,18 @@ public final class Trainer {
     public func evaluate<Data: Dataset>(on data: Data, batchSize: Int = 256) throws -> ClassificationMetrics {
         student.eval()
         defer { student.train() }
-        var studentLogits: [Tensor] = [], teacherLogits: [Tensor] = [], labels: [Tensor] = []
-        for start in stride(from: 0, to: data.count, by: batchSize) {
-            let batch = data.batch(at: Array(start..<min(start + batchSize, data.count)))
-            studentLogits.append(withoutGradients { student(batch.inputs) })
-            if let teacher { teacherLogits.append(try teacher.outputs(for: batch.inputs, featurePaths: []).logits) }
-            guard let batchLabels = batch.labels else { throw DataError("evaluation", "the evaluation data has no labels") }
-            labels.append(batchLabels)
+        let studentOutput = try collectLogits(on: data, batchSize: batchSize) { inputs in withoutGradients { student(inputs) } }
+        let teacherLogits = try teacher.map { teacher in
+            try collectLogits(on: data, batchSize: batchSize) { try teacher.outputs(for: $0, featurePaths: []).logits }.logits
         }
-        return ClassificationMetrics(
-            logits: concatenate(studentLogits), labels: concatenate(labels),
-            teacherLogits: teacherLogits.isEmpty ? nil : concatenate(teacherLogits))
+        return ClassificationMetrics(logits: studentOutput.logits, labels: studentOutput.labels, teacherLogits: teacherLogits)
     }
 
     private func log(_ record: EpochRecord) throws {
         if options.printsProgress {
             let accuracy = record.validation.map { String(format: "  val top-1 %.2f%%", $0.top1 * 100) } ?? ""
-            print(String(format: "epoch %d/%d  loss %.4f", record.epoch + 1, options.epochs, record.trainLoss["total"] ?? .nan) + accuracy)
+            ProgressLine().finish(String(format: "epoch %d/%d  loss %.4f", record.epoch + 1, options.epochs, record.trainLoss["total"] ?? .nan)
+                + accuracy + String(format: "  %.2f s", record.seconds))
         }
         guard let url = options.metricsFile else { return }
         var line = try JSONEncoder().encode(record)
