@@ -9,11 +9,13 @@ let package = Package(
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Optim", targets: ["Optim"]),
         .library(name: "Distillation", targets: ["Distillation"]),
+        .library(name: "Experiments", targets: ["Experiments"]),
         .executable(name: "distill", targets: ["distill"]),
         .executable(name: "distill-bench", targets: ["distill-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -47,11 +49,17 @@ let package = Package(
             name: "Distillation",
             dependencies: ["Tensors", "NN", "Optim", "Datasets"]
         ),
+        .target(
+            name: "Experiments",
+            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Distillation", "Yams"]
+        ),
         .executableTarget(
             name: "distill",
             dependencies: [
                 "Tensors",
                 "Datasets",
+                "Distillation",
+                "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -83,6 +91,10 @@ let package = Package(
             name: "DistillationTests",
             dependencies: ["Distillation", "NN", "Optim", "Datasets", "Tensors"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "ExperimentsTests",
+            dependencies: ["Experiments", "Distillation", "NN", "Datasets", "Tensors"]
         ),
         .testTarget(
             name: "DatasetsTests",

@@ -1,11 +1,10 @@
 import ArgumentParser
 
-/// The `distill` command line: subcommands over YAML configs (more arrive with the
-/// distillation targets).
+/// The `distill` command line: subcommands over YAML configs.
 @main
 struct Distill: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "distill",
         abstract: "Distillery: turn a big teacher into a small student.",
-        subcommands: [DataCommand.self])
+        subcommands: [TrainCommand.self, DistillCommand.self, EvalCommand.self, DemoCommand.self, DataCommand.self])
 }

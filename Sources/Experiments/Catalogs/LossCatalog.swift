@@ -1,0 +1,139 @@
+import Distillation
+import NN
+import Tensors
+
+/// What a loss term may refer to: the models whose features it reads, and their feature
+/// shapes (found by one forward pass on a zero batch, so that a wrong path or an
+/// incompatible pair fails before training).
+public struct LossContext {
+    public let student: Module
+    /// The model whose features teacher paths name (the first member of an ensemble); nil
+    /// when the run has no teacher or the teacher offers no features (a cache).
+    public let teacher: Module?
+    public let hasTeacher: Bool
+    public let sampleShape: [Int]
+
+    public init(student: Module, teacher: Module?, hasTeacher: Bool, sampleShape: [Int]) {
+        (self.student, self.teacher, self.hasTeacher, self.sampleShape) = (student, teacher, hasTeacher, sampleShape)
+    }
+
+    /// The shape of the feature at `path` (batch of 2), or an error at `node` naming the
+    /// valid paths.
+    func featureShape(of model: Module, role: String, at node: ConfigNode) throws -> [Int] {
+        let path: String = try node.value()
+        let wasTraining = model.isTraining
+        model.eval()
+        defer { model.train(wasTraining) }
+        do {
+            let (_, features) = try withoutGradients {
+                try model.capturingFeatures([path]) { model(Tensor.zeros([2] + sampleShape)) }
+            }
+            guard let feature = features[path] else { throw node.error("the \(role)'s module '\(path)' produced no output") }
+            return feature.shape
+        } catch let error as FeatureTapError {
+            throw node.error("no module '\(path)' in the \(role) (valid: \(error.validPaths.prefix(40).joined(separator: ", "))\(error.validPaths.count > 40 ? ", …" : ""))")
+        }
+    }
+}
+
+/// The loss terms a configuration can name. Each entry of `losses:` is a mapping with
+/// `name`, `weight` (default 1) and the term's own keys; the total is the weighted sum.
+///
+/// ```yaml
+/// losses:
+///   - {name: kd, weight: 0.9, temperature: 4}
+///   - {name: ce, weight: 0.1}
+///   - {name: fitnets, weight: 100, student: layer2, teacher: layer3}
+/// ```
+public enum LossCatalog {
+    /// Every term name with its keys, as listed in errors and in the README.
+    public static let terms: [(name: String, keys: String)] = [
+        ("ce", "label_smoothing"),
+        ("kd", "temperature"),
+        ("ssld", "divergence (kl | js), temperature"),
+        ("dkd", "alpha, beta, temperature, warmup_epochs"),
+        ("fitnets", "student, teacher (feature paths)"),
+        ("at", "pairs: [{student, teacher}], power"),
+        ("sp", "student, teacher"),
+        ("rkd", "student, teacher, distance_weight, angle_weight"),
+        ("pkt", "student, teacher"),
+    ]
+
+    public static var names: [String] { terms.map(\.name) }
+
+    /// Builds the weighted sum from the `losses` list.
+    public static func build(_ list: ConfigNode, context: LossContext, using generator: inout RandomGenerator) throws -> WeightedLoss {
+        let entries = try list.elements()
+        guard !entries.isEmpty else { throw list.error("expected at least one loss term") }
+        return WeightedLoss(try entries.map { entry in
+            let term = try buildTerm(entry, context: context, using: &generator)
+            let weight: Float = try entry.value("weight", default: 1)
+            try entry.finish()
+            return (weight, term)
+        })
+    }
+
+    private static func buildTerm(_ entry: ConfigNode, context: LossContext, using generator: inout RandomGenerator) throws -> any LossTerm {
+        let name = try entry.choice("name", from: names, what: "loss")
+        if name != "ce" && !context.hasTeacher {
+            throw entry.error("loss '\(name)' needs a teacher, and this run has none (only 'ce' trains without one)")
+        }
+        // The feature-matching terms name one student and one teacher module.
+        func pair() throws -> (student: String, teacher: String, studentShape: [Int], teacherShape: [Int]) {
+            let studentNode = try entry.required("student", "a module path of the student"), teacherNode = try entry.required("teacher", "a module path of the teacher")
+            guard let teacher = context.teacher else { throw teacherNode.error("this teacher provides no features (only logits)") }
+            return (try studentNode.value(), try teacherNode.value(),
+                    try context.featureShape(of: context.student, role: "student", at: studentNode),
+                    try context.featureShape(of: teacher, role: "teacher", at: teacherNode))
+        }
+        switch name {
+        case "ce":
+            return CrossEntropyTerm(labelSmoothing: try entry.value("label_smoothing", default: 0))
+        case "kd":
+            return KnowledgeDistillationLoss(temperature: try positive(entry, "temperature", default: 4))
+        case "ssld":
+            let divergence = try entry.choice("divergence", from: SoftTargetLoss.Divergence.allCases.map(\.rawValue), default: "js")
+            return SoftTargetLoss(divergence: .init(rawValue: divergence)!, temperature: try positive(entry, "temperature", default: 1))
+        case "dkd":
+            return DecoupledKD(alpha: try entry.value("alpha", default: 1), beta: try entry.value("beta", default: 8),
+                               temperature: try positive(entry, "temperature", default: 4), warmupEpochs: try entry.value("warmup_epochs", default: 0))
+        case "fitnets":
+            let (student, teacher, s, t) = try pair()
+            guard s.count == t.count, s.count == 2 || (s.count == 4 && s[2...] == t[2...]) else {
+                throw entry.error("fitnets needs features of the same kind and spatial size; student '\(student)' is \(s), teacher '\(teacher)' is \(t)")
+            }
+            return FitNetsHint(student: student, teacher: teacher, studentChannels: s[1], teacherChannels: t[1], spatial: s.count == 4, using: &generator)
+        case "at":
+            let pairs = try entry.required("pairs", "a list of {student, teacher} module paths").elements().map { pairNode -> (student: String, teacher: String) in
+                let studentNode = try pairNode.required("student"), teacherNode = try pairNode.required("teacher")
+                try pairNode.finish()
+                guard let teacher = context.teacher else { throw teacherNode.error("this teacher provides no features (only logits)") }
+                let s = try context.featureShape(of: context.student, role: "student", at: studentNode)
+                let t = try context.featureShape(of: teacher, role: "teacher", at: teacherNode)
+                guard s.count == 4, t.count == 4, s[2...] == t[2...] else {
+                    throw pairNode.error("attention transfer needs [N, C, H, W] features of one spatial size; the student's is \(s), the teacher's \(t)")
+                }
+                return (try studentNode.value(), try teacherNode.value())
+            }
+            return AttentionTransfer(pairs: pairs, power: try entry.value("power", default: 2))
+        case "sp":
+            let (student, teacher, _, _) = try pair()
+            return SimilarityPreserving(student: student, teacher: teacher)
+        case "rkd":
+            let (student, teacher, _, _) = try pair()
+            return RelationalKD(student: student, teacher: teacher, distanceWeight: try entry.value("distance_weight", default: 25),
+                                angleWeight: try entry.value("angle_weight", default: 50))
+        case "pkt":
+            let (student, teacher, _, _) = try pair()
+            return ProbabilisticKT(student: student, teacher: teacher)
+        default:
+            preconditionFailure("LossCatalog: '\(name)' is listed but not built")
+        }
+    }
+
+    private static func positive(_ entry: ConfigNode, _ key: String, default defaultValue: Float) throws -> Float {
+        let value: Float = try entry.value(key, default: defaultValue)
+        guard value > 0 else { throw (try entry.optional(key) ?? entry).error("must be positive, found \(value)") }
+        return value
+    }
+}

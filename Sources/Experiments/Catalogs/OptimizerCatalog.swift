@@ -1,0 +1,65 @@
+import Optim
+
+/// Optimizers and learning-rate schedules by name, from a `training:` section:
+///
+/// ```yaml
+/// optimizer: {name: sgd, learning_rate: 0.05, momentum: 0.9, weight_decay: 5e-4, nesterov: false}
+/// schedule: {name: multistep, milestones: [150, 180, 210], gamma: 0.1}   # milestones in epochs
+/// ```
+public enum OptimizerCatalog {
+    public static let optimizers = ["sgd", "adam", "adamw", "rmsprop"]
+    public static let schedules = ["constant", "step", "multistep", "cosine", "onecycle"]
+
+    /// The optimizer the section names; its learning rate is the schedule's base.
+    public static func optimizer(_ section: ConfigNode) throws -> (optimizer: Optimizer, learningRate: Float) {
+        let name = try section.choice("name", from: optimizers, what: "optimizer")
+        let learningRate: Float = try section.value("learning_rate", default: name == "sgd" ? 0.1 : name == "rmsprop" ? 0.01 : 1e-3)
+        guard learningRate > 0 else { throw (try section.optional("learning_rate") ?? section).error("must be positive, found \(learningRate)") }
+        let weightDecay: Float = try section.value("weight_decay", default: name == "adamw" ? 0.01 : 0)
+        let optimizer: Optimizer
+        switch name {
+        case "sgd":
+            optimizer = SGD(learningRate: learningRate, momentum: try section.value("momentum", default: 0.9),
+                            weightDecay: weightDecay, nesterov: try section.value("nesterov", default: false))
+        case "adam":
+            optimizer = Adam(learningRate: learningRate, beta1: try section.value("beta1", default: 0.9),
+                             beta2: try section.value("beta2", default: 0.999), weightDecay: weightDecay)
+        case "adamw":
+            optimizer = AdamW(learningRate: learningRate, beta1: try section.value("beta1", default: 0.9),
+                              beta2: try section.value("beta2", default: 0.999), weightDecay: weightDecay)
+        default:
+            optimizer = RMSprop(learningRate: learningRate, momentum: try section.value("momentum", default: 0), weightDecay: weightDecay)
+        }
+        try section.finish()
+        return (optimizer, learningRate)
+    }
+
+    /// The schedule the section names (constant when absent), in optimizer steps; epoch
+    /// counts in the config are converted with `stepsPerEpoch`.
+    public static func schedule(_ section: ConfigNode?, base: Float, epochs: Int, stepsPerEpoch: Int) throws -> LearningRateSchedule {
+        guard let section else { return .constant(base) }
+        let name = try section.choice("name", from: schedules, what: "schedule")
+        let total = epochs * stepsPerEpoch
+        var schedule: LearningRateSchedule
+        switch name {
+        case "constant":
+            schedule = .constant(base)
+        case "step":
+            let stepSize: Int = try section.requiredValue("step_size", "epochs between decays")
+            schedule = .step(base: base, stepSize: max(1, stepSize * stepsPerEpoch), gamma: try section.value("gamma", default: 0.1))
+        case "multistep":
+            let milestones: [Int] = try section.values("milestones", default: [])
+            schedule = .multiStep(base: base, milestones: milestones.map { $0 * stepsPerEpoch }, gamma: try section.value("gamma", default: 0.1))
+        case "cosine":
+            schedule = .cosine(base: base, total: total, minimum: try section.value("minimum", default: 0))
+        default:
+            schedule = .oneCycle(maximum: base, total: total, pctStart: try section.value("pct_start", default: 0.3))
+        }
+        let warmupEpochs: Int = try section.value("warmup_epochs", default: 0)
+        if warmupEpochs > 0 {
+            schedule = .linearWarmup(warmupSteps: warmupEpochs * stepsPerEpoch, startFactor: try section.value("warmup_start_factor", default: 0.1), then: schedule)
+        }
+        try section.finish()
+        return schedule
+    }
+}

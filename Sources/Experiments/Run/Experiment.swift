@@ -1,0 +1,194 @@
+import Datasets
+import Distillation
+import Foundation
+import NN
+import Optim
+import Tensors
+
+/// A run described by a YAML config, validated and built completely — data loaded, models
+/// built, teacher weights loaded, every loss term's feature paths probed — before any
+/// training starts, so that a mistake costs seconds, not an epoch.
+///
+/// A `train` config trains `model:` alone (`losses` default to `[{name: ce}]`); a
+/// `distill` config trains `student:` from `teacher:`. Both have `data:`, `losses:`,
+/// `training:` and an optional `output:` folder (default `runs/<config name>`), where the run
+/// writes `model.safetensors`, `checkpoints/last.safetensors` (resumed from when present),
+/// `metrics.jsonl`, `summary.json`, `summary.md` and a copy of the config.
+public final class Experiment {
+    /// What the config trains.
+    public enum Kind: String, Sendable {
+        /// A model alone, from labels.
+        case train
+        /// A student from a teacher.
+        case distill
+
+        var modelKey: String { self == .train ? "model" : "student" }
+    }
+
+    public let kind: Kind
+    public let configFile: String
+    public let data: ExperimentData
+    /// The model being trained (the student of a `distill` run).
+    public let model: Module
+    public let modelName: String
+    public let teacher: (any Teacher)?
+    public let teacherName: String?
+    public let trainer: Trainer
+    public let outputDirectory: URL
+    private let configText: String?
+
+    /// Reads, validates and builds the run in `configFile`; with no `kind`, a config with a
+    /// `teacher` is a `distill` run.
+    public convenience init(configFile: URL, kind: Kind? = nil, outputDirectory: URL? = nil, dataDirectory: String? = nil) throws {
+        let config = try ConfigNode.load(contentsOf: configFile)
+        try self.init(
+            config: config, kind: try kind ?? (config.keys.contains("teacher") ? .distill : .train),
+            outputDirectory: outputDirectory, dataDirectory: dataDirectory,
+            configText: try? String(contentsOf: configFile, encoding: .utf8))
+    }
+
+    /// Validates and builds the run a parsed config describes.
+    public init(config: ConfigNode, kind: Kind, outputDirectory: URL? = nil, dataDirectory: String? = nil, configText: String? = nil) throws {
+        (self.kind, self.configFile, self.configText) = (kind, config.file, configText)
+        data = try ExperimentData.load(
+            try config.required("data", "the data set to train on"), usesUnlabeled: kind == .distill, dataDirectory: dataDirectory)
+
+        let training = try config.optional("training")
+        let seed: UInt64 = try training?.value("seed", default: 0) ?? 0
+        var generator = RandomGenerator(seed: seed)
+
+        var teacherFeatures: Module?
+        if kind == .distill {
+            let section = try config.required("teacher", "a model with a checkpoint, or an ensemble")
+            (teacher, teacherName, teacherFeatures) = try Self.buildTeacher(section, data: data, using: &generator)
+        } else {
+            if let stray = try config.optional("teacher") { throw stray.error("a train config has no teacher (use `distill distill` to learn from one)") }
+            (teacher, teacherName) = (nil, nil)
+        }
+        let modelSection = try config.required(kind.modelKey, "the model to train")
+        model = try ModelCatalog.build(modelSection, inputShape: data.sampleShape, classes: data.classCount, using: &generator)
+        modelName = try modelSection.value("model", default: "")
+        try modelSection.finish()
+
+        let context = LossContext(student: model, teacher: teacherFeatures, hasTeacher: teacher != nil, sampleShape: data.sampleShape)
+        let loss: WeightedLoss
+        if let losses = try config.optional("losses") {
+            loss = try LossCatalog.build(losses, context: context, using: &generator)
+            if !data.hasLabels, let index = loss.terms.firstIndex(where: { $0.term is CrossEntropyTerm }) {
+                throw try losses.elements()[index].error("loss 'ce' needs labels, and data.labels is false")
+            }
+            // DKD splits each sample's distribution at its label, so every sample needs one.
+            if data.hasUnlabeledSamples, let index = loss.terms.firstIndex(where: { $0.term is DecoupledKD }) {
+                throw try losses.elements()[index].error("loss 'dkd' needs every sample's label; drop data.labeled_fraction and data.labels")
+            }
+        } else if kind == .train {
+            loss = WeightedLoss([(1, CrossEntropyTerm())])
+        } else {
+            throw config.error("missing required key 'losses' (a list of terms: \(LossCatalog.names.joined(separator: ", ")))")
+        }
+
+        let epochs: Int = try training?.value("epochs", default: 10) ?? 10
+        let batchSize: Int = try training?.value("batch_size", default: 64) ?? 64
+        guard epochs > 0 else { throw (try training?.optional("epochs") ?? config).error("must be positive, found \(epochs)") }
+        guard batchSize > 0 else { throw (try training?.optional("batch_size") ?? config).error("must be positive, found \(batchSize)") }
+        let (optimizer, baseRate) = try training?.optional("optimizer").map(OptimizerCatalog.optimizer) ?? (Adam(), 1e-3)
+        let stepsPerEpoch = (data.training.count + batchSize - 1) / batchSize
+        let schedule = try OptimizerCatalog.schedule(training?.optional("schedule"), base: baseRate, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
+        try training?.finish()
+
+        let outputPath: String = try config.value("output", default: "runs/\(URL(fileURLWithPath: config.file).deletingPathExtension().lastPathComponent)")
+        self.outputDirectory = outputDirectory ?? URL(fileURLWithPath: outputPath)
+        try config.finish()
+
+        trainer = Trainer(
+            student: model, teacher: teacher, loss: loss, optimizer: optimizer,
+            options: TrainingOptions(
+                epochs: epochs, batchSize: batchSize, schedule: schedule, seed: seed, transform: data.transform,
+                checkpointDirectory: self.outputDirectory.appendingPathComponent("checkpoints"),
+                metricsFile: self.outputDirectory.appendingPathComponent("metrics.jsonl")))
+    }
+
+    /// A teacher from a model section with a `checkpoint`, or an `ensemble` of them; also the
+    /// module whose features teacher paths name.
+    private static func buildTeacher(
+        _ section: ConfigNode, data: ExperimentData, using generator: inout RandomGenerator
+    ) throws -> (any Teacher, String, Module?) {
+        if let members = try section.optional("ensemble") {
+            let built = try members.elements().map { try loadedModel($0, data: data, using: &generator) }
+            guard !built.isEmpty else { throw members.error("expected at least one teacher") }
+            var weights: [Float]?
+            if let weightsNode = try section.optional("weights") {
+                let values: [Float] = try weightsNode.elements().map { try $0.value() }
+                guard values.count == built.count, values.allSatisfy({ $0 >= 0 }), values.contains(where: { $0 > 0 }) else {
+                    throw weightsNode.error("expected \(built.count) non-negative weights, not all zero; found \(values)")
+                }
+                weights = values
+            }
+            try section.finish()
+            let teacher = EnsembleTeacher(built.map { ModelTeacher($0.model) }, weights: weights)
+            return (teacher, "ensemble of " + built.map(\.name).joined(separator: ", "), built[0].model)
+        }
+        let (model, name) = try loadedModel(section, data: data, using: &generator)
+        return (ModelTeacher(model), name, model)
+    }
+
+    /// A model section with a required `checkpoint`, built and loaded.
+    private static func loadedModel(
+        _ section: ConfigNode, data: ExperimentData, using generator: inout RandomGenerator
+    ) throws -> (model: Module, name: String) {
+        let model = try ModelCatalog.build(section, inputShape: data.sampleShape, classes: data.classCount, using: &generator)
+        let name: String = try section.value("model", default: "")
+        let checkpointNode = try section.required("checkpoint", "the teacher's weights, a safetensors file from Distillery or PyTorch")
+        let path: String = try checkpointNode.value()
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw checkpointNode.error("no such file '\(path)' (train the teacher first, e.g. `distill train <teacher config>`)")
+        }
+        do { try model.load(from: URL(fileURLWithPath: path)) } catch {
+            throw checkpointNode.error("\(error)")
+        }
+        try section.finish()
+        return (model, name)
+    }
+
+    /// Trains (resuming from `checkpoints/last.safetensors` when present, unless `fresh`),
+    /// writes the final weights and the summary, and returns the summary.
+    @discardableResult
+    public func run(fresh: Bool = false, printsProgress: Bool = false) throws -> RunSummary {
+        let files = FileManager.default
+        try files.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+        let checkpoint = outputDirectory.appendingPathComponent("checkpoints/last.safetensors")
+        if fresh { try? files.removeItem(at: checkpoint) }
+        if !files.fileExists(atPath: checkpoint.path) {
+            try? files.removeItem(at: trainer.options.metricsFile!)  // a new run starts a new log
+        }
+        try files.createDirectory(at: checkpoint.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if let configText { try Data(configText.utf8).write(to: outputDirectory.appendingPathComponent("config.yaml"), options: .atomic) }
+
+        trainer.options.printsProgress = printsProgress
+        let history = try trainer.fit(AnyDataset(data.training), validation: data.validation.map(AnyDataset.init))
+        let weights = outputDirectory.appendingPathComponent("model.safetensors")
+        try model.save(to: weights, metadata: ["model": modelName, "config": configFile])
+
+        let teacherMetrics = try data.validation.flatMap { validation in
+            try teacher.map { try ClassificationMetrics(evaluating: $0, on: AnyDataset(validation)) }
+        }
+        let summary = RunSummary(
+            kind: kind.rawValue, config: configFile, dataset: data.name, trainingSamples: data.training.count, model: modelName,
+            parameters: model.parameterCount, teacher: teacherName, teacherMetrics: teacherMetrics, history: history,
+            weights: weights.path)
+        try summary.write(to: outputDirectory)
+        return summary
+    }
+
+    /// The trained model's metrics on the validation data, with weights from `weights`
+    /// (default: the run's `model.safetensors`).
+    public func evaluate(weights: URL? = nil) throws -> ClassificationMetrics {
+        let url = weights ?? outputDirectory.appendingPathComponent("model.safetensors")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw DataError(url.path, "no weights to evaluate (run the config first, or pass --weights)")
+        }
+        try model.load(from: url)
+        guard let validation = data.validation else { throw DataError(configFile, "data.validation is none: nothing to evaluate on") }
+        return try trainer.evaluate(on: AnyDataset(validation))
+    }
+}

@@ -1,0 +1,111 @@
+import Datasets
+import Tensors
+
+/// The data a run trains and evaluates on, from its `data:` section:
+///
+/// ```yaml
+/// data:
+///   dataset: digits            # a name from `distill data list`
+///   data_dir: /data            # optional (else $DISTILLERY_DATA_DIR, then the system location)
+///   train_limit: 2000          # optional: a random subset of the training split
+///   labeled_fraction: 0.035    # optional: keep labels on this fraction of each class; the
+///                              #   rest is unlabeled (soft targets only)
+///   labels: false              # optional: no labels at all (SSLD)
+///   split_seed: 0
+///   validation: test           # test | none
+///   augmentation: [{name: random_crop, padding: 4}, {name: horizontal_flip}]
+/// ```
+public struct ExperimentData {
+    public let name: String
+    public let training: any Dataset
+    public let validation: (any Dataset)?
+    public let sampleShape: [Int]
+    public let classCount: Int
+    /// Whether any training sample carries a label.
+    public let hasLabels: Bool
+    /// Whether some training samples carry no label (`Batch.unlabeledMarker`).
+    public let hasUnlabeledSamples: Bool
+    public let transform: (any BatchTransform)?
+
+    public static let augmentations = ["random_crop", "horizontal_flip", "random_erasing", "gaussian_noise"]
+
+    /// Loads what the section describes; `dataDirectory` (from the command line) wins over
+    /// the section's `data_dir`. Without a teacher (`usesUnlabeled` false), the unlabeled part
+    /// of a `labeled_fraction` split is left out: nothing could learn from it.
+    public static func load(_ section: ConfigNode, usesUnlabeled: Bool, dataDirectory: String? = nil) throws -> ExperimentData {
+        let nameNode = try section.required("dataset", "one of: \(DatasetCatalog.all.map(\.name).joined(separator: ", "))")
+        let name: String = try nameNode.value()
+        guard DatasetCatalog.all.contains(where: { $0.name == name }) else {
+            throw nameNode.error("unknown data set '\(name)' (valid: \(DatasetCatalog.all.map(\.name).joined(separator: ", ")))")
+        }
+        let directory = try dataDirectory ?? section.value("data_dir")
+        let splitSeed: UInt64 = try section.value("split_seed", default: 0)
+        let full: TensorDataset, test: TensorDataset
+        do {
+            full = try DatasetCatalog.load(name, split: .train, dataDirectory: directory)
+            test = try DatasetCatalog.load(name, split: .test, dataDirectory: directory)
+        } catch let error as DataError {
+            throw nameNode.error(error.description)
+        }
+        var training: any Dataset = full
+        if let limitNode = try section.optional("train_limit") {
+            let limit: Int = try limitNode.value()
+            guard (1...full.count).contains(limit) else { throw limitNode.error("must be in 1…\(full.count), found \(limit)") }
+            training = full.randomSplit(fractions: [Double(limit) / Double(full.count), 1 - Double(limit) / Double(full.count)], seed: splitSeed)[0]
+        }
+        var hasLabels = true, hasUnlabeledSamples = false
+        if let fractionNode = try section.optional("labeled_fraction") {
+            let fraction: Double = try fractionNode.value()
+            guard fraction > 0 && fraction <= 1 else { throw fractionNode.error("must be in (0, 1], found \(fraction)") }
+            training = try split(training, labeledFraction: fraction, keepsUnlabeled: usesUnlabeled, seed: splitSeed)
+            hasUnlabeledSamples = usesUnlabeled && fraction < 1
+        }
+        if let labelsNode = try section.optional("labels"), !(try labelsNode.value(Bool.self)) {
+            guard usesUnlabeled else { throw labelsNode.error("training without labels needs a teacher") }
+            training = UnlabeledDataset(AnyDataset(training), marked: true)
+            (hasLabels, hasUnlabeledSamples) = (false, true)
+        }
+        let validationChoice = try section.choice("validation", from: ["test", "none"], default: "test")
+        var transforms: [any BatchTransform] = []
+        for entry in try section.optional("augmentation")?.elements() ?? [] {
+            transforms.append(try augmentation(entry, sampleShape: full.sampleShape))
+            try entry.finish()
+        }
+        try section.finish()
+        return ExperimentData(
+            name: name, training: training, validation: validationChoice == "test" ? test : nil, sampleShape: full.sampleShape,
+            classCount: full.classNames.count, hasLabels: hasLabels, hasUnlabeledSamples: hasUnlabeledSamples, transform: transforms.isEmpty ? nil : Compose(transforms))
+    }
+
+    private static func split<Base: Dataset>(_ data: Base, labeledFraction: Double, keepsUnlabeled: Bool, seed: UInt64) throws -> any Dataset {
+        let (labeled, unlabeled) = data.labeledSplit(fraction: labeledFraction, seed: seed)
+        return unlabeled.count == 0 || !keepsUnlabeled ? labeled : try labeled.joined(unlabeled: unlabeled)
+    }
+
+    private static func augmentation(_ entry: ConfigNode, sampleShape: [Int]) throws -> any BatchTransform {
+        let name = try entry.choice("name", from: augmentations, what: "augmentation")
+        if name != "gaussian_noise" && sampleShape.count != 3 {
+            throw entry.error("\(name) needs image samples [C, H, W]; this data's are \(sampleShape)")
+        }
+        switch name {
+        case "random_crop":
+            return RandomCrop(height: sampleShape[1], width: sampleShape[2], padding: try entry.value("padding", default: 4))
+        case "horizontal_flip":
+            return RandomHorizontalFlip(probability: try entry.value("probability", default: 0.5))
+        case "random_erasing":
+            return RandomErasing(probability: try entry.value("probability", default: 0.5))
+        default:
+            return GaussianNoise(standardDeviation: try entry.value("std", default: 0.1))
+        }
+    }
+}
+
+/// A data set of unknown concrete type, so that wrappers can hold any.
+struct AnyDataset: Dataset {
+    let base: any Dataset
+    init(_ base: any Dataset) { self.base = base }
+    var count: Int { base.count }
+    var sampleShape: [Int] { base.sampleShape }
+    var classNames: [String] { base.classNames }
+    func batch(at indices: [Int]) -> Batch { base.batch(at: indices) }
+}

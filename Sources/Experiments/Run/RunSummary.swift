@@ -1,0 +1,65 @@
+import Distillation
+import Foundation
+
+/// What a run did and measured, written as `summary.json` and `summary.md`.
+public struct RunSummary: Codable, Equatable {
+    public var kind: String
+    public var config: String
+    public var dataset: String
+    public var trainingSamples: Int
+    public var model: String
+    public var parameters: Int
+    public var teacher: String?
+    /// The teacher on the validation data (with a teacher and validation data).
+    public var teacherMetrics: ClassificationMetrics?
+    public var history: [EpochRecord]
+    public var weights: String
+
+    /// The last epoch's validation metrics.
+    public var final: ClassificationMetrics? { history.last?.validation }
+    /// The epoch with the best validation top-1.
+    public var best: EpochRecord? {
+        history.filter { $0.validation != nil }.max { $0.validation!.top1 < $1.validation!.top1 }
+    }
+    /// Wall time per epoch (median over the run's epochs).
+    public var secondsPerEpoch: Double {
+        let sorted = history.map(\.seconds).sorted()
+        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+    }
+
+    /// A short report for people.
+    public func markdown() -> String {
+        func percent(_ value: Double?) -> String { value.map { String(format: "%.2f%%", $0 * 100) } ?? "–" }
+        var lines = [
+            "# \(kind == "distill" ? "Distillation" : "Training") run: \(model)",
+            "",
+            "- config: `\(config)`",
+            "- data: \(dataset), \(trainingSamples) training samples",
+            "- model: \(model), \(parameters) parameters",
+        ]
+        if let teacher { lines.append("- teacher: \(teacher)") }
+        lines += [
+            "- epochs: \(history.count), \(String(format: "%.2f", secondsPerEpoch)) s per epoch",
+            "- weights: `\(weights)`",
+            "",
+            "| | top-1 | top-5 | ECE | loss | agreement with teacher |",
+            "|---|---|---|---|---|---|",
+        ]
+        func row(_ name: String, _ metrics: ClassificationMetrics?) {
+            guard let metrics else { return }
+            lines.append("| \(name) | \(percent(metrics.top1)) | \(percent(metrics.top5)) | \(String(format: "%.4f", metrics.expectedCalibrationError)) | \(String(format: "%.4f", metrics.loss)) | \(percent(metrics.teacherAgreement)) |")
+        }
+        row("final", final)
+        if let best, best.epoch != history.last?.epoch { row("best (epoch \(best.epoch + 1))", best.validation) }
+        row("teacher", teacherMetrics)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Writes `summary.json` and `summary.md` into `folder` (atomically).
+    public func write(to folder: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(self).write(to: folder.appendingPathComponent("summary.json"), options: .atomic)
+        try Data(markdown().utf8).write(to: folder.appendingPathComponent("summary.md"), options: .atomic)
+    }
+}

@@ -1,0 +1,115 @@
+import Experiments
+import Foundation
+import NN
+import Tensors
+import XCTest
+
+/// Every kind of config mistake is caught before training, in one line naming the file,
+/// the line and the key.
+final class ConfigValidationTests: XCTestCase {
+    /// A 64-16-10 MLP's weights, standing in for a trained teacher.
+    static let teacherWeights: URL = {
+        var generator = RandomGenerator(seed: 1)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("config-teacher-\(UUID()).safetensors")
+        try! MLP(widths: [64, 16, 10], using: &generator).save(to: url)
+        return url
+    }()
+
+    /// A valid distill config with `replacing` lines swapped in.
+    func distillConfig(_ replacements: [String: String] = [:]) -> String {
+        var lines = [
+            "data: {dataset: digits, train_limit: 64}",                                            // 1
+            "teacher: {model: mlp, hidden: [16], checkpoint: \(Self.teacherWeights.path)}",       // 2
+            "student:",                                                                            // 3
+            "  model: mlp",                                                                        // 4
+            "  hidden: [8]",                                                                       // 5
+            "losses:",                                                                             // 6
+            "  - {name: kd, weight: 0.9, temperature: 4}",                                         // 7
+            "  - {name: ce, weight: 0.1}",                                                         // 8
+            "training:",                                                                           // 9
+            "  epochs: 2",                                                                         // 10
+            "  optimizer: {name: sgd, learning_rate: 0.1}",                                        // 11
+        ]
+        for (prefix, replacement) in replacements {
+            let index = lines.firstIndex { $0.hasPrefix(prefix) }!
+            lines[index] = replacement
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The error a config raises while it is validated.
+    func validationError(_ yaml: String, kind: Experiment.Kind = .distill, file: StaticString = #filePath, line: UInt = #line) -> String {
+        do {
+            _ = try Experiment(config: try ConfigNode.parse(yaml: yaml, file: "run.yaml"), kind: kind,
+                               outputDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("unused"))
+            XCTFail("the config was accepted", file: file, line: line)
+            return ""
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    func testAValidConfigBuilds() throws {
+        let experiment = try Experiment(config: try ConfigNode.parse(yaml: distillConfig(), file: "run.yaml"), kind: .distill)
+        XCTAssertEqual(experiment.model.parameterCount, 64 * 8 + 8 + 8 * 10 + 10)
+        XCTAssertEqual(experiment.trainer.loss.terms.map(\.term.name), ["kd", "ce"])
+        XCTAssertEqual(experiment.trainer.options.epochs, 2)
+        XCTAssertEqual(experiment.data.training.count, 64)
+        XCTAssertEqual(experiment.outputDirectory.lastPathComponent, "run")
+    }
+
+    func testUnknownKeyNamesTheKeyAndTheValidOnes() {
+        XCTAssertEqual(validationError(distillConfig(["  epochs": "  epochz: 2"])),
+                       "run.yaml:10: training.epochz: unknown key (valid here: batch_size, epochs, optimizer, schedule, seed)")
+        XCTAssertTrue(validationError(distillConfig(["  - {name: ce": "  - {name: ce, wieght: 0.1}"]))
+            .hasPrefix("run.yaml:8: losses[1].wieght: unknown key (valid here: label_smoothing, name, weight)"))
+        XCTAssertTrue(validationError(distillConfig() + "\nschedul: {name: cosine}").hasPrefix("run.yaml:12: schedul: unknown key"))
+    }
+
+    func testWrongTypeSaysWhatWasExpected() {
+        XCTAssertEqual(validationError(distillConfig(["  epochs": "  epochs: ten"])), "run.yaml:10: training.epochs: expected an integer, found 'ten'")
+        XCTAssertEqual(validationError(distillConfig(["  hidden": "  hidden: 8"])), "run.yaml:5: student.hidden: expected a list, found '8'")
+        XCTAssertEqual(validationError(distillConfig(["losses:": "losses: {name: kd}", "  - {name: kd": "", "  - {name: ce": ""])),
+                       "run.yaml:6: losses: expected a list, found a mapping")
+    }
+
+    func testUnknownLossModelAndOptimizerListTheValidOnes() {
+        XCTAssertEqual(validationError(distillConfig(["  - {name: kd": "  - {name: kdd}"])),
+                       "run.yaml:7: losses[0].name: unknown loss 'kdd' (valid: ce, kd, ssld, dkd, fitnets, at, sp, rkd, pkt)")
+        let model = validationError(distillConfig(["  model: mlp": "  model: resnet21"]))
+        XCTAssertTrue(model.hasPrefix("run.yaml:4: student.model: unknown model 'resnet21' (valid: mlp, lenet5, resnet8,"), model)
+        XCTAssertTrue(validationError(distillConfig(["  optimizer": "  optimizer: {name: adagrad}"]))
+            .hasPrefix("run.yaml:11: training.optimizer.name: unknown optimizer 'adagrad' (valid: sgd, adam, adamw, rmsprop)"))
+        XCTAssertEqual(validationError(distillConfig(["  model: mlp": "  model: resnet20"])),
+                       "run.yaml:4: student.model: resnet20 takes square 3-channel images; the data's samples are [1, 8, 8] (mlp and lenet5 take any)")
+    }
+
+    func testFeaturePathsAreCheckedAgainstTheModels() {
+        XCTAssertEqual(validationError(distillConfig(["  - {name: ce": "  - {name: fitnets, student: '5', teacher: '1'}"])),
+                       "run.yaml:8: losses[1].student: no module '5' in the student (valid: 0, 1, 2)")
+        XCTAssertEqual(validationError(distillConfig(["  - {name: ce": "  - {name: rkd, student: '1', teacher: layer3}"])),
+                       "run.yaml:8: losses[1].teacher: no module 'layer3' in the teacher (valid: 0, 1, 2)")
+        XCTAssertNoThrow(try Experiment(config: try ConfigNode.parse(
+            yaml: distillConfig(["  - {name: ce": "  - {name: fitnets, student: '1', teacher: '1'}"]), file: "run.yaml"), kind: .distill))
+    }
+
+    func testTeacherProblemsAreCaught() {
+        XCTAssertTrue(validationError(distillConfig(["teacher": "teacher: {model: mlp, hidden: [16], checkpoint: /nonexistent.safetensors}"]))
+            .hasPrefix("run.yaml:2: teacher.checkpoint: no such file '/nonexistent.safetensors'"))
+        let misfit = validationError(distillConfig(["teacher": "teacher: {model: mlp, hidden: [32], checkpoint: \(Self.teacherWeights.path)}"]))
+        XCTAssertTrue(misfit.hasPrefix("run.yaml:2: teacher.checkpoint: \(Self.teacherWeights.path) does not fit the model: 0.weight: shape [16, 64], expected [32, 64]"), misfit)
+        XCTAssertEqual(validationError(distillConfig(["teacher": ""])), "run.yaml:1: missing required key 'teacher' (a model with a checkpoint, or an ensemble)")
+        let yaml = distillConfig(["teacher": "", "student:": "model:"])
+        XCTAssertEqual(validationError(yaml, kind: .train), "run.yaml:7: losses[0]: loss 'kd' needs a teacher, and this run has none (only 'ce' trains without one)")
+    }
+
+    func testMalformedYAMLAndMissingFilesAreReported() {
+        XCTAssertTrue(validationError("data: {dataset: digits\nmodel: [").hasPrefix("run.yaml: not valid YAML:"))
+        XCTAssertEqual(validationError(""), "run.yaml: the file is empty; expected a mapping of sections")
+        XCTAssertThrowsError(try Experiment(configFile: URL(fileURLWithPath: "/nonexistent/run.yaml"), kind: .train)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("/nonexistent/run.yaml: cannot be read"), "\(error)")
+        }
+        XCTAssertTrue(validationError(distillConfig(["data": "data: {dataset: imagenet}"]))
+            .hasPrefix("run.yaml:1: data.dataset: unknown data set 'imagenet' (valid: digits,"))
+    }
+}

@@ -1,0 +1,98 @@
+import Datasets
+import Experiments
+import Foundation
+import Tensors
+import XCTest
+
+/// Runs through the config layer: the examples, the demo, resume.
+final class ExperimentRunTests: XCTestCase {
+    private var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("experiments-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    private static let examples = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("examples")
+
+    /// Every example config is valid. Teachers come first: the digits ones are trained, the
+    /// others saved untrained (their shapes are what the distill examples check); every path
+    /// under `runs/` is moved into a temporary folder. An example whose data set is not
+    /// installed must fail on exactly that.
+    func testEveryExampleConfigValidates() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.examples.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        XCTAssertGreaterThanOrEqual(files.count, 10)
+        let isTrainConfig = { (file: String) in file.contains("teacher") || file.contains("alone") }
+        for file in files.filter(isTrainConfig) + files.filter({ !isTrainConfig($0) }) {
+            var text = try String(contentsOf: Self.examples.appendingPathComponent(file), encoding: .utf8)
+            text = text.replacingOccurrences(of: "runs/", with: folder.path + "/")
+            let experiment: Experiment
+            do {
+                experiment = try Experiment(config: try ConfigNode.parse(yaml: text, file: file), kind: isTrainConfig(file) ? .train : .distill)
+            } catch let error as ConfigError where error.key == "data.dataset" && error.message.contains("not found in") {
+                print("\(file): data not installed here (\(error.message.prefix(60))…)")
+                continue
+            }
+            guard file.contains("teacher") else { continue }
+            if file.hasPrefix("digits") {
+                XCTAssertGreaterThan(try experiment.run().final!.top1, 0.94, file)
+            } else {
+                try FileManager.default.createDirectory(at: experiment.outputDirectory, withIntermediateDirectories: true)
+                try experiment.model.save(to: experiment.outputDirectory.appendingPathComponent("model.safetensors"))
+            }
+        }
+    }
+
+    /// `distill demo`'s claim: with the same 50 labels, the distilled student beats the
+    /// student alone by a wide margin.
+    func testDemoDistilledStudentBeatsTheStudentAlone() throws {
+        let results = try Demo.run(in: folder, printsProgress: false)
+        XCTAssertEqual(results.count, 3)
+        let (teacher, alone, distilled) = (results[0].summary.final!.top1, results[1].summary.final!.top1, results[2].summary.final!.top1)
+        print(Demo.table(results))
+        XCTAssertGreaterThan(teacher, 0.95)
+        XCTAssertGreaterThan(distilled, alone + 0.05)
+        XCTAssertEqual(results[1].summary.trainingSamples, 50)
+        for run in ["teacher", "student-alone", "student-distilled"] {
+            for output in ["model.safetensors", "summary.json", "summary.md", "metrics.jsonl", "config.yaml", "checkpoints/last.safetensors"] {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("\(run)/\(output)").path), "\(run)/\(output)")
+            }
+        }
+        let saved = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: folder.appendingPathComponent("student-distilled/summary.json")))
+        XCTAssertEqual(saved, results[2].summary)
+    }
+
+    /// Four epochs in one go equal two epochs, a stop, and a resumed run to four — the same
+    /// metrics to the last digit.
+    func testResumedRunEqualsAStraightRun() throws {
+        func run(epochs: Int, output: String) throws -> RunSummary {
+            let yaml = """
+                data: {dataset: digits, train_limit: 300}
+                model: {model: mlp, hidden: [16], dropout: 0.1}
+                training:
+                  epochs: \(epochs)
+                  batch_size: 32
+                  seed: 9
+                  optimizer: {name: sgd, learning_rate: 0.1, momentum: 0.9}
+                  schedule: {name: multistep, milestones: [3], gamma: 0.1}
+                """
+            return try Experiment(config: try ConfigNode.parse(yaml: yaml, file: "resume.yaml"), kind: .train,
+                                  outputDirectory: folder.appendingPathComponent(output)).run()
+        }
+        let straight = try run(epochs: 4, output: "straight")
+        _ = try run(epochs: 2, output: "resumed")
+        let resumed = try run(epochs: 4, output: "resumed")
+        XCTAssertEqual(resumed.history.map(\.validation), straight.history.map(\.validation))
+        XCTAssertEqual(resumed.history.map(\.trainLoss), straight.history.map(\.trainLoss))
+        let a = try SafeTensors.read(contentsOf: folder.appendingPathComponent("straight/model.safetensors")).tensors
+        let b = try SafeTensors.read(contentsOf: folder.appendingPathComponent("resumed/model.safetensors")).tensors
+        XCTAssertEqual(a.mapValues(\.scalars), b.mapValues(\.scalars))
+        let lines = try String(contentsOf: folder.appendingPathComponent("resumed/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 4, "one line per epoch across the two invocations")
+    }
+}
