@@ -1,3 +1,4 @@
+import Distillation
 import Experiments
 import Foundation
 import NN
@@ -52,7 +53,7 @@ final class ConfigValidationTests: XCTestCase {
     func testAValidConfigBuilds() throws {
         let experiment = try Experiment(config: try ConfigNode.parse(yaml: distillConfig(), file: "run.yaml"), kind: .distill)
         XCTAssertEqual(experiment.model.parameterCount, 64 * 8 + 8 + 8 * 10 + 10)
-        XCTAssertEqual(experiment.trainer.loss.terms.map(\.term.name), ["kd", "ce"])
+        XCTAssertEqual((experiment.trainer.objective as! DistillationObjective).lossTerms.terms.map(\.term.name), ["kd", "ce"])
         XCTAssertEqual(experiment.trainer.options.epochs, 2)
         XCTAssertEqual(experiment.data.training.count, 64)
         XCTAssertEqual(experiment.outputDirectory.lastPathComponent, "run")

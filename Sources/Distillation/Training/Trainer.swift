@@ -42,22 +42,29 @@ public struct EpochRecord: Codable, Equatable {
     public var seconds: Double
 }
 
-/// Trains a student, alone (with `CrossEntropyTerm`) or from a teacher (with any weighted
-/// sum of loss terms): epochs of seeded batches, a learning-rate schedule, evaluation after
-/// each epoch, metrics as JSON lines, and an atomic checkpoint after each epoch from which
-/// an interrupted run resumes exactly.
+/// Trains a student by any `TrainingObjective` — alone (`CrossEntropyTerm`), from a teacher
+/// (a weighted sum of loss terms), or adversarially: epochs of seeded batches, a
+/// learning-rate schedule, evaluation after each epoch, metrics as JSON lines, and an atomic
+/// checkpoint after each epoch from which an interrupted run resumes exactly.
 public final class Trainer {
     public let student: Module
-    public let teacher: (any Teacher)?
-    public let loss: WeightedLoss
+    public let objective: any TrainingObjective
     public let optimizer: Optimizer
     public var options: TrainingOptions
-    /// The student and the loss terms' own modules, optimised together (and checkpointed).
+    /// The student and the objective's own modules, optimised together (and checkpointed).
     private let trainable: TrainableBundle
 
-    public init(student: Module, teacher: (any Teacher)?, loss: WeightedLoss, optimizer: Optimizer, options: TrainingOptions) {
-        (self.student, self.teacher, self.loss, self.optimizer, self.options) = (student, teacher, loss, optimizer, options)
-        trainable = TrainableBundle(student: student, auxiliary: loss.terms.flatMap { $0.term.trainableModules })
+    /// The objective's teacher, if any (evaluation reports agreement with it).
+    public var teacher: (any Teacher)? { objective.teacher }
+
+    public init(student: Module, objective: any TrainingObjective, optimizer: Optimizer, options: TrainingOptions) {
+        (self.student, self.objective, self.optimizer, self.options) = (student, objective, optimizer, options)
+        trainable = TrainableBundle(student: student, auxiliary: objective.trainableModules)
+    }
+
+    /// Distillation (or training alone) by a weighted sum of loss terms.
+    public convenience init(student: Module, teacher: (any Teacher)?, loss: WeightedLoss, optimizer: Optimizer, options: TrainingOptions) {
+        self.init(student: student, objective: DistillationObjective(teacher: teacher, loss: loss), optimizer: optimizer, options: options)
     }
 
     /// Trains on `training`, evaluating on `validation` after each epoch; returns every
@@ -74,7 +81,6 @@ public final class Trainer {
                 history = try JSONDecoder().decode([EpochRecord].self, from: saved)
             }
         }
-        let studentPaths = loss.studentFeaturePaths, teacherPaths = loss.teacherFeaturePaths
         for epoch in firstEpoch..<options.epochs {
             let start = Date()
             student.train()
@@ -83,17 +89,9 @@ public final class Trainer {
             var progress = ProgressLine()
             for batch in loader.batches(epoch: epoch) {
                 optimizer.learningRate = options.schedule.learningRate(at: step)
-                let teacherOutput = try teacher?.outputs(for: batch.inputs, featurePaths: teacherPaths)
-                var parts: [String: Float] = [:]
-                let (_, gradients) = trainable.valueAndGradients {
-                    let (logits, features) = try! student.capturingFeatures(studentPaths) { student(batch.inputs) }
-                    let (total, termValues) = loss(DistillationBatch(
-                        studentLogits: logits, teacherLogits: teacherOutput?.logits, labels: batch.labels,
-                        studentFeatures: features, teacherFeatures: teacherOutput?.features ?? [:], epoch: epoch))
-                    parts = termValues
-                    parts["total"] = total.item
-                    return total
-                }
+                // A generator per step (not one carried along), so a resumed run draws the same numbers.
+                var generator = RandomGenerator(seed: options.seed ^ (0x9E37_79B9_7F4A_7C15 &* UInt64(step + 1)))
+                let (parts, gradients) = try partsAndGradients(objective, batch: batch, epoch: epoch, using: &generator)
                 optimizer.update(trainable, gradients: gradients)
                 for (name, value) in parts { sums[name, default: 0] += Double(value) }
                 batches += 1
@@ -117,6 +115,28 @@ public final class Trainer {
             }
         }
         return history
+    }
+
+    /// One batch's loss parts (with `total`) and the gradients of the total.
+    private func partsAndGradients<Objective: TrainingObjective>(
+        _ objective: Objective, batch: Batch, epoch: Int, using generator: inout RandomGenerator
+    ) throws -> (parts: [String: Float], gradients: [String: Tensor]) {
+        let prepared = try objective.prepare(batch, student: student, epoch: epoch, using: &generator)
+        var parts: [String: Float] = [:]
+        var failure: Error?
+        let (_, gradients) = trainable.valueAndGradients {
+            do {
+                let (total, termValues) = try objective.loss(prepared, student: student)
+                parts = termValues
+                parts["total"] = total.item
+                return total
+            } catch {
+                failure = error
+                return Tensor(0)
+            }
+        }
+        if let failure { throw failure }
+        return (parts, gradients)
     }
 
     /// The student's metrics on a data set (and its agreement with the teacher).

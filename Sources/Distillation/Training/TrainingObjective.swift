@@ -1,0 +1,50 @@
+import Datasets
+import NN
+import Tensors
+
+/// What the trainer minimises, in two phases per batch: `prepare` runs outside the gradient
+/// scope (teacher outputs, adversarial examples — anything the student's parameters must not
+/// be differentiated through), then `loss` runs the student inside it.
+public protocol TrainingObjective {
+    /// What `prepare` hands to `loss`.
+    associatedtype Prepared
+    /// The teacher, if any (evaluation reports the student's agreement with it).
+    var teacher: (any Teacher)? { get }
+    /// Modules trained with the student (a FitNets regressor).
+    var trainableModules: [Module] { get }
+    /// Everything the loss needs that does not depend on the student's parameters.
+    /// `generator` is the step's own, so that a resumed run draws the same numbers.
+    func prepare(_ batch: Batch, student: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared
+    /// The total loss (a scalar differentiable in the student's parameters) and its named parts.
+    func loss(_ prepared: Prepared, student: Module) throws -> (total: Tensor, parts: [String: Float])
+}
+
+/// The classic objective: the student's logits and tapped features against the labels and
+/// the teacher's outputs, scored by a weighted sum of loss terms.
+public struct DistillationObjective: TrainingObjective {
+    public let teacher: (any Teacher)?
+    public let lossTerms: WeightedLoss
+
+    public init(teacher: (any Teacher)?, loss: WeightedLoss) {
+        (self.teacher, self.lossTerms) = (teacher, loss)
+    }
+
+    public var trainableModules: [Module] { lossTerms.terms.flatMap { $0.term.trainableModules } }
+
+    public struct Prepared {
+        let batch: Batch
+        let teacherOutput: (logits: Tensor, features: [String: Tensor])?
+        let epoch: Int
+    }
+
+    public func prepare(_ batch: Batch, student: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
+        Prepared(batch: batch, teacherOutput: try teacher?.outputs(for: batch.inputs, featurePaths: lossTerms.teacherFeaturePaths), epoch: epoch)
+    }
+
+    public func loss(_ prepared: Prepared, student: Module) throws -> (total: Tensor, parts: [String: Float]) {
+        let (logits, features) = try student.capturingFeatures(lossTerms.studentFeaturePaths) { student(prepared.batch.inputs) }
+        return lossTerms(DistillationBatch(
+            studentLogits: logits, teacherLogits: prepared.teacherOutput?.logits, labels: prepared.batch.labels,
+            studentFeatures: features, teacherFeatures: prepared.teacherOutput?.features ?? [:], epoch: prepared.epoch))
+    }
+}
