@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Optim", targets: ["Optim"]),
         .library(name: "Distillation", targets: ["Distillation"]),
+        .library(name: "Robustness", targets: ["Robustness"]),
         .library(name: "Experiments", targets: ["Experiments"]),
         .executable(name: "distill", targets: ["distill"]),
         .executable(name: "distill-bench", targets: ["distill-bench"]),
@@ -48,6 +49,10 @@ let package = Package(
         .target(
             name: "Distillation",
             dependencies: ["Tensors", "NN", "Optim", "Datasets"]
+        ),
+        .target(
+            name: "Robustness",
+            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Distillation"]
         ),
         .target(
             name: "Experiments",
@@ -91,6 +96,10 @@ let package = Package(
             name: "DistillationTests",
             dependencies: ["Distillation", "NN", "Optim", "Datasets", "Tensors"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "RobustnessTests",
+            dependencies: ["Robustness", "Distillation", "NN", "Optim", "Datasets", "Tensors"]
         ),
         .testTarget(
             name: "ExperimentsTests",

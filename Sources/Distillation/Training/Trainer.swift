@@ -80,6 +80,9 @@ public final class Trainer {
             if let saved = checkpoint.notes["history"]?.data(using: .utf8) {
                 history = try JSONDecoder().decode([EpochRecord].self, from: saved)
             }
+            if let saved = checkpoint.notes["objective"]?.data(using: .utf8) {
+                objective.restoreAdaptiveState(try JSONDecoder().decode([String: Double].self, from: saved))
+            }
         }
         for epoch in firstEpoch..<options.epochs {
             let start = Date()
@@ -109,7 +112,8 @@ public final class Trainer {
             if let checkpointURL {
                 // The loop keeps no generator of its own: the loader derives every batch's order
                 // and augmentation from (seed, epoch, batch), so the seed is the whole state.
-                let notes = ["history": String(decoding: try JSONEncoder().encode(history), as: UTF8.self)]
+                let notes = ["history": String(decoding: try JSONEncoder().encode(history), as: UTF8.self),
+                             "objective": String(decoding: try JSONEncoder().encode(objective.adaptiveState), as: UTF8.self)]
                 try TrainingCheckpoint(epoch: epoch, step: step, generator: RandomGenerator(seed: options.seed), notes: notes)
                     .save(model: trainable, optimizer: optimizer, to: checkpointURL)
             }

@@ -17,6 +17,15 @@ public protocol TrainingObjective {
     func prepare(_ batch: Batch, student: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared
     /// The total loss (a scalar differentiable in the student's parameters) and its named parts.
     func loss(_ prepared: Prepared, student: Module) throws -> (total: Tensor, parts: [String: Float])
+    /// State the objective adapts as it trains (MTARD's temperatures and weights), saved in
+    /// checkpoints so that a resumed run continues exactly.
+    var adaptiveState: [String: Double] { get }
+    func restoreAdaptiveState(_ state: [String: Double])
+}
+
+extension TrainingObjective {
+    public var adaptiveState: [String: Double] { [:] }
+    public func restoreAdaptiveState(_ state: [String: Double]) {}
 }
 
 /// The classic objective: the student's logits and tapped features against the labels and
