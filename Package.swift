@@ -56,7 +56,7 @@ let package = Package(
         ),
         .target(
             name: "Experiments",
-            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Distillation", "Yams"]
+            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Distillation", "Robustness", "Yams"]
         ),
         .executableTarget(
             name: "distill",
@@ -64,6 +64,7 @@ let package = Package(
                 "Tensors",
                 "Datasets",
                 "Distillation",
+                "Robustness",
                 "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -103,7 +104,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ExperimentsTests",
-            dependencies: ["Experiments", "Distillation", "NN", "Datasets", "Tensors"]
+            dependencies: ["Experiments", "Distillation", "Robustness", "NN", "Datasets", "Tensors"]
         ),
         .testTarget(
             name: "DatasetsTests",

@@ -70,3 +70,23 @@ struct EvalCommand: ParsableCommand {
               + (metrics.teacherAgreement.map { String(format: "  agreement with teacher %.2f%%", $0 * 100) } ?? ""))
     }
 }
+
+/// `distill robust-train config.yaml`: a config with a robust `method:` (PGD-AT, TRADES, ARD,
+/// RSLAD, MTARD); a config with a `teacher:` distills.
+struct RobustTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "robust-train",
+        abstract: "Train or distill with a robust method (method: pgd-at, trades, ard, rslad or mtard) and report robust accuracy.")
+
+    @OptionGroup var options: ConfigOptions
+    @Flag(help: "Start over instead of resuming from the output folder's checkpoint.")
+    var fresh = false
+
+    func run() throws {
+        let experiment = try options.experiment(nil)
+        guard experiment.threat != nil else {
+            throw ValidationError("\(options.config): robust-train needs a `method:` section (one of: \(MethodCatalog.names.joined(separator: ", ")))")
+        }
+        try train(experiment, fresh: fresh)
+    }
+}

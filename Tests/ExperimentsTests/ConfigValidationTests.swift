@@ -76,7 +76,7 @@ final class ConfigValidationTests: XCTestCase {
 
     func testUnknownLossModelAndOptimizerListTheValidOnes() {
         XCTAssertEqual(validationError(distillConfig(["  - {name: kd": "  - {name: kdd}"])),
-                       "run.yaml:7: losses[0].name: unknown loss 'kdd' (valid: ce, kd, ssld, dkd, fitnets, at, sp, rkd, pkt)")
+                       "run.yaml:7: losses[0].name: unknown loss 'kdd' (valid: ce, kd, ssld, dkd, fitnets, at, sp, rkd, pkt, defensive)")
         let model = validationError(distillConfig(["  model: mlp": "  model: resnet21"]))
         XCTAssertTrue(model.hasPrefix("run.yaml:4: student.model: unknown model 'resnet21' (valid: mlp, lenet5, resnet8,"), model)
         XCTAssertTrue(validationError(distillConfig(["  optimizer": "  optimizer: {name: adagrad}"]))
@@ -112,5 +112,19 @@ final class ConfigValidationTests: XCTestCase {
         }
         XCTAssertTrue(validationError(distillConfig(["data": "data: {dataset: imagenet}"]))
             .hasPrefix("run.yaml:1: data.dataset: unknown data set 'imagenet' (valid: digits,"))
+    }
+
+    func testRobustMethodsAreValidated() {
+        let method = "method: {name: rslad, epsilon: 0.1}"
+        XCTAssertEqual(validationError(distillConfig() + "\n" + method),
+                       "run.yaml:7: losses: a config with a robust `method` takes no `losses` (the method defines its loss)")
+        let noLosses = distillConfig(["losses:": method, "  - {name: kd": "", "  - {name: ce": ""])
+        XCTAssertNoThrow(try Experiment(config: try ConfigNode.parse(yaml: noLosses, file: "run.yaml")))
+        XCTAssertTrue(validationError(distillConfig(["losses:": "method: {name: mtard, epsilon: 0.1}", "  - {name: kd": "", "  - {name: ce": ""]))
+            .hasPrefix("run.yaml:6: method: method 'mtard' needs a `clean_teacher:` section"))
+        XCTAssertTrue(validationError(distillConfig(["losses:": "method: {name: fgsm-at, epsilon: 0.1}", "  - {name: kd": "", "  - {name: ce": ""]))
+            .hasPrefix("run.yaml:6: method.name: unknown method 'fgsm-at' (valid: pgd-at, trades, ard, rslad, mtard)"))
+        XCTAssertEqual(validationError(distillConfig(["losses:": "method: {name: trades}", "  - {name: kd": "", "  - {name: ce": ""])),
+                       "run.yaml:6: method: missing required key 'epsilon' (the perturbation budget)")
     }
 }

@@ -41,7 +41,7 @@ final class AttackTests: XCTestCase {
             (FGSM(linf), linf), (FGSM(l2), l2), (PGD(linf, steps: 10), linf), (PGD(l2, steps: 10), l2),
             (PGD(linf, steps: 10, loss: .margin, schedule: .cosine), linf), (MIFGSM(linf, steps: 10), linf),
             (APGD(linf, steps: 20), linf), (APGD(l2, steps: 20), l2),
-            (CarliniWagnerL2(steps: 30, binarySearchSteps: 3, budget: 0.5), l2),
+            (CarliniWagnerL2(steps: 30, binarySearchSteps: 3, threat: l2), l2),
         ]
         for (attack, threat) in attacks {
             var generator = RandomGenerator(seed: 3)
@@ -72,7 +72,7 @@ final class AttackTests: XCTestCase {
         let e = ThreatModel(epsilon: 0.1)
         let report = try evaluateRobustness(
             Digits.undefended, on: Digits.test,
-            attacks: [FGSM(e), PGD(e, steps: 5), PGD(e, steps: 20), PGD(e, steps: 50), APGD(e, steps: 50), CarliniWagnerL2(steps: 50, binarySearchSteps: 4, budget: 0.8)],
+            attacks: [FGSM(e), PGD(e, steps: 5), PGD(e, steps: 20), PGD(e, steps: 50), APGD(e, steps: 50), CarliniWagnerL2(steps: 50, binarySearchSteps: 4, threat: ThreatModel(norm: .l2, epsilon: 0.8))],
             threat: e, limit: 200)
         print(report.markdown())
         let accuracy = { (name: String) in report[name]!.accuracy }

@@ -1,5 +1,6 @@
 import Distillation
 import NN
+import Robustness
 import Tensors
 
 /// What a loss term may refer to: the models whose features it reads, and their feature
@@ -57,6 +58,7 @@ public enum LossCatalog {
         ("sp", "student, teacher"),
         ("rkd", "student, teacher, distance_weight, angle_weight"),
         ("pkt", "student, teacher"),
+        ("defensive", "temperature (defensive distillation: labels or teacher at T)"),
     ]
 
     public static var names: [String] { terms.map(\.name) }
@@ -75,7 +77,7 @@ public enum LossCatalog {
 
     private static func buildTerm(_ entry: ConfigNode, context: LossContext, using generator: inout RandomGenerator) throws -> any LossTerm {
         let name = try entry.choice("name", from: names, what: "loss")
-        if name != "ce" && !context.hasTeacher {
+        if !["ce", "defensive"].contains(name) && !context.hasTeacher {
             throw entry.error("loss '\(name)' needs a teacher, and this run has none (only 'ce' trains without one)")
         }
         // The feature-matching terms name one student and one teacher module.
@@ -126,6 +128,8 @@ public enum LossCatalog {
         case "pkt":
             let (student, teacher, _, _) = try pair()
             return ProbabilisticKT(student: student, teacher: teacher)
+        case "defensive":
+            return DefensiveDistillationLoss(temperature: try positive(entry, "temperature", default: 20))
         default:
             preconditionFailure("LossCatalog: '\(name)' is listed but not built")
         }

@@ -3,6 +3,7 @@ import Distillation
 import Foundation
 import NN
 import Optim
+import Robustness
 import Tensors
 
 /// A run described by a YAML config, validated and built completely — data loaded, models
@@ -34,21 +35,23 @@ public final class Experiment {
     public let teacher: (any Teacher)?
     public let teacherName: String?
     public let trainer: Trainer
+    /// The threat model of a robust `method`, at which the summary reports robust accuracy.
+    public let threat: ThreatModel?
     public let outputDirectory: URL
     private let configText: String?
 
     /// Reads, validates and builds the run in `configFile`; with no `kind`, a config with a
     /// `teacher` is a `distill` run.
     public convenience init(configFile: URL, kind: Kind? = nil, outputDirectory: URL? = nil, dataDirectory: String? = nil) throws {
-        let config = try ConfigNode.load(contentsOf: configFile)
         try self.init(
-            config: config, kind: try kind ?? (config.keys.contains("teacher") ? .distill : .train),
-            outputDirectory: outputDirectory, dataDirectory: dataDirectory,
+            config: try ConfigNode.load(contentsOf: configFile), kind: kind, outputDirectory: outputDirectory, dataDirectory: dataDirectory,
             configText: try? String(contentsOf: configFile, encoding: .utf8))
     }
 
-    /// Validates and builds the run a parsed config describes.
-    public init(config: ConfigNode, kind: Kind, outputDirectory: URL? = nil, dataDirectory: String? = nil, configText: String? = nil) throws {
+    /// Validates and builds the run a parsed config describes; with no `kind`, a config with a
+    /// `teacher` is a `distill` run.
+    public init(config: ConfigNode, kind: Kind? = nil, outputDirectory: URL? = nil, dataDirectory: String? = nil, configText: String? = nil) throws {
+        let kind = try kind ?? (config.keys.contains("teacher") ? .distill : .train)
         (self.kind, self.configFile, self.configText) = (kind, config.file, configText)
         data = try ExperimentData.load(
             try config.required("data", "the data set to train on"), usesUnlabeled: kind == .distill, dataDirectory: dataDirectory)
@@ -58,9 +61,13 @@ public final class Experiment {
         var generator = RandomGenerator(seed: seed)
 
         var teacherFeatures: Module?
+        var cleanTeacher: (any Teacher)?
         if kind == .distill {
             let section = try config.required("teacher", "a model with a checkpoint, or an ensemble")
             (teacher, teacherName, teacherFeatures) = try Self.buildTeacher(section, data: data, using: &generator)
+            if let section = try config.optional("clean_teacher") {
+                cleanTeacher = try Self.buildTeacher(section, data: data, using: &generator).0
+            }
         } else {
             if let stray = try config.optional("teacher") { throw stray.error("a train config has no teacher (use `distill distill` to learn from one)") }
             (teacher, teacherName) = (nil, nil)
@@ -71,9 +78,12 @@ public final class Experiment {
         try modelSection.finish()
 
         let context = LossContext(student: model, teacher: teacherFeatures, hasTeacher: teacher != nil, sampleShape: data.sampleShape)
-        let loss: WeightedLoss
-        if let losses = try config.optional("losses") {
-            loss = try LossCatalog.build(losses, context: context, using: &generator)
+        let objective: any TrainingObjective
+        if let method = try config.optional("method") {
+            if let losses = try config.optional("losses") { throw losses.error("a config with a robust `method` takes no `losses` (the method defines its loss)") }
+            (objective, threat) = try MethodCatalog.build(method, teacher: teacher, cleanTeacher: cleanTeacher)
+        } else if let losses = try config.optional("losses") {
+            let loss = try LossCatalog.build(losses, context: context, using: &generator)
             if !data.hasLabels, let index = loss.terms.firstIndex(where: { $0.term is CrossEntropyTerm }) {
                 throw try losses.elements()[index].error("loss 'ce' needs labels, and data.labels is false")
             }
@@ -81,10 +91,14 @@ public final class Experiment {
             if data.hasUnlabeledSamples, let index = loss.terms.firstIndex(where: { $0.term is DecoupledKD }) {
                 throw try losses.elements()[index].error("loss 'dkd' needs every sample's label; drop data.labeled_fraction and data.labels")
             }
+            (objective, threat) = (DistillationObjective(teacher: teacher, loss: loss), nil)
         } else if kind == .train {
-            loss = WeightedLoss([(1, CrossEntropyTerm())])
+            (objective, threat) = (DistillationObjective(teacher: nil, loss: WeightedLoss([(1, CrossEntropyTerm())])), nil)
         } else {
-            throw config.error("missing required key 'losses' (a list of terms: \(LossCatalog.names.joined(separator: ", ")))")
+            throw config.error("missing required key 'losses' (a list of terms: \(LossCatalog.names.joined(separator: ", "))) or 'method' (\(MethodCatalog.names.joined(separator: ", ")))")
+        }
+        if cleanTeacher != nil && !(objective is MTARD) {
+            throw try config.required("clean_teacher").error("only method 'mtard' uses a clean_teacher")
         }
 
         let epochs: Int = try training?.value("epochs", default: 10) ?? 10
@@ -101,7 +115,7 @@ public final class Experiment {
         try config.finish()
 
         trainer = Trainer(
-            student: model, teacher: teacher, loss: loss, optimizer: optimizer,
+            student: model, objective: objective, optimizer: optimizer,
             options: TrainingOptions(
                 epochs: epochs, batchSize: batchSize, schedule: schedule, seed: seed, transform: data.transform,
                 checkpointDirectory: self.outputDirectory.appendingPathComponent("checkpoints"),
@@ -172,22 +186,34 @@ public final class Experiment {
         let teacherMetrics = try data.validation.flatMap { validation in
             try teacher.map { try ClassificationMetrics(evaluating: $0, on: AnyDataset(validation)) }
         }
+        let robustness = try data.validation.flatMap { validation in
+            try threat.map { threat in
+                try evaluateRobustness(model, on: AnyDataset(validation), attacks: [PGD(threat, steps: 20), PGD(threat, steps: 20, loss: .margin)],
+                                       threat: threat, limit: 1000, seed: trainer.options.seed)
+            }
+        }
         let summary = RunSummary(
             kind: kind.rawValue, config: configFile, dataset: data.name, trainingSamples: data.training.count, model: modelName,
             parameters: model.parameterCount, teacher: teacherName, teacherMetrics: teacherMetrics, history: history,
-            weights: weights.path)
+            weights: weights.path, robustness: robustness, threat: threat.map { "\($0.norm.rawValue) ε = \($0.epsilon)" })
         try summary.write(to: outputDirectory)
         return summary
+    }
+
+    /// Loads the trained model's weights from `weights` (default: the run's `model.safetensors`).
+    public func loadTrainedWeights(from weights: URL? = nil) throws {
+        let url = weights ?? outputDirectory.appendingPathComponent("model.safetensors")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw DataError(url.path, "no trained weights (run the config first, or pass --weights)")
+        }
+        try model.load(from: url)
+        model.eval()
     }
 
     /// The trained model's metrics on the validation data, with weights from `weights`
     /// (default: the run's `model.safetensors`).
     public func evaluate(weights: URL? = nil) throws -> ClassificationMetrics {
-        let url = weights ?? outputDirectory.appendingPathComponent("model.safetensors")
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw DataError(url.path, "no weights to evaluate (run the config first, or pass --weights)")
-        }
-        try model.load(from: url)
+        try loadTrainedWeights(from: weights)
         guard let validation = data.validation else { throw DataError(configFile, "data.validation is none: nothing to evaluate on") }
         return try trainer.evaluate(on: AnyDataset(validation))
     }

@@ -1,5 +1,6 @@
 import Distillation
 import Foundation
+import Robustness
 
 /// What a run did and measured, written as `summary.json` and `summary.md`.
 public struct RunSummary: Codable, Equatable {
@@ -14,6 +15,10 @@ public struct RunSummary: Codable, Equatable {
     public var teacherMetrics: ClassificationMetrics?
     public var history: [EpochRecord]
     public var weights: String
+    /// Clean, PGD-20 and PGD-20 (CW margin) accuracy at the robust method's threat model
+    /// (on up to 1,000 validation samples).
+    public var robustness: RobustnessReport?
+    public var threat: String?
 
     /// The last epoch's validation metrics.
     public var final: ClassificationMetrics? { history.last?.validation }
@@ -52,6 +57,9 @@ public struct RunSummary: Codable, Equatable {
         row("final", final)
         if let best, best.epoch != history.last?.epoch { row("best (epoch \(best.epoch + 1))", best.validation) }
         row("teacher", teacherMetrics)
+        if let robustness, let threat {
+            lines += ["", "Robustness (\(threat), \(robustness.count) validation samples):", "", robustness.markdown()]
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -13,25 +13,25 @@ import Tensors
 /// deep in tanh's flat tail — at 0.01 it would take hundreds of steps to move at all, and
 /// images like digits are mostly such pixels.
 ///
-/// The attack has no budget of its own; with `budget`, perturbations larger than it are
-/// scaled back onto the L2 ball (so the result respects the threat model, and such a sample
-/// usually stays correctly classified).
+/// The attack has no budget of its own; with a `threat` model, each result is projected onto
+/// its ball (in either norm), so the result respects the budget, and a sample that needed a
+/// larger perturbation usually stays correctly classified.
 public struct CarliniWagnerL2: Attack {
     public let confidence: Float
     public let steps: Int
     public let learningRate: Float
     public let binarySearchSteps: Int
     public let initialConstant: Float
-    public let budget: Float?
+    public let threat: ThreatModel?
     public let inputRange: ClosedRange<Float>
     public var name: String { "cw-l2" }
 
     public init(
         confidence: Float = 0, steps: Int = 100, learningRate: Float = 0.1, binarySearchSteps: Int = 6, initialConstant: Float = 0.1,
-        budget: Float? = nil, inputRange: ClosedRange<Float> = 0...1
+        threat: ThreatModel? = nil, inputRange: ClosedRange<Float> = 0...1
     ) {
         (self.confidence, self.steps, self.learningRate, self.binarySearchSteps) = (confidence, steps, learningRate, binarySearchSteps)
-        (self.initialConstant, self.budget, self.inputRange) = (initialConstant, budget, inputRange)
+        (self.initialConstant, self.threat, self.inputRange) = (initialConstant, threat, inputRange)
     }
 
     public func perturb(_ model: Module, inputs: Tensor, labels: Tensor, targets: Tensor?, using generator: inout RandomGenerator) -> Tensor {
@@ -85,8 +85,7 @@ public struct CarliniWagnerL2: Attack {
                 }
             }
         }
-        guard let budget else { return best }
-        return ThreatModel(norm: .l2, epsilon: budget, inputRange: inputRange).project(best, around: inputs)
+        return threat?.project(best, around: inputs) ?? best
     }
 
     private func classCount(_ model: Module, _ inputs: Tensor) -> Int {
