@@ -40,7 +40,7 @@ struct AttackCommand: ParsableCommand {
         let threat = ThreatModel(norm: normValue, epsilon: epsilon)
         let experiment = try options.experiment(nil)
         try experiment.loadTrainedWeights(from: weights.map { URL(fileURLWithPath: $0) })
-        guard let validation = experiment.data.validation else { throw ValidationError("\(options.config): data.validation is none: nothing to attack") }
+        guard let validation = experiment.data.validation else { throw CommandFailure("\(options.config): data.validation is none: nothing to attack") }
         var chosen = try attacks.map { name -> any Attack in
             guard let attack = AttackCatalog.attack(named: name, threat: threat) else {
                 throw ValidationError("unknown attack '\(name)' (valid: \(AttackCatalog.examples.joined(separator: ", ")), pgd-K, pgd-K-cw)")

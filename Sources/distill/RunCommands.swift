@@ -13,10 +13,10 @@ struct ConfigOptions: ParsableArguments {
     @Option(help: "Folder holding one sub-folder per data set (overrides the config's data.data_dir).")
     var dataDir: String?
 
-    func experiment(_ kind: Experiment.Kind?) throws -> Experiment {
+    func experiment(_ kind: Experiment.Kind?, usesTeacherCache: Bool = true) throws -> Experiment {
         try Experiment(
             configFile: URL(fileURLWithPath: config), kind: kind, outputDirectory: output.map { URL(fileURLWithPath: $0) },
-            dataDirectory: dataDir)
+            dataDirectory: dataDir, usesTeacherCache: usesTeacherCache)
     }
 }
 
@@ -85,7 +85,7 @@ struct RobustTrainCommand: ParsableCommand {
     func run() throws {
         let experiment = try options.experiment(nil)
         guard experiment.threat != nil else {
-            throw ValidationError("\(options.config): robust-train needs a `method:` section (one of: \(MethodCatalog.names.joined(separator: ", ")))")
+            throw CommandFailure("\(options.config): robust-train needs a `method:` section (one of: \(MethodCatalog.names.joined(separator: ", ")))")
         }
         try train(experiment, fresh: fresh)
     }

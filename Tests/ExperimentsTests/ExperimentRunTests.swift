@@ -1,5 +1,7 @@
 import Datasets
+import Distillation
 import Experiments
+import NN
 import Foundation
 import Tensors
 import XCTest
@@ -100,5 +102,35 @@ final class ExperimentRunTests: XCTestCase {
         XCTAssertEqual(a.mapValues(\.scalars), b.mapValues(\.scalars))
         let lines = try String(contentsOf: folder.appendingPathComponent("resumed/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 4, "one line per epoch across the two invocations")
+    }
+
+    /// `distill cache-teacher`'s path: a cache built from the config's teacher and data, then
+    /// named in `teacher.cache`, gives the same run as the live teacher; a changed teacher
+    /// makes it stale.
+    func testTeacherCacheInAConfigMatchesTheLiveTeacherAndGoesStale() throws {
+        let teacherFile = folder.appendingPathComponent("teacher.safetensors"), cacheFile = folder.appendingPathComponent("cache.safetensors")
+        var generator = RandomGenerator(seed: 1)
+        try MLP(widths: [64, 32, 10], using: &generator).save(to: teacherFile)
+        func config(cache: Bool) -> ConfigNode {
+            try! ConfigNode.parse(yaml: """
+                data: {dataset: digits, labeled_fraction: 0.1}
+                teacher: {model: mlp, hidden: [32], checkpoint: \(teacherFile.path)\(cache ? ", cache: \(cacheFile.path)" : "")}
+                student: {model: mlp, hidden: [8]}
+                losses: [{name: kd, weight: 0.9}, {name: ce, weight: 0.1}]
+                training: {epochs: 2, batch_size: 32}
+                """, file: "cached.yaml")
+        }
+        let builder = try Experiment(config: config(cache: true), outputDirectory: folder.appendingPathComponent("build"), usesTeacherCache: false)
+        try TeacherCache(teacher: builder.teacherModel!, data: AnyDataset(builder.data.training), evaluation: builder.data.validation).save(to: cacheFile)
+        let cached = try Experiment(config: config(cache: true), outputDirectory: folder.appendingPathComponent("cached"))
+        XCTAssertTrue(cached.teacher is TeacherCache)
+        let live = try Experiment(config: config(cache: false), outputDirectory: folder.appendingPathComponent("live"))
+        let (a, b) = (try cached.run(), try live.run())
+        XCTAssertEqual(a.history.map(\.validation?.top1), b.history.map(\.validation?.top1))
+        XCTAssertEqual(a.history.map(\.validation?.teacherAgreement), b.history.map(\.validation?.teacherAgreement))
+        try MLP(widths: [64, 32, 10], using: &generator).save(to: teacherFile)  // the teacher changes
+        XCTAssertThrowsError(try Experiment(config: config(cache: true))) { error in
+            XCTAssertTrue("\(error)".hasPrefix("cached.yaml:2: teacher.cache: stale teacher cache: built from teacher weights"), "\(error)")
+        }
     }
 }

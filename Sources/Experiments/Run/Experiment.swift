@@ -34,6 +34,11 @@ public final class Experiment {
     public let modelName: String
     public let teacher: (any Teacher)?
     public let teacherName: String?
+    /// The single teacher's model (nil without a teacher, for an ensemble, or when its logits
+    /// come from a cache).
+    public let teacherModel: Module?
+    /// Where the config says the teacher's logits are cached (`teacher.cache`).
+    public private(set) var teacherCachePath: String?
     public let trainer: Trainer
     /// The threat model of a robust `method`, at which the summary reports robust accuracy.
     public let threat: ThreatModel?
@@ -42,15 +47,21 @@ public final class Experiment {
 
     /// Reads, validates and builds the run in `configFile`; with no `kind`, a config with a
     /// `teacher` is a `distill` run.
-    public convenience init(configFile: URL, kind: Kind? = nil, outputDirectory: URL? = nil, dataDirectory: String? = nil) throws {
+    public convenience init(
+        configFile: URL, kind: Kind? = nil, outputDirectory: URL? = nil, dataDirectory: String? = nil, usesTeacherCache: Bool = true
+    ) throws {
         try self.init(
             config: try ConfigNode.load(contentsOf: configFile), kind: kind, outputDirectory: outputDirectory, dataDirectory: dataDirectory,
-            configText: try? String(contentsOf: configFile, encoding: .utf8))
+            configText: try? String(contentsOf: configFile, encoding: .utf8), usesTeacherCache: usesTeacherCache)
     }
 
     /// Validates and builds the run a parsed config describes; with no `kind`, a config with a
-    /// `teacher` is a `distill` run.
-    public init(config: ConfigNode, kind: Kind? = nil, outputDirectory: URL? = nil, dataDirectory: String? = nil, configText: String? = nil) throws {
+    /// `teacher` is a `distill` run. Without `usesTeacherCache`, a teacher's `cache` is
+    /// ignored (to build it).
+    public init(
+        config: ConfigNode, kind: Kind? = nil, outputDirectory: URL? = nil, dataDirectory: String? = nil, configText: String? = nil,
+        usesTeacherCache: Bool = true
+    ) throws {
         let kind = try kind ?? (config.keys.contains("teacher") ? .distill : .train)
         (self.kind, self.configFile, self.configText) = (kind, config.file, configText)
         data = try ExperimentData.load(
@@ -64,7 +75,8 @@ public final class Experiment {
         var cleanTeacher: (any Teacher)?
         if kind == .distill {
             let section = try config.required("teacher", "a model with a checkpoint, or an ensemble")
-            (teacher, teacherName, teacherFeatures) = try Self.buildTeacher(section, data: data, using: &generator)
+            (teacher, teacherName, teacherFeatures) = try Self.buildTeacher(section, data: data, usesCache: usesTeacherCache, using: &generator)
+            teacherCachePath = try section.value("cache")
             if let section = try config.optional("clean_teacher") {
                 cleanTeacher = try Self.buildTeacher(section, data: data, using: &generator).0
             }
@@ -72,6 +84,7 @@ public final class Experiment {
             if let stray = try config.optional("teacher") { throw stray.error("a train config has no teacher (use `distill distill` to learn from one)") }
             (teacher, teacherName) = (nil, nil)
         }
+        teacherModel = (teacher as? ModelTeacher)?.model
         let modelSection = try config.required(kind.modelKey, "the model to train")
         model = try ModelCatalog.build(modelSection, inputShape: data.sampleShape, classes: data.classCount, using: &generator)
         modelName = try modelSection.value("model", default: "")
@@ -125,7 +138,7 @@ public final class Experiment {
     /// A teacher from a model section with a `checkpoint`, or an `ensemble` of them; also the
     /// module whose features teacher paths name.
     private static func buildTeacher(
-        _ section: ConfigNode, data: ExperimentData, using generator: inout RandomGenerator
+        _ section: ConfigNode, data: ExperimentData, usesCache: Bool = true, using generator: inout RandomGenerator
     ) throws -> (any Teacher, String, Module?) {
         if let members = try section.optional("ensemble") {
             let built = try members.elements().map { try loadedModel($0, data: data, using: &generator) }
@@ -142,8 +155,19 @@ public final class Experiment {
             let teacher = EnsembleTeacher(built.map { ModelTeacher($0.model) }, weights: weights)
             return (teacher, "ensemble of " + built.map(\.name).joined(separator: ", "), built[0].model)
         }
+        let cacheNode = try section.optional("cache")
         let (model, name) = try loadedModel(section, data: data, using: &generator)
-        return (ModelTeacher(model), name, model)
+        guard let cacheNode, usesCache else { return (ModelTeacher(model), name, model) }
+        let path: String = try cacheNode.value()
+        do {
+            let cache = try TeacherCache(contentsOf: URL(fileURLWithPath: path))
+            try cache.validate(teacher: model, data: AnyDataset(data.training))
+            return (cache, "\(name) (cached logits)", nil)
+        } catch let error as DataError {
+            throw cacheNode.error(error.reason + (FileManager.default.fileExists(atPath: path) ? "" : " (build it with `distill cache-teacher`)"))
+        } catch {
+            throw cacheNode.error(FileManager.default.fileExists(atPath: path) ? "\(error)" : "no such file '\(path)' (build it with `distill cache-teacher`)")
+        }
     }
 
     /// A model section with a required `checkpoint`, built and loaded.

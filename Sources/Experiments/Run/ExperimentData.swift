@@ -100,12 +100,13 @@ public struct ExperimentData {
     }
 }
 
-/// A data set of unknown concrete type, so that wrappers can hold any.
-struct AnyDataset: Dataset {
-    let base: any Dataset
-    init(_ base: any Dataset) { self.base = base }
-    var count: Int { base.count }
-    var sampleShape: [Int] { base.sampleShape }
-    var classNames: [String] { base.classNames }
-    func batch(at indices: [Int]) -> Batch { base.batch(at: indices) }
+/// A data set of unknown concrete type as a concrete one, for the generic APIs (loaders,
+/// trainers, caches) that an experiment's `any Dataset` feeds.
+public struct AnyDataset: Dataset {
+    public let base: any Dataset
+    public init(_ base: any Dataset) { self.base = base }
+    public var count: Int { base.count }
+    public var sampleShape: [Int] { base.sampleShape }
+    public var classNames: [String] { base.classNames }
+    public func batch(at indices: [Int]) -> Batch { base.batch(at: indices) }
 }
