@@ -6,7 +6,7 @@ struct Distill: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "distill",
         abstract: "Distillery: turn a big teacher into a small student.",
-        subcommands: [TrainCommand.self, DistillCommand.self, EvalCommand.self, RobustTrainCommand.self, AttackCommand.self, CacheTeacherCommand.self, DemoCommand.self, DataCommand.self])
+        subcommands: [TrainCommand.self, DistillCommand.self, EvalCommand.self, RobustTrainCommand.self, AttackCommand.self, CacheTeacherCommand.self, AutoCommand.self, DemoCommand.self, DataCommand.self])
 }
 
 /// A failure that is not about the command line's syntax (so no usage text follows it).

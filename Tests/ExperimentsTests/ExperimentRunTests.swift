@@ -133,4 +133,37 @@ final class ExperimentRunTests: XCTestCase {
             XCTAssertTrue("\(error)".hasPrefix("cached.yaml:2: teacher.cache: stale teacher cache: built from teacher weights"), "\(error)")
         }
     }
+
+    /// `distill auto`: distinct pipelines, ranked by held-out accuracy (never the test split),
+    /// and a recommended config that builds, with the base config's own epochs and validation.
+    func testAutoDistillerRanksPipelinesOnHeldOutDataAndRecommendsAValidConfig() throws {
+        let teacher = try Experiment(config: try ConfigNode.parse(yaml: """
+            data: {dataset: digits}
+            model: {model: mlp, hidden: [64]}
+            training: {epochs: 10, batch_size: 32, optimizer: {name: adam, learning_rate: 0.003}}
+            """, file: "teacher.yaml"), outputDirectory: folder.appendingPathComponent("teacher"))
+        try teacher.run()
+        let base = try ConfigNode.parse(yaml: """
+            data: {dataset: digits, train_limit: 400}
+            teacher: {model: mlp, hidden: [64], checkpoint: \(folder.appendingPathComponent("teacher/model.safetensors").path)}
+            student: {model: mlp, hidden: [16]}
+            training: {epochs: 7, batch_size: 32, optimizer: {name: adam, learning_rate: 0.003}}
+            """, file: "auto.yaml")
+        let auto = AutoDistiller(config: base, candidates: 4, epochs: 2, seed: 1)
+        let space = try auto.searchSpace()
+        XCTAssertEqual(space.count, 6 * 4 * 3 * 2, "6 objectives (DKD included: all labeled) × 4 temperatures × 3 hint weights × 2 augmentations")
+        let trials = try auto.run(in: folder.appendingPathComponent("auto"))
+        XCTAssertEqual(trials.count, 4)
+        XCTAssertEqual(Set(trials.map(\.candidate)).count, 4, "distinct pipelines")
+        XCTAssertEqual(trials.map(\.holdoutTop1), trials.map(\.holdoutTop1).sorted(by: >))
+        XCTAssertTrue(trials.allSatisfy { $0.config.contains("validation: holdout") })
+        let held = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: folder.appendingPathComponent("auto/candidate-0/summary.json")))
+        XCTAssertLessThan(held.final!.count, 359, "scored on held-out training images, not the 359 test images")
+        XCTAssertEqual(held.trainingSamples, 400)
+        let recommended = try auto.recommendedConfig(trials[0])
+        let experiment = try Experiment(config: try ConfigNode.parse(yaml: recommended, file: "recommended.yaml"))
+        XCTAssertEqual(experiment.trainer.options.epochs, 7)
+        XCTAssertEqual(experiment.data.validation?.count, 359)
+        print(AutoDistiller.table(trials))
+    }
 }

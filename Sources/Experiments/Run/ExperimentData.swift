@@ -12,7 +12,7 @@ import Tensors
 ///                              #   rest is unlabeled (soft targets only)
 ///   labels: false              # optional: no labels at all (SSLD)
 ///   split_seed: 0
-///   validation: test           # test | none
+///   validation: test           # test | holdout (holdout_fraction of each training class) | none
 ///   augmentation: [{name: random_crop, padding: 4}, {name: horizontal_flip}]
 /// ```
 public struct ExperimentData {
@@ -47,11 +47,19 @@ public struct ExperimentData {
         } catch let error as DataError {
             throw nameNode.error(error.description)
         }
-        var training: any Dataset = full
+        let validationChoice = try section.choice("validation", from: ["test", "holdout", "none"], default: "test")
+        var training: any Dataset = full, validation: (any Dataset)? = validationChoice == "test" ? test : nil
+        if validationChoice == "holdout" {
+            // Model selection (distill auto) must not see the test split: hold out part of training.
+            let fraction: Double = try section.value("holdout_fraction", default: 0.15)
+            guard fraction > 0 && fraction < 1 else { throw (try section.optional("holdout_fraction") ?? section).error("must be in (0, 1), found \(fraction)") }
+            let (kept, heldOut) = full.labeledSplit(fraction: 1 - fraction, seed: splitSeed &+ 0x484F4C44)
+            (training, validation) = (kept, heldOut)
+        }
         if let limitNode = try section.optional("train_limit") {
             let limit: Int = try limitNode.value()
-            guard (1...full.count).contains(limit) else { throw limitNode.error("must be in 1…\(full.count), found \(limit)") }
-            training = full.randomSplit(fractions: [Double(limit) / Double(full.count), 1 - Double(limit) / Double(full.count)], seed: splitSeed)[0]
+            guard (1...training.count).contains(limit) else { throw limitNode.error("must be in 1…\(training.count), found \(limit)") }
+            training = try subset(training, count: limit, seed: splitSeed)
         }
         var hasLabels = true, hasUnlabeledSamples = false
         if let fractionNode = try section.optional("labeled_fraction") {
@@ -65,7 +73,6 @@ public struct ExperimentData {
             training = UnlabeledDataset(AnyDataset(training), marked: true)
             (hasLabels, hasUnlabeledSamples) = (false, true)
         }
-        let validationChoice = try section.choice("validation", from: ["test", "none"], default: "test")
         var transforms: [any BatchTransform] = []
         for entry in try section.optional("augmentation")?.elements() ?? [] {
             transforms.append(try augmentation(entry, sampleShape: full.sampleShape))
@@ -73,8 +80,12 @@ public struct ExperimentData {
         }
         try section.finish()
         return ExperimentData(
-            name: name, training: training, validation: validationChoice == "test" ? test : nil, sampleShape: full.sampleShape,
+            name: name, training: training, validation: validation, sampleShape: full.sampleShape,
             classCount: full.classNames.count, hasLabels: hasLabels, hasUnlabeledSamples: hasUnlabeledSamples, transform: transforms.isEmpty ? nil : Compose(transforms))
+    }
+
+    private static func subset<Base: Dataset>(_ data: Base, count: Int, seed: UInt64) throws -> any Dataset {
+        data.randomSplit(fractions: [Double(count) / Double(data.count), 1 - Double(count) / Double(data.count)], seed: seed)[0]
     }
 
     private static func split<Base: Dataset>(_ data: Base, labeledFraction: Double, keepsUnlabeled: Bool, seed: UInt64) throws -> any Dataset {

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Experiments
+import Foundation
+
+/// `distill auto config.yaml`: search the distillation pipeline for a teacher, student and data set.
+struct AutoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "auto",
+        abstract: "Search the distillation pipeline (losses, temperature, hints, augmentation) with a budget of short runs scored on held-out training data, and write the ranking and the recommended config.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "How many pipelines to try.")
+    var candidates = 8
+
+    @Option(help: "Epochs per trial.")
+    var epochs = 3
+
+    @Option(help: "Seed for drawing the pipelines.")
+    var seed: UInt64 = 0
+
+    func run() throws {
+        let config = try ConfigNode.load(contentsOf: URL(fileURLWithPath: options.config))
+        let auto = AutoDistiller(config: config, candidates: candidates, epochs: epochs, seed: seed)
+        let base = try options.experiment(.distill)
+        let folder = (options.output.map { URL(fileURLWithPath: $0) } ?? base.outputDirectory).appendingPathComponent("auto")
+        print("trying \(min(candidates, try auto.searchSpace().count)) of \(try auto.searchSpace().count) pipelines, \(epochs) epochs each, scored on held-out training data")
+        let trials = try auto.run(in: folder, printsProgress: true)
+        let table = AutoDistiller.table(trials)
+        print("\n" + table)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(trials).write(to: folder.appendingPathComponent("ranking.json"), options: .atomic)
+        try Data((table + "\n").utf8).write(to: folder.appendingPathComponent("ranking.md"), options: .atomic)
+        let recommended = folder.appendingPathComponent("recommended.yaml")
+        try Data(("# distill auto: best of \(trials.count) pipelines (\(trials[0].candidate.summary))\n" + auto.recommendedConfig(trials[0])).utf8)
+            .write(to: recommended, options: .atomic)
+        print("\nrecommended: \(trials[0].candidate.summary)\nconfig in \(recommended.path) (run it with: distill distill \(recommended.path))")
+    }
+}
