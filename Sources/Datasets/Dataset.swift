@@ -5,10 +5,14 @@ import Tensors
 public struct Batch {
     public var inputs: Tensor
     public var labels: Tensor?
+    /// The positions in the data set the samples were drawn from, when a `DataLoader` made
+    /// the batch (a memory bank indexed by sample, as CRD keeps, needs them).
+    public var indices: [Int]?
 
-    public init(inputs: Tensor, labels: Tensor?) {
+    public init(inputs: Tensor, labels: Tensor?, indices: [Int]? = nil) {
         self.inputs = inputs
         self.labels = labels
+        self.indices = indices
     }
 
     /// The number of samples.

@@ -95,4 +95,55 @@ final class LossTermTests: XCTestCase {
         XCTAssertEqual(withFeatures.studentFeaturePaths, ["layer2"])
         XCTAssertEqual(withFeatures.teacherFeaturePaths, ["block2"])
     }
+
+    func testVariationalInformationDistillationMatchesTheOfficialFormula() {
+        var generator = RandomGenerator(seed: 1)
+        let vid = VariationalInformationDistillation(student: "s.map", teacher: "t.map", studentChannels: 4, teacherChannels: 8, using: &generator)
+        vid.predictor.update(parameters: ["regressor.0.weight": f("vid_w1"), "regressor.2.weight": f("vid_w2"), "regressor.4.weight": f("vid_w3")])
+        XCTAssertEqual(vid.trainableModules.first?.parameterCount, 32 + 64 + 64 + 8)
+        check(vid, expected: "vid", studentFeature: "s.map")
+    }
+
+    /// CRD's loss for fixed embeddings, banks and contrast sets, against the NCE formula
+    /// written out in scalars; its gradient; and the bank update after a step.
+    func testContrastiveRepresentationDistillationByHand() {
+        var generator = RandomGenerator(seed: 2)
+        let (n, samples, size) = (3, 10, 4)
+        let crd = ContrastiveRepresentationDistillation(
+            student: "s", teacher: "t", studentSize: 5, teacherSize: 6, samples: samples, embeddingSize: size, negatives: 4,
+            temperature: 0.5, using: &generator)
+        crd.memory.normalizers = Tensor([7, 9])
+        let studentFeature = Tensor.normal([n, 5], using: &generator), teacherFeature = Tensor.normal([n, 6], using: &generator)
+        let contrast = [[0, 3, 4, 5, 9], [1, 0, 2, 7, 8], [6, 1, 1, 2, 3]]
+        let (vs, vt) = (crd.embed(studentFeature, with: crd.embedStudent), crd.embed(teacherFeature, with: crd.embedTeacher))
+        let value = crd.loss(studentEmbedding: vs, teacherEmbedding: vt, contrast: contrast).item
+        // By hand.
+        func side(_ embedding: Tensor, _ bank: Tensor, _ z: Double) -> Double {
+            let e = embedding.scalars.map(Double.init), m = bank.scalars.map(Double.init), pn = 4.0 / 10, eps = 1e-7
+            var total = 0.0
+            for i in 0..<n {
+                for (k, row) in contrast[i].enumerated() {
+                    let dot = (0..<size).reduce(0.0) { $0 + e[i * size + $1] * m[row * size + $1] }
+                    let p = exp(dot / 0.5) / z
+                    total += k == 0 ? log(p / (p + pn + eps)) : log(pn / (p + pn + eps))
+                }
+            }
+            return -total / Double(n)
+        }
+        let expected = side(vs, crd.memory.teacherBank, 7) + side(vt, crd.memory.studentBank, 9)
+        XCTAssertEqual(Double(value), expected, accuracy: 1e-4 * abs(expected))
+        let result = checkGradients(of: { values in
+            crd.loss(studentEmbedding: crd.embed(values[0], with: crd.embedStudent), teacherEmbedding: vt, contrast: contrast)
+        }, at: [studentFeature])
+        XCTAssertTrue(result.passed, "\(result)")
+        // A step: the positives' rows become normalize(0.5·old + 0.5·new); others stay.
+        let before = crd.memory.studentBank
+        _ = crd(DistillationBatch(studentLogits: Tensor.zeros([n, 2]), studentFeatures: ["s": studentFeature], teacherFeatures: ["t": teacherFeature],
+                                  sampleIndices: [2, 5, 8]))
+        let after = crd.memory.studentBank
+        let mixed = (before.indexSelect(axis: 0, indices: [5]) + vs.detached().indexSelect(axis: 0, indices: [1])) * 0.5
+        let expectedRow = mixed / mixed.norm(.l2)
+        for (a, b) in zip(after.indexSelect(axis: 0, indices: [5]).scalars, expectedRow.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        XCTAssertEqual(after.indexSelect(axis: 0, indices: [0]).scalars, before.indexSelect(axis: 0, indices: [0]).scalars)
+    }
 }

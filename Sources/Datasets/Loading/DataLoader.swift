@@ -56,6 +56,7 @@ public struct DataLoader<Source: Dataset> {
                 var generator = RandomGenerator(seed: mix(seed, UInt64(epoch), UInt64(b) &+ 1))
                 batch = transform(batch, using: &generator)
             }
+            batch.indices = plan[b]
             return batch
         }
         return EpochBatches(count: plan.count, make: make, prefetch: prefetch)

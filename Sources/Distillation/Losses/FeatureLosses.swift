@@ -1,3 +1,4 @@
+import Foundation
 import NN
 import Tensors
 
@@ -138,5 +139,48 @@ public struct ProbabilisticKT: FeaturePairTerm {
         let (student, teacher) = (conditional(s), conditional(t))
         let epsilon: Float = 1e-7
         return (teacher * ((teacher + epsilon) / (student + epsilon)).log()).mean()
+    }
+}
+
+/// Variational information distillation, VID (Ahn et al., 2019): the teacher's feature is
+/// modelled as a Gaussian around a prediction from the student's, `t ~ N(μ(s), σ²)` with a
+/// learned variance per channel, and the student maximises its log-likelihood — a variational
+/// lower bound on the mutual information between the two. As in RepDistiller's `VIDLoss`:
+/// μ is three 1×1 convolutions (linear maps for `[N, D]` features) with ReLUs between,
+/// `σ² = softplus(α) + 10⁻⁵` with α initialised so that σ² = 5, and the loss is
+/// `mean(½((t − μ)²/σ² + log σ²))`.
+public final class VariationalInformationDistillation: FeaturePairTerm {
+    public let studentPath: String, teacherPath: String
+    public let predictor: Predictor
+    public var name: String { "vid" }
+    public var trainableModules: [Module] { [predictor] }
+
+    /// μ(·) and the per-channel variance parameter α (`log_scale`).
+    public final class Predictor: Module {
+        public let regressor: Sequential
+        @Parameter public var logScale: Tensor
+
+        init(_ input: Int, _ middle: Int, _ output: Int, spatial: Bool, using generator: inout RandomGenerator) {
+            func map(_ a: Int, _ b: Int) -> Module {
+                spatial ? Conv2d(a, b, kernelSize: 1, bias: false, using: &generator) : Linear(a, b, bias: false, using: &generator)
+            }
+            regressor = Sequential([map(input, middle), Activation(.relu), map(middle, middle), Activation(.relu), map(middle, output)])
+            // softplus(α) + ε = 5 at the start.
+            _logScale = Parameter(Tensor.full([output], value: Float(Foundation.log(Foundation.exp(5.0 - 1e-5) - 1))), key: "log_scale")
+            super.init()
+        }
+    }
+
+    public init(student: String, teacher: String, studentChannels: Int, teacherChannels: Int, spatial: Bool = true, using generator: inout RandomGenerator) {
+        (studentPath, teacherPath) = (student, teacher)
+        predictor = Predictor(studentChannels, teacherChannels, teacherChannels, spatial: spatial, using: &generator)
+    }
+
+    public func callAsFunction(_ batch: DistillationBatch) -> Tensor {
+        let (s, t) = batch.featurePair(student: studentPath, teacher: teacherPath, term: name)
+        let mean = predictor.regressor(s)
+        precondition(mean.shape == t.shape, "vid: the predicted feature \(mean.shape) does not match the teacher feature \(t.shape)")
+        let variance = (predictor.logScale.softplus() + 1e-5).reshaped([1, -1] + [Int](repeating: 1, count: t.rank - 2))
+        return (((mean - t).squared() / variance + variance.log()) * 0.5).mean()
     }
 }

@@ -11,10 +11,12 @@ public struct DistillationBatch {
     public var teacherFeatures: [String: Tensor]
     /// The training epoch (0-based), for terms whose weight ramps up (DKD's warm-up).
     public var epoch: Int
+    /// The samples' positions in the training set (for CRD's memory bank); nil outside a loader.
+    public var sampleIndices: [Int]?
 
     public init(
         studentLogits: Tensor, teacherLogits: Tensor? = nil, labels: Tensor? = nil,
-        studentFeatures: [String: Tensor] = [:], teacherFeatures: [String: Tensor] = [:], epoch: Int = 0
+        studentFeatures: [String: Tensor] = [:], teacherFeatures: [String: Tensor] = [:], epoch: Int = 0, sampleIndices: [Int]? = nil
     ) {
         self.studentLogits = studentLogits
         self.teacherLogits = teacherLogits
@@ -22,6 +24,7 @@ public struct DistillationBatch {
         self.studentFeatures = studentFeatures
         self.teacherFeatures = teacherFeatures
         self.epoch = epoch
+        self.sampleIndices = sampleIndices
     }
 
     /// The teacher's logits, or a failure naming the term that needs them.

@@ -54,6 +54,7 @@ public struct DistillationObjective: TrainingObjective {
         let (logits, features) = try student.capturingFeatures(lossTerms.studentFeaturePaths) { student(prepared.batch.inputs) }
         return lossTerms(DistillationBatch(
             studentLogits: logits, teacherLogits: prepared.teacherOutput?.logits, labels: prepared.batch.labels,
-            studentFeatures: features, teacherFeatures: prepared.teacherOutput?.features ?? [:], epoch: prepared.epoch))
+            studentFeatures: features, teacherFeatures: prepared.teacherOutput?.features ?? [:], epoch: prepared.epoch,
+            sampleIndices: prepared.batch.indices))
     }
 }

@@ -13,9 +13,12 @@ public struct LossContext {
     public let teacher: Module?
     public let hasTeacher: Bool
     public let sampleShape: [Int]
+    /// The number of training samples (CRD's memory bank has a row for each).
+    public let trainingSamples: Int
 
-    public init(student: Module, teacher: Module?, hasTeacher: Bool, sampleShape: [Int]) {
+    public init(student: Module, teacher: Module?, hasTeacher: Bool, sampleShape: [Int], trainingSamples: Int) {
         (self.student, self.teacher, self.hasTeacher, self.sampleShape) = (student, teacher, hasTeacher, sampleShape)
+        self.trainingSamples = trainingSamples
     }
 
     /// The shape of the feature at `path` (batch of 2), or an error at `node` naming the
@@ -58,6 +61,8 @@ public enum LossCatalog {
         ("sp", "student, teacher"),
         ("rkd", "student, teacher, distance_weight, angle_weight"),
         ("pkt", "student, teacher"),
+        ("vid", "student, teacher"),
+        ("crd", "student, teacher, embedding_size, negatives, temperature, momentum"),
         ("defensive", "temperature (defensive distillation: labels or teacher at T)"),
     ]
 
@@ -128,6 +133,20 @@ public enum LossCatalog {
         case "pkt":
             let (student, teacher, _, _) = try pair()
             return ProbabilisticKT(student: student, teacher: teacher)
+        case "vid":
+            let (student, teacher, s, t) = try pair()
+            guard s.count == t.count, s.count == 2 || (s.count == 4 && s[2...] == t[2...]) else {
+                throw entry.error("vid needs features of the same kind and spatial size; student '\(student)' is \(s), teacher '\(teacher)' is \(t)")
+            }
+            return VariationalInformationDistillation(student: student, teacher: teacher, studentChannels: s[1], teacherChannels: t[1],
+                                                      spatial: s.count == 4, using: &generator)
+        case "crd":
+            let (student, teacher, s, t) = try pair()
+            return ContrastiveRepresentationDistillation(
+                student: student, teacher: teacher, studentSize: s.dropFirst().reduce(1, *), teacherSize: t.dropFirst().reduce(1, *),
+                samples: context.trainingSamples, embeddingSize: try entry.value("embedding_size", default: 128),
+                negatives: try entry.value("negatives", default: 4096), temperature: try positive(entry, "temperature", default: 0.07),
+                momentum: try entry.value("momentum", default: 0.5), using: &generator)
         case "defensive":
             return DefensiveDistillationLoss(temperature: try positive(entry, "temperature", default: 20))
         default:

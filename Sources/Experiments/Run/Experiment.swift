@@ -90,7 +90,8 @@ public final class Experiment {
         modelName = try modelSection.value("model", default: "")
         try modelSection.finish()
 
-        let context = LossContext(student: model, teacher: teacherFeatures, hasTeacher: teacher != nil, sampleShape: data.sampleShape)
+        let context = LossContext(student: model, teacher: teacherFeatures, hasTeacher: teacher != nil, sampleShape: data.sampleShape,
+                                  trainingSamples: data.training.count)
         let objective: any TrainingObjective
         if let method = try config.optional("method") {
             if let losses = try config.optional("losses") { throw losses.error("a config with a robust `method` takes no `losses` (the method defines its loss)") }

@@ -64,5 +64,13 @@ put("fitnets_regressor", w); put("fitnets", F.mse_loss(F.conv2d(fs, w), ft))
 # SSLD soft targets, Jensen–Shannon form at T = 2: (KL(p‖m) + KL(q‖m))/2 · T², m = (p+q)/2.
 p_t, q_s = F.softmax(t / 2, 1), F.softmax(s / 2, 1); m = (p_t + q_s) / 2
 put("ssld_js_T2", (F.kl_div(m.log(), p_t, reduction="batchmean") + F.kl_div(m.log(), q_s, reduction="batchmean")) / 2 * 4)
+# VID (RepDistiller VIDLoss): three bias-free 1×1 convolutions 4 → 8 → 8 → 8, softplus
+# variance initialised to 5, mean of ½((t − μ)²/σ² + log σ²).
+v1 = torch.randn(8, 4, 1, 1) * 0.5; v2 = torch.randn(8, 8, 1, 1) * 0.5; v3 = torch.randn(8, 8, 1, 1) * 0.5
+put("vid_w1", v1); put("vid_w2", v2); put("vid_w3", v3)
+mu = F.conv2d(F.relu(F.conv2d(F.relu(F.conv2d(fs, v1)), v2)), v3)
+log_scale = torch.full((8,), float(torch.log(torch.exp(torch.tensor(5.0 - 1e-5)) - 1.0)))
+var = (torch.log(1 + torch.exp(log_scale)) + 1e-5).view(1, -1, 1, 1)
+put("vid", torch.mean(0.5 * ((mu - ft) ** 2 / var + torch.log(var))))
 with open("reference.json", "w") as f: json.dump(out, f, separators=(",", ":"))
 print("written", len(out))
