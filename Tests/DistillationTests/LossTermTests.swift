@@ -146,4 +146,39 @@ final class LossTermTests: XCTestCase {
         for (a, b) in zip(after.indexSelect(axis: 0, indices: [5]).scalars, expectedRow.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5) }
         XCTAssertEqual(after.indexSelect(axis: 0, indices: [0]).scalars, before.indexSelect(axis: 0, indices: [0]).scalars)
     }
+
+    /// MEAL V2's discriminator term: the value by hand, and each player's gradient from its own
+    /// loss only (D from L_D, the student from L_G through a frozen D).
+    func testMEALV2DiscriminatorRoutesEachPlayersGradient() {
+        var generator = RandomGenerator(seed: 3)
+        let meal = MEALV2Discriminator(classes: 5, hidden: 8, using: &generator)
+        let batch = logitsBatch
+        let d = meal.discriminator
+        let dTeacher = d(f("teacher_logits").softmax(axis: 1)).scalars, dStudent = d(f("student_logits").softmax(axis: 1)).scalars
+        func softplus(_ x: Float) -> Double { Double(log1p(exp(x))) }
+        let expected = dTeacher.map { softplus(-$0) }.reduce(0, +) / 6 + dStudent.map { softplus($0) }.reduce(0, +) / 6
+            + dStudent.map { softplus(-$0) }.reduce(0, +) / 6
+        XCTAssertEqual(Double(meal(batch).item), expected, accuracy: 1e-5)
+        // The student's gradient is L_G's alone.
+        let student = f("student_logits").requiringGradient()
+        var withStudent = batch
+        withStudent.studentLogits = student
+        let termGradient = gradients(of: meal(withStudent), wrt: [student])[0]
+        let generatorGradient = gradients(of: binaryCrossEntropy(logits: d(student.softmax(axis: 1)), targets: Tensor.ones([6, 1])), wrt: [student])[0]
+        for (a, b) in zip(termGradient.scalars, generatorGradient.scalars) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        // The discriminator's gradient is L_D's alone.
+        let (_, parameterGradients) = d.valueAndGradients { meal(batch) }
+        let (_, discriminatorGradients) = d.valueAndGradients {
+            binaryCrossEntropy(logits: d(f("teacher_logits").softmax(axis: 1)), targets: Tensor.ones([6, 1]))
+                + binaryCrossEntropy(logits: d(f("student_logits").softmax(axis: 1)), targets: Tensor.zeros([6, 1]))
+        }
+        for (path, g) in parameterGradients {
+            for (a, b) in zip(g.scalars, discriminatorGradients[path]!.scalars) { XCTAssertEqual(a, b, accuracy: 1e-6, path) }
+        }
+        XCTAssertTrue(checkGradients(of: { values in
+            var perturbed = batch
+            perturbed.studentLogits = values[0]
+            return meal(perturbed)
+        }, at: [f("student_logits")]).passed)
+    }
 }

@@ -15,10 +15,11 @@ public struct LossContext {
     public let sampleShape: [Int]
     /// The number of training samples (CRD's memory bank has a row for each).
     public let trainingSamples: Int
+    public let classes: Int
 
-    public init(student: Module, teacher: Module?, hasTeacher: Bool, sampleShape: [Int], trainingSamples: Int) {
+    public init(student: Module, teacher: Module?, hasTeacher: Bool, sampleShape: [Int], trainingSamples: Int, classes: Int) {
         (self.student, self.teacher, self.hasTeacher, self.sampleShape) = (student, teacher, hasTeacher, sampleShape)
-        self.trainingSamples = trainingSamples
+        (self.trainingSamples, self.classes) = (trainingSamples, classes)
     }
 
     /// The shape of the feature at `path` (batch of 2), or an error at `node` naming the
@@ -63,6 +64,7 @@ public enum LossCatalog {
         ("pkt", "student, teacher"),
         ("vid", "student, teacher"),
         ("crd", "student, teacher, embedding_size, negatives, temperature, momentum"),
+        ("meal", "hidden (MEAL V2's discriminator on the outputs)"),
         ("defensive", "temperature (defensive distillation: labels or teacher at T)"),
     ]
 
@@ -147,6 +149,8 @@ public enum LossCatalog {
                 samples: context.trainingSamples, embeddingSize: try entry.value("embedding_size", default: 128),
                 negatives: try entry.value("negatives", default: 4096), temperature: try positive(entry, "temperature", default: 0.07),
                 momentum: try entry.value("momentum", default: 0.5), using: &generator)
+        case "meal":
+            return MEALV2Discriminator(classes: context.classes, hidden: try entry.value("hidden", default: 64), using: &generator)
         case "defensive":
             return DefensiveDistillationLoss(temperature: try positive(entry, "temperature", default: 20))
         default:

@@ -91,7 +91,7 @@ public final class Experiment {
         try modelSection.finish()
 
         let context = LossContext(student: model, teacher: teacherFeatures, hasTeacher: teacher != nil, sampleShape: data.sampleShape,
-                                  trainingSamples: data.training.count)
+                                  trainingSamples: data.training.count, classes: data.classCount)
         let objective: any TrainingObjective
         if let method = try config.optional("method") {
             if let losses = try config.optional("losses") { throw losses.error("a config with a robust `method` takes no `losses` (the method defines its loss)") }

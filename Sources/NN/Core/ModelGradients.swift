@@ -25,3 +25,17 @@ extension Module {
         }, at: parameters.map { $0.wrappedValue.detached() }, absoluteTolerance: tolerance, relativeTolerance: tolerance)
     }
 }
+
+extension Module {
+    /// Runs `body` with every parameter standing in as a constant: gradients flow through the
+    /// module to its inputs but not into its parameters (a GAN's generator step through a
+    /// discriminator that step must not train).
+    public func withFrozenParameters<Result>(_ body: () throws -> Result) rethrows -> Result {
+        let parameters = namedParameters().map(\.parameter)
+        func substitute(from index: Int) throws -> Result {
+            guard index < parameters.count else { return try body() }
+            return try parameters[index].substituting(parameters[index].wrappedValue.detached()) { try substitute(from: index + 1) }
+        }
+        return try substitute(from: 0)
+    }
+}
