@@ -121,6 +121,21 @@ final class DataPipelineTests: XCTestCase {
         XCTAssertEqual(noisy.variance().item.squareRoot(), 0.5, accuracy: 0.01)
     }
 
+    func testPatchMaskingHidesTheRequestedShareOfPatches() {
+        var generator = RandomGenerator(seed: 9)
+        let ones = Batch(inputs: Tensor.ones([50, 2, 8, 7]), labels: nil)
+        let masked = RandomPatchMasking(patch: 2, ratio: 0.75)(ones, using: &generator).inputs
+        // 4 × 4 = 16 patches (the last column of patches is one pixel wide); 12 are masked in
+        // both channels alike, so every image loses 12 patches' worth of pixels.
+        for i in 0..<50 {
+            let image = masked[i]
+            XCTAssertEqual(image[0].scalars, image[1].scalars, "channels share the mask")
+            let hidden = image[0].scalars.filter { $0 == 0 }.count
+            XCTAssertTrue((12 * 2...12 * 4).contains(hidden), "\(hidden) pixels hidden")
+        }
+        XCTAssertNotEqual(masked[0].scalars, masked[1].scalars, "each image draws its own mask")
+    }
+
     func testMixupAndCutMixGiveConvexInputsAndSoftLabels() {
         var generator = RandomGenerator(seed: 8)
         let batch = images(64, channels: 2, size: 8)

@@ -67,4 +67,28 @@ final class TrainerTests: XCTestCase {
         XCTAssertNotNil(last.validation?.teacherAgreement)
         XCTAssertGreaterThan(last.validation!.top1, 0.8, "the student learns the three clusters")
     }
+
+    /// With a student view, the student sees the transformed batch and the teacher the
+    /// original (DMAE's masked student, full-view teacher).
+    func testStudentViewTransformsOnlyTheStudentsInputs() throws {
+        final class Recorder: LossTerm {
+            var seen: [(student: Tensor, teacher: Tensor)] = []
+            var name: String { "recorder" }
+            func callAsFunction(_ batch: DistillationBatch) -> Tensor {
+                seen.append((batch.studentLogits.detached(), batch.teacherLogits!))
+                return (batch.studentLogits * 0).sum()
+            }
+        }
+        let recorder = Recorder()
+        let data = try TensorDataset(inputs: Tensor.ones([8, 1, 4, 4]), labels: Tensor.zeros([8]))
+        let objective = DistillationObjective(teacher: ModelTeacher(Flatten()), loss: WeightedLoss([(1, recorder)]),
+                                              studentView: RandomPatchMasking(patch: 2, ratio: 0.5))
+        try Trainer(student: Flatten(), objective: objective, optimizer: SGD(learningRate: 0.1),
+                    options: TrainingOptions(epochs: 1, batchSize: 4, schedule: .constant(0.1))).fit(data, validation: Optional<TensorDataset>.none)
+        XCTAssertEqual(recorder.seen.count, 2)
+        for (student, teacher) in recorder.seen {
+            XCTAssertEqual(teacher.scalars, [Float](repeating: 1, count: 64), "the teacher sees the full images")
+            XCTAssertEqual(student.scalars.filter { $0 == 0 }.count, 4 * 8, "the student sees half of each image's four patches")
+        }
+    }
 }

@@ -97,3 +97,30 @@ public struct RandomErasing: BatchTransform {
 }
 
 import Foundation
+
+/// Masks a random `ratio` of each image's `patch × patch` squares (set to `value`), as masked
+/// image modelling hides tokens; DMAE shows the student only what is left.
+public struct RandomPatchMasking: BatchTransform {
+    public let patch: Int
+    public let ratio: Float
+    public let value: Float
+
+    public init(patch: Int, ratio: Float, value: Float = 0) {
+        precondition(patch >= 1 && (0...1).contains(ratio), "RandomPatchMasking: patch \(patch) must be positive and ratio \(ratio) in [0, 1]")
+        (self.patch, self.ratio, self.value) = (patch, ratio, value)
+    }
+
+    public func callAsFunction(_ batch: Batch, using generator: inout RandomGenerator) -> Batch {
+        batch.mappingImages { image, channels, height, width in
+            let (rows, columns) = ((height + patch - 1) / patch, (width + patch - 1) / patch)
+            let masked = Int((Float(rows * columns) * ratio).rounded())
+            for cell in randomPermutation(rows * columns, using: &generator).prefix(masked) {
+                let (top, left) = (cell / columns * patch, cell % columns * patch)
+                let (h, w) = (min(patch, height - top), min(patch, width - left))
+                for c in 0..<channels {
+                    for y in top..<(top + h) { (image + (c * height + y) * width + left).update(repeating: value, count: w) }
+                }
+            }
+        }
+    }
+}

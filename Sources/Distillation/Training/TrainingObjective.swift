@@ -30,12 +30,17 @@ extension TrainingObjective {
 
 /// The classic objective: the student's logits and tapped features against the labels and
 /// the teacher's outputs, scored by a weighted sum of loss terms.
+///
+/// With a `studentView`, the student sees a transformed batch while the teacher sees the
+/// original: DMAE (Bai et al., 2023) masks most of the student's input
+/// (`RandomPatchMasking`) and has it match the teacher's features on the full input.
 public struct DistillationObjective: TrainingObjective {
     public let teacher: (any Teacher)?
     public let lossTerms: WeightedLoss
+    public let studentView: (any BatchTransform)?
 
-    public init(teacher: (any Teacher)?, loss: WeightedLoss) {
-        (self.teacher, self.lossTerms) = (teacher, loss)
+    public init(teacher: (any Teacher)?, loss: WeightedLoss, studentView: (any BatchTransform)? = nil) {
+        (self.teacher, self.lossTerms, self.studentView) = (teacher, loss, studentView)
     }
 
     public var trainableModules: [Module] { lossTerms.terms.flatMap { $0.term.trainableModules } }
@@ -47,7 +52,10 @@ public struct DistillationObjective: TrainingObjective {
     }
 
     public func prepare(_ batch: Batch, student: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
-        Prepared(batch: batch, teacherOutput: try teacher?.outputs(for: batch.inputs, featurePaths: lossTerms.teacherFeaturePaths), epoch: epoch)
+        let teacherOutput = try teacher?.outputs(for: batch.inputs, featurePaths: lossTerms.teacherFeaturePaths)
+        var studentBatch = studentView.map { $0(batch, using: &generator) } ?? batch
+        studentBatch.indices = batch.indices
+        return Prepared(batch: studentBatch, teacherOutput: teacherOutput, epoch: epoch)
     }
 
     public func loss(_ prepared: Prepared, student: Module) throws -> (total: Tensor, parts: [String: Float]) {
