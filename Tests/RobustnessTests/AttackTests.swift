@@ -102,6 +102,30 @@ final class AttackTests: XCTestCase {
     }
 }
 
+final class QuadAttackTests: XCTestCase {
+    /// Ordered top-3 targets on an undefended model: QuadAttack puts the three classes first,
+    /// in order, on most samples within the budget; a targeted PGD on the first target alone
+    /// rarely gets the order right.
+    func testQuadAttackAchievesOrderedTopKTargets() {
+        let (x, y) = (Digits.batch.inputs.slice(axis: 0, start: 0, end: 100), Digits.batch.labels!.slice(axis: 0, start: 0, end: 100))
+        var generator = RandomGenerator(seed: 11)
+        let targets = Tensor(y.integerScalars.flatMap { label -> [Float] in
+            let others = (0..<10).filter { $0 != label }
+            return randomPermutation(others.count, using: &generator).prefix(3).map { Float(others[$0]) }
+        }, shape: [100, 3])
+        let threat = ThreatModel(epsilon: 0.3)
+        let attack = QuadAttack(threat, featurePath: "1", classifierPath: "2", steps: 60)
+        let adversarial = attack.perturb(Digits.undefended, inputs: x, labels: y, targets: targets, using: &generator)
+        XCTAssertLessThanOrEqual(threat.perturbationSizes(adversarial, from: x).max()!, 0.3 + 1e-6)
+        let hits = QuadAttack.hitsOrderedTopK(Digits.undefended(adversarial), targets: targets).filter { $0 }.count
+        let pgd = PGD(threat, steps: 60).perturb(Digits.undefended, inputs: x, labels: y, targets: targets.slice(axis: 1, start: 0, end: 1).reshaped([100]), using: &generator)
+        let pgdHits = QuadAttack.hitsOrderedTopK(Digits.undefended(pgd), targets: targets).filter { $0 }.count
+        print("ordered top-3: QuadAttack \(hits)/100, targeted PGD on the first target \(pgdHits)/100")
+        XCTAssertGreaterThan(hits, 70)
+        XCTAssertGreaterThan(hits, pgdHits + 30)
+    }
+}
+
 final class AccuracyCurveTests: XCTestCase {
     func testAccuracyFallsWithEpsilonAndThePlotIsWritten() throws {
         let epsilons: [Float] = [0, 0.05, 0.1, 0.2]
