@@ -9,9 +9,10 @@ import Robustness
 /// method: {name: ard, epsilon: 0.1, alpha: 0.9, temperature: 4}     # needs teacher (robust)
 /// method: {name: rslad, epsilon: 0.1}                                # needs teacher (robust)
 /// method: {name: mtard, epsilon: 0.1, temperature_rate: 0.1}         # needs teacher (robust) and clean_teacher
+/// method: {name: hard, epsilon: 0.2, steps: 5, temperature: 4}        # HARD augmentation; needs a teacher model
 /// ```
 public enum MethodCatalog {
-    public static let names = ["pgd-at", "trades", "ard", "rslad", "mtard"]
+    public static let names = ["pgd-at", "trades", "ard", "rslad", "mtard", "hard"]
 
     /// The objective, and the threat model it trains against (the summary evaluates at it).
     public static func build(
@@ -41,6 +42,12 @@ public enum MethodCatalog {
                             temperature: try section.value("temperature", default: 30))
         case "rslad":
             objective = RSLAD(teacher: try requireTeacher(), attack: attack, adversarialWeight: try section.value("adversarial_weight", default: 5.0 / 6.0))
+        case "hard":
+            guard let model = (try requireTeacher() as? ModelTeacher)?.model else {
+                throw section.error("method 'hard' differentiates through the teacher: it needs a teacher model (not an ensemble or a cache)")
+            }
+            objective = HARD(teacher: model, augmentation: attack, temperature: try section.value("temperature", default: 4),
+                             augmentedWeight: try section.value("augmented_weight", default: 0.5), labelWeight: try section.value("label_weight", default: 0))
         default:
             guard let cleanTeacher else { throw section.error("method 'mtard' needs a `clean_teacher:` section besides the robust `teacher:`") }
             objective = MTARD(cleanTeacher: cleanTeacher, robustTeacher: try requireTeacher(), attack: attack,
