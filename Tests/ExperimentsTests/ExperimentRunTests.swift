@@ -166,4 +166,40 @@ final class ExperimentRunTests: XCTestCase {
         XCTAssertEqual(experiment.data.validation?.count, 359)
         print(AutoDistiller.table(trials))
     }
+
+    /// DistillNearest / DistillWeighted from a config: of a trained source and an untrained
+    /// one, both similarity measures pick (or weight up) the trained one.
+    func testSourcesAreChosenByTaskSimilarityFromAConfig() throws {
+        let trained = try Experiment(config: try ConfigNode.parse(yaml: """
+            data: {dataset: digits}
+            model: {model: mlp, hidden: [32]}
+            training: {epochs: 5, batch_size: 32, optimizer: {name: adam, learning_rate: 0.003}}
+            """, file: "source.yaml"), outputDirectory: folder.appendingPathComponent("trained"))
+        try trained.run()
+        var generator = RandomGenerator(seed: 9)
+        try MLP(widths: [64, 32, 10], using: &generator).save(to: folder.appendingPathComponent("untrained.safetensors"))
+        for (select, similarity) in [("nearest", "leep"), ("nearest", "knn"), ("weighted", "leep")] {
+            let experiment = try Experiment(config: try ConfigNode.parse(yaml: """
+                data: {dataset: digits, labeled_fraction: 0.1}
+                teacher:
+                  sources:
+                    - {model: mlp, hidden: [32], feature: "1", checkpoint: \(folder.appendingPathComponent("untrained.safetensors").path)}
+                    - {model: mlp, hidden: [32], feature: "1", checkpoint: \(folder.appendingPathComponent("trained/model.safetensors").path)}
+                  select: \(select)
+                  similarity: \(similarity)
+                  temperature: 0.05
+                student: {model: mlp, hidden: [8]}
+                losses: [{name: kd}]
+                """, file: "sources.yaml"))
+            let name = experiment.teacherName!
+            print(name)
+            if select == "nearest" {
+                XCTAssertTrue(name.contains("source 1"), name)
+                XCTAssertTrue(experiment.teacherModel === (experiment.teacher as? ModelTeacher)?.model)
+            } else {
+                let weights = (experiment.teacher as! EnsembleTeacher).weights
+                XCTAssertGreaterThan(weights[1], 0.9, name)
+            }
+        }
+    }
 }
