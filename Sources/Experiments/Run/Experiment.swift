@@ -105,7 +105,13 @@ public final class Experiment {
             if data.hasUnlabeledSamples, let index = loss.terms.firstIndex(where: { $0.term is DecoupledKD }) {
                 throw try losses.elements()[index].error("loss 'dkd' needs every sample's label; drop data.labeled_fraction and data.labels")
             }
-            (objective, threat) = (DistillationObjective(teacher: teacher, loss: loss), nil)
+            // DMAE-style: the student sees a transformed (masked) batch, the teacher the original.
+            var studentView: (any BatchTransform)?
+            if let entry = try config.optional("student_view") {
+                studentView = try ExperimentData.augmentation(entry, sampleShape: data.sampleShape)
+                try entry.finish()
+            }
+            (objective, threat) = (DistillationObjective(teacher: teacher, loss: loss, studentView: studentView), nil)
         } else if kind == .train {
             (objective, threat) = (DistillationObjective(teacher: nil, loss: WeightedLoss([(1, CrossEntropyTerm())])), nil)
         } else {

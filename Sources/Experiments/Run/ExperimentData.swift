@@ -14,6 +14,7 @@ import Tensors
 ///   split_seed: 0
 ///   validation: test           # test | holdout (holdout_fraction of each training class) | none
 ///   augmentation: [{name: random_crop, padding: 4}, {name: horizontal_flip}]
+///                              # also random_erasing, gaussian_noise, patch_mask {patch, ratio}
 /// ```
 public struct ExperimentData {
     public let name: String
@@ -27,7 +28,7 @@ public struct ExperimentData {
     public let hasUnlabeledSamples: Bool
     public let transform: (any BatchTransform)?
 
-    public static let augmentations = ["random_crop", "horizontal_flip", "random_erasing", "gaussian_noise"]
+    public static let augmentations = ["random_crop", "horizontal_flip", "random_erasing", "gaussian_noise", "patch_mask"]
 
     /// Loads what the section describes; `dataDirectory` (from the command line) wins over
     /// the section's `data_dir`. Without a teacher (`usesUnlabeled` false), the unlabeled part
@@ -93,7 +94,8 @@ public struct ExperimentData {
         return unlabeled.count == 0 || !keepsUnlabeled ? labeled : try labeled.joined(unlabeled: unlabeled)
     }
 
-    private static func augmentation(_ entry: ConfigNode, sampleShape: [Int]) throws -> any BatchTransform {
+    /// One transform from a `{name, …}` entry (also the `student_view` of a distill config).
+    static func augmentation(_ entry: ConfigNode, sampleShape: [Int]) throws -> any BatchTransform {
         let name = try entry.choice("name", from: augmentations, what: "augmentation")
         if name != "gaussian_noise" && sampleShape.count != 3 {
             throw entry.error("\(name) needs image samples [C, H, W]; this data's are \(sampleShape)")
@@ -103,6 +105,10 @@ public struct ExperimentData {
             return RandomCrop(height: sampleShape[1], width: sampleShape[2], padding: try entry.value("padding", default: 4))
         case "horizontal_flip":
             return RandomHorizontalFlip(probability: try entry.value("probability", default: 0.5))
+        case "patch_mask":
+            let ratio: Float = try entry.value("ratio", default: 0.75)
+            guard (0...1).contains(ratio) else { throw (try entry.optional("ratio") ?? entry).error("must be in [0, 1], found \(ratio)") }
+            return RandomPatchMasking(patch: try entry.value("patch", default: max(1, sampleShape[1] / 8)), ratio: ratio)
         case "random_erasing":
             return RandomErasing(probability: try entry.value("probability", default: 0.5))
         default:
