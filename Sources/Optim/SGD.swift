@@ -18,19 +18,29 @@ public final class SGD: Optimizer {
     public func update(_ model: Module, gradients: [String: Tensor]) {
         state.step += 1
         let (lr, mu, tau, decay, nesterov) = (learningRate, momentum, dampening, weightDecay, self.nesterov)
+        // The choices become coefficients, so the loops are branch-free and split across cores:
+        // the first step's buffer is the gradient itself (PyTorch), i.e. 0·b + 1·d on a zero buffer,
+        // and the step is `d + μb` (Nesterov) or `b`, i.e. `ν·d + κ·b`.
+        let (nu, kappa): (Float, Float) = nesterov ? (1, mu) : (0, 1)
         forEachTrainable(model, gradients) { path, parameter, gradient in
             gradient.withUnsafeBufferPointer { g in
                 parameter.updateInPlace { p in
+                    let (pp, gp) = (p.baseAddress!, g.baseAddress!)
                     guard mu != 0 else {
-                        for i in 0..<p.count { p[i] -= lr * (g[i] + decay * p[i]) }
+                        Parallelism.forEachChunk(of: p.count) { range in
+                            for i in range { pp[i] -= lr * (gp[i] + decay * pp[i]) }
+                        }
                         return
                     }
                     state.withBuffers(path, ["momentum_buffer"], count: p.count) { buffers, fresh in
                         let b = buffers[0]
-                        for i in 0..<p.count {
-                            let d = g[i] + decay * p[i]
-                            b[i] = fresh ? d : mu * b[i] + (1 - tau) * d
-                            p[i] -= lr * (nesterov ? d + mu * b[i] : b[i])
+                        let (keep, share): (Float, Float) = fresh ? (0, 1) : (mu, 1 - tau)
+                        Parallelism.forEachChunk(of: p.count) { range in
+                            for i in range {
+                                let d = gp[i] + decay * pp[i]
+                                b[i] = keep * b[i] + share * d
+                                pp[i] -= lr * (nu * d + kappa * b[i])
+                            }
                         }
                     }
                 }
