@@ -75,16 +75,15 @@ public final class RMSprop: Optimizer {
             gradient.withUnsafeBufferPointer { g in
                 parameter.updateInPlace { p in
                     state.withBuffers(path, ["square_avg", "momentum_buffer"], count: p.count) { buffers, _ in
-                        let (v, b) = (buffers[0], buffers[1])
-                        for i in 0..<p.count {
-                            let d = g[i] + decay * p[i]
-                            v[i] = a * v[i] + (1 - a) * d * d
-                            let scaled = d / (v[i].squareRoot() + eps)
-                            if mu > 0 {
-                                b[i] = mu * b[i] + scaled
-                                p[i] -= lr * b[i]
-                            } else {
-                                p[i] -= lr * scaled
+                        let (v, b, pp, gp) = (buffers[0], buffers[1], p.baseAddress!, g.baseAddress!)
+                        // Without momentum (μ = 0) the buffer is just this step's scaled gradient,
+                        // so one branch-free loop serves both.
+                        Parallelism.forEachChunk(of: p.count) { range in
+                            for i in range {
+                                let d = gp[i] + decay * pp[i]
+                                v[i] = a * v[i] + (1 - a) * d * d
+                                b[i] = mu * b[i] + d / (v[i].squareRoot() + eps)
+                                pp[i] -= lr * b[i]
                             }
                         }
                     }
