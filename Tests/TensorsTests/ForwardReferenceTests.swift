@@ -73,6 +73,35 @@ final class ForwardReferenceTests: XCTestCase {
         assertClose(t, f("conv_transpose2d_g2_s2_p10_op10"), tolerance: 1e-5, "convTranspose2d")
     }
 
+    /// The 2×2 fast path handles four outputs at a time (seven columns of outputs here: one
+    /// vector block and three scalar ones). Values drawn from {0, 1, 2} make ties common: the
+    /// first maximum in window order must win, in value and in where the gradient goes; a NaN
+    /// propagates to its window's output.
+    private func assertVectorizedHalvingMatchesTheWindowRule() {
+        var generator = RandomGenerator(seed: 41)
+        var values = (0..<(2 * 3 * 6 * 14)).map { _ in Float(generator.nextInt(below: 3)) }
+        values[5 * 14 + 3] = .nan  // plane 0, row 5, column 3: output (2, 1)
+        let x = Tensor(values, shape: [2, 3, 6, 14]).requiringGradient()
+        let pooled = maxPool2d(x, kernelSize: (2, 2))
+        let gradient = gradients(of: pooled.sum(), wrt: [x])[0].scalars
+        let output = pooled.scalars
+        var expectedGradient = [Float](repeating: 0, count: values.count)
+        for plane in 0..<6 {
+            for oy in 0..<3 {
+                for ox in 0..<7 {
+                    let candidates = [(0, 0), (0, 1), (1, 0), (1, 1)].map { plane * 84 + (2 * oy + $0.0) * 14 + 2 * ox + $0.1 }
+                    var best = candidates[0]
+                    for c in candidates.dropFirst() where values[c] > values[best] || (values[c].isNaN && !values[best].isNaN) { best = c }
+                    let got = output[plane * 21 + oy * 7 + ox]
+                    XCTAssertTrue(got == values[best] || (got.isNaN && values[best].isNaN), "plane \(plane) (\(oy), \(ox))")
+                    expectedGradient[best] += 1
+                }
+            }
+        }
+        XCTAssertTrue(output[2 * 7 + 1].isNaN)
+        XCTAssertEqual(gradient, expectedGradient, "the gradient goes to the first maximum of each window")
+    }
+
     func testPoolingAndUpsampling() {
         let x = f("pool_x")
         assertClose(maxPool2d(x, kernelSize: (3, 3), stride: (2, 2), padding: (1, 1)), f("maxpool_k3_s2_p1"), "max pool")
@@ -80,6 +109,7 @@ final class ForwardReferenceTests: XCTestCase {
         let even = x.slice(axis: 2, end: 6).slice(axis: 3, end: 6)
         assertClose(maxPool2d(even, kernelSize: (2, 2)), even.reshaped([2, 3, 3, 2, 3, 2]).max(axes: [3, 5]), "max pool 2×2")
         assertClose(avgPool2d(x, kernelSize: (3, 3), stride: (2, 2), padding: (1, 1)), f("avgpool_k3_s2_p1"), "avg pool")
+        assertVectorizedHalvingMatchesTheWindowRule()
         assertClose(avgPool2d(x, kernelSize: (3, 3), stride: (2, 2), padding: (1, 1), countIncludePad: false), f("avgpool_k3_s2_p1_nopad"), "avg pool without padding")
         assertClose(adaptiveAvgPool2d(f("adaptive_x"), outputSize: (3, 2)), f("adaptive_avg_3x2"), "adaptive avg pool")
         let u = f("up_x")

@@ -57,7 +57,31 @@ private func pool2d(_ x: Tensor, rows: PoolingWindows, columns: PoolingWindows, 
                 let plane = source + p * h * w, out = destination + p * oh * ow
                 if halving {
                     for oy in 0..<oh {
-                        for ox in 0..<ow {
+                        let upper = plane + 2 * oy * w, lower = upper + w
+                        let row = p * oh * ow + oy * ow
+                        // Four outputs at a time with vector selects: which candidate wins is
+                        // data-dependent, and a mispredicted branch per candidate cost more than
+                        // the comparisons. A window holding a NaN goes to the scalar loop below.
+                        var ox = 0
+                        while ox + 4 <= ow {
+                            let top = UnsafeRawPointer(upper + 2 * ox).loadUnaligned(as: SIMD8<Float>.self)
+                            let bottom = UnsafeRawPointer(lower + 2 * ox).loadUnaligned(as: SIMD8<Float>.self)
+                            if any(top .!= top) || any(bottom .!= bottom) { break }
+                            var best = top.evenHalf, offset = SIMD4<Int32>(repeating: 0)
+                            @inline(__always) func consider(_ candidate: SIMD4<Float>, _ shift: Int32) {
+                                let wins = candidate .> best  // strictly: the first maximum stays
+                                best.replace(with: candidate, where: wins)
+                                offset.replace(with: SIMD4(repeating: shift), where: wins)
+                            }
+                            consider(top.oddHalf, 1)
+                            consider(bottom.evenHalf, Int32(w))
+                            consider(bottom.oddHalf, Int32(w + 1))
+                            UnsafeMutableRawPointer(out + oy * ow + ox).storeBytes(of: best, as: SIMD4<Float>.self)
+                            let first = SIMD4<Int32>(0, 2, 4, 6) &+ Int32(2 * oy * w + 2 * ox)
+                            UnsafeMutableRawPointer(argmax.baseAddress! + row + ox).storeBytes(of: first &+ offset, as: SIMD4<Int32>.self)
+                            ox += 4
+                        }
+                        while ox < ow {
                             // Candidates in window order; `>` keeps the first maximum, as the general loop does.
                             let top = 2 * oy * w + 2 * ox
                             var bestIndex = top, best = plane[top]
@@ -70,6 +94,7 @@ private func pool2d(_ x: Tensor, rows: PoolingWindows, columns: PoolingWindows, 
                             }
                             out[oy * ow + ox] = best
                             argmax[p * oh * ow + oy * ow + ox] = Int32(bestIndex)
+                            ox += 1
                         }
                     }
                     continue
