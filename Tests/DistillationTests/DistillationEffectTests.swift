@@ -68,3 +68,34 @@ final class DistillationEffectTests: XCTestCase {
         }
     }
 }
+
+/// The Distiller study's point about intermediate distillation, at small scale: with 5
+/// labels per class and the other training images unlabeled, maximising MI-α between the
+/// student's hidden layer and the teacher's (no soft targets at all) teaches the student
+/// more than the labels alone (0.82 → 0.88 at α = 1).
+final class MutualInformationDistillationTests: XCTestCase {
+    func testMIAlphaOnUnlabeledImagesBeatsTheLabelsAlone() throws {
+        let data = DistillationEffectTests.data
+        let (labeled, unlabeled) = data.train.labeledSplit(fraction: 0.035, seed: 2)
+        let joined = try labeled.joined(unlabeled: unlabeled)
+        func student(alpha: Float?, weight: Float = 1) throws -> Double {
+            var generator = RandomGenerator(seed: 6)
+            let model = MLP(widths: [64, 32, 10], using: &generator)
+            var terms: [(weight: Float, term: any LossTerm)] = [(1, CrossEntropyTerm())]
+            if let alpha {
+                terms.append((weight, MutualInformationAlpha(student: "1", teacher: "3", studentSize: 32, teacherSize: 256, alpha: alpha, using: &generator)))
+            }
+            let trainer = Trainer(student: model, teacher: DistillationEffectTests.teacher, loss: WeightedLoss(terms), optimizer: Adam(learningRate: 3e-3),
+                                  options: TrainingOptions(epochs: 15, batchSize: 32, schedule: .constant(3e-3), seed: 6))
+            try trainer.fit(joined, validation: Optional<TensorDataset>.none)
+            return try trainer.evaluate(on: data.test).top1
+        }
+        let alone = try student(alpha: nil)
+        let (infoNCESide, nwjSide) = (try student(alpha: 1, weight: 10), try student(alpha: 0, weight: 10))
+        print("labels alone \(alone), MI-α at α = 1 \(infoNCESide), at α = 0 \(nwjSide)")
+        XCTAssertGreaterThan(infoNCESide, alone + 0.04)
+        // The bias/variance trade-off the family exists for: the unbiased, high-variance end
+        // (NWJ) trains worse than the low-variance end at this batch size.
+        XCTAssertGreaterThan(infoNCESide, nwjSide)
+    }
+}

@@ -65,6 +65,7 @@ public enum LossCatalog {
         ("vid", "student, teacher"),
         ("crd", "student, teacher, embedding_size, negatives, temperature, momentum"),
         ("meal", "hidden (MEAL V2's discriminator on the outputs)"),
+        ("mi_alpha", "student, teacher, alpha, critic_size"),
         ("defensive", "temperature (defensive distillation: labels or teacher at T)"),
     ]
 
@@ -149,6 +150,13 @@ public enum LossCatalog {
                 samples: context.trainingSamples, embeddingSize: try entry.value("embedding_size", default: 128),
                 negatives: try entry.value("negatives", default: 4096), temperature: try positive(entry, "temperature", default: 0.07),
                 momentum: try entry.value("momentum", default: 0.5), using: &generator)
+        case "mi_alpha":
+            let (student, teacher, s, t) = try pair()
+            let alpha: Float = try entry.value("alpha", default: 0.5)
+            guard (0...1).contains(alpha) else { throw (try entry.optional("alpha") ?? entry).error("must be in [0, 1], found \(alpha)") }
+            return MutualInformationAlpha(student: student, teacher: teacher, studentSize: s.dropFirst().reduce(1, *),
+                                          teacherSize: t.dropFirst().reduce(1, *), alpha: alpha, criticSize: try entry.value("critic_size", default: 64),
+                                          using: &generator)
         case "meal":
             return MEALV2Discriminator(classes: context.classes, hidden: try entry.value("hidden", default: 64), using: &generator)
         case "defensive":
