@@ -146,3 +146,34 @@ final class AccuracyCurveTests: XCTestCase {
         XCTAssertNoThrow(try XMLDocument(xmlString: svg), "well-formed XML")
     }
 }
+
+final class DefensiveDistillationLossTests: XCTestCase {
+    /// The term by hand — `−Σ q·log softmax(z/T)` with q the labels' one-hot or the teacher's
+    /// softmax at T — and its gradient.
+    func testValueByHandAndGradient() {
+        var generator = RandomGenerator(seed: 12)
+        let (student, teacher) = (Tensor.normal([4, 3], standardDeviation: 5, using: &generator), Tensor.normal([4, 3], standardDeviation: 5, using: &generator))
+        let labels = Tensor([0, 2, 1, 2])
+        let term = DefensiveDistillationLoss(temperature: 10)
+        func logSoftmax(_ row: [Float]) -> [Double] {
+            let scaled = row.map { Double($0) / 10 }, top = scaled.max()!
+            let lse = top + log(scaled.map { exp($0 - top) }.reduce(0, +))
+            return scaled.map { $0 - lse }
+        }
+        var withLabels = 0.0, withTeacher = 0.0
+        for i in 0..<4 {
+            let s = logSoftmax(Array(student.scalars[(i * 3)..<(i * 3 + 3)]))
+            let q = logSoftmax(Array(teacher.scalars[(i * 3)..<(i * 3 + 3)])).map { exp($0) }
+            withLabels -= s[labels.integerScalars[i]] / 4
+            withTeacher -= zip(q, s).map { $0 * $1 }.reduce(0, +) / 4
+        }
+        XCTAssertEqual(Double(term(DistillationBatch(studentLogits: student, labels: labels)).item), withLabels, accuracy: 1e-5)
+        let distilling = DistillationBatch(studentLogits: student, teacherLogits: teacher, labels: labels)
+        XCTAssertEqual(Double(term(distilling).item), withTeacher, accuracy: 1e-5)
+        XCTAssertTrue(checkGradients(of: { values in
+            var perturbed = distilling
+            perturbed.studentLogits = values[0]
+            return term(perturbed)
+        }, at: [student]).passed)
+    }
+}
