@@ -213,4 +213,44 @@ final class LossTermTests: XCTestCase {
             XCTAssertTrue(result.passed, "α = \(alpha): \(result)")
         }
     }
+
+    /// Token relations by hand: per sample, rows of softmax(cosine similarities / τ) of the
+    /// tokens, KL(teacher ‖ student) averaged over rows; widths may differ. And its gradient.
+    func testTokenRelationsByHand() {
+        var generator = RandomGenerator(seed: 7)
+        let (s, t) = (Tensor.normal([2, 3, 4], using: &generator), Tensor.normal([2, 3, 6], using: &generator))
+        let term = TokenRelationDistillation(student: "s", teacher: "t", temperature: 0.5)
+        func relations(_ x: Tensor, _ width: Int) -> [[Double]] {
+            let v = x.scalars.map(Double.init)
+            var rows: [[Double]] = []
+            for n in 0..<2 {
+                let tokens = (0..<3).map { i -> [Double] in
+                    let row = Array(v[((n * 3 + i) * width)..<((n * 3 + i + 1) * width)])
+                    let norm = row.map { $0 * $0 }.reduce(0, +).squareRoot()
+                    return row.map { $0 / norm }
+                }
+                for i in 0..<3 {
+                    var logits: [Double] = []
+                    for j in 0..<3 {
+                        var dot = 0.0
+                        for d in 0..<width { dot += tokens[i][d] * tokens[j][d] }
+                        logits.append(dot / 0.5)
+                    }
+                    let total = logits.map { exp($0) }.reduce(0, +)
+                    rows.append(logits.map { exp($0) / total })
+                }
+            }
+            return rows
+        }
+        let (p, q) = (relations(t, 6), relations(s, 4))
+        var expected = 0.0
+        for (pr, qr) in zip(p, q) { for (a, b) in zip(pr, qr) { expected += a * log(a / b) / 6 } }
+        let batch = DistillationBatch(studentLogits: Tensor.zeros([2, 2]), studentFeatures: ["s": s], teacherFeatures: ["t": t])
+        XCTAssertEqual(Double(term(batch).item), expected, accuracy: 1e-5)
+        XCTAssertTrue(checkGradients(of: { values in
+            var perturbed = batch
+            perturbed.studentFeatures["s"] = values[0]
+            return term(perturbed)
+        }, at: [s]).passed)
+    }
 }

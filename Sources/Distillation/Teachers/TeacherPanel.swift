@@ -1,0 +1,35 @@
+import NN
+import Tensors
+
+/// Several named teachers as one, each contributing features under `"<name>/<path>"`: the
+/// shape of Hybrid Distill (one teacher's features, another's token relations) and of any
+/// objective that reads different teachers at different layers. The logits are those of the
+/// teacher named `logitsFrom` (the first by default).
+public struct TeacherPanel: Teacher {
+    public let members: [(name: String, teacher: any Teacher)]
+    public let logitsFrom: String
+
+    public init(_ members: [(name: String, teacher: any Teacher)], logitsFrom: String? = nil) {
+        precondition(!members.isEmpty, "TeacherPanel: no teachers")
+        precondition(Set(members.map(\.name)).count == members.count, "TeacherPanel: teacher names \(members.map(\.name)) must be distinct")
+        self.members = members
+        self.logitsFrom = logitsFrom ?? members[0].name
+        precondition(members.contains { $0.name == self.logitsFrom }, "TeacherPanel: no teacher named '\(self.logitsFrom)'")
+    }
+
+    /// The feature path under which teacher `name`'s module `path` is offered.
+    public static func featurePath(_ name: String, _ path: String) -> String { "\(name)/\(path)" }
+
+    public func outputs(for inputs: Tensor, featurePaths: [String]) throws -> (logits: Tensor, features: [String: Tensor]) {
+        var features: [String: Tensor] = [:], logits: Tensor?
+        for (name, teacher) in members {
+            let prefix = name + "/"
+            let paths = featurePaths.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
+            guard !paths.isEmpty || name == logitsFrom else { continue }
+            let output = try teacher.outputs(for: inputs, featurePaths: paths)
+            if name == logitsFrom { logits = output.logits }
+            for (path, feature) in output.features { features[prefix + path] = feature }
+        }
+        return (logits!, features)
+    }
+}
