@@ -76,7 +76,7 @@ final class ConfigValidationTests: XCTestCase {
 
     func testUnknownLossModelAndOptimizerListTheValidOnes() {
         XCTAssertEqual(validationError(distillConfig(["  - {name: kd": "  - {name: kdd}"])),
-                       "run.yaml:7: losses[0].name: unknown loss 'kdd' (valid: ce, kd, ssld, dkd, fitnets, at, sp, rkd, pkt, vid, crd, meal, mi_alpha, defensive)")
+                       "run.yaml:7: losses[0].name: unknown loss 'kdd' (valid: ce, kd, ssld, dkd, fitnets, at, sp, rkd, pkt, vid, crd, meal, mi_alpha, token_relations, defensive)")
         let model = validationError(distillConfig(["  model: mlp": "  model: resnet21"]))
         XCTAssertTrue(model.hasPrefix("run.yaml:4: student.model: unknown model 'resnet21' (valid: mlp, lenet5, resnet8,"), model)
         XCTAssertTrue(validationError(distillConfig(["  optimizer": "  optimizer: {name: adagrad}"]))

@@ -28,7 +28,7 @@ final class ExperimentRunTests: XCTestCase {
     /// folder. An example whose data set is not installed must fail on exactly that.
     func testEveryExampleConfigValidates() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.examples.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        XCTAssertGreaterThanOrEqual(files.count, 19)
+        XCTAssertGreaterThanOrEqual(files.count, 25)
         let configs = try files.map { file -> (file: String, config: ConfigNode) in
             let text = try String(contentsOf: Self.examples.appendingPathComponent(file), encoding: .utf8)
                 .replacingOccurrences(of: "runs/", with: folder.path + "/")
@@ -47,7 +47,9 @@ final class ExperimentRunTests: XCTestCase {
             guard experiment.kind == .train else { continue }
             if file.hasPrefix("digits") {
                 let summary = try experiment.run()
-                XCTAssertGreaterThan(summary.final!.top1, 0.8, file)
+                // The masked-input ViT (Hybrid Distill's stand-in MIM teacher) only sees half of
+                // each image in training; it is evaluated on whole ones.
+                XCTAssertGreaterThan(summary.final!.top1, file.contains("masked") ? 0.5 : 0.8, file)
                 if let robustness = summary.robustness { XCTAssertGreaterThan(robustness["pgd-20"]!.accuracy, 0.6, file) }
             } else {
                 try FileManager.default.createDirectory(at: experiment.outputDirectory, withIntermediateDirectories: true)

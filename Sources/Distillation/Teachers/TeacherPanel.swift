@@ -21,6 +21,9 @@ public struct TeacherPanel: Teacher {
     public static func featurePath(_ name: String, _ path: String) -> String { "\(name)/\(path)" }
 
     public func outputs(for inputs: Tensor, featurePaths: [String]) throws -> (logits: Tensor, features: [String: Tensor]) {
+        if let stray = featurePaths.first(where: { path in !members.contains { path.hasPrefix($0.name + "/") } }) {
+            throw FeatureTapError(path: stray, model: "teacher panel", validPaths: members.map { "\($0.name)/…" })
+        }
         var features: [String: Tensor] = [:], logits: Tensor?
         for (name, teacher) in members {
             let prefix = name + "/"

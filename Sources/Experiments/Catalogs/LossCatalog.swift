@@ -8,35 +8,51 @@ import Tensors
 /// incompatible pair fails before training).
 public struct LossContext {
     public let student: Module
-    /// The model whose features teacher paths name (the first member of an ensemble); nil
-    /// when the run has no teacher or the teacher offers no features (a cache).
-    public let teacher: Module?
-    public let hasTeacher: Bool
+    /// The teacher whose features teacher paths name (an ensemble offers its first member's,
+    /// a panel its members' under `name/path`, a cache none); nil without a teacher.
+    public let teacher: (any Teacher)?
     public let sampleShape: [Int]
     /// The number of training samples (CRD's memory bank has a row for each).
     public let trainingSamples: Int
     public let classes: Int
 
-    public init(student: Module, teacher: Module?, hasTeacher: Bool, sampleShape: [Int], trainingSamples: Int, classes: Int) {
-        (self.student, self.teacher, self.hasTeacher, self.sampleShape) = (student, teacher, hasTeacher, sampleShape)
+    public init(student: Module, teacher: (any Teacher)?, sampleShape: [Int], trainingSamples: Int, classes: Int) {
+        (self.student, self.teacher, self.sampleShape) = (student, teacher, sampleShape)
         (self.trainingSamples, self.classes) = (trainingSamples, classes)
     }
 
-    /// The shape of the feature at `path` (batch of 2), or an error at `node` naming the
-    /// valid paths.
-    func featureShape(of model: Module, role: String, at node: ConfigNode) throws -> [Int] {
+    public var hasTeacher: Bool { teacher != nil }
+
+    /// The shape of the student's feature at the path in `node` (batch of 2), or an error at
+    /// `node` naming the valid paths.
+    func studentFeatureShape(at node: ConfigNode) throws -> [Int] {
+        let wasTraining = student.isTraining
+        student.eval()
+        defer { student.train(wasTraining) }
+        return try featureShape(role: "student", at: node) { path, inputs in
+            try withoutGradients { try student.capturingFeatures([path]) { student(inputs) } }.features
+        }
+    }
+
+    /// The shape of the teacher's feature at the path in `node`.
+    func teacherFeatureShape(at node: ConfigNode) throws -> [Int] {
+        guard let teacher else { throw node.error("this run has no teacher") }
+        return try featureShape(role: "teacher", at: node) { path, inputs in try teacher.outputs(for: inputs, featurePaths: [path]).features }
+    }
+
+    private func featureShape(role: String, at node: ConfigNode, _ features: (String, Tensor) throws -> [String: Tensor]) throws -> [Int] {
         let path: String = try node.value()
-        let wasTraining = model.isTraining
-        model.eval()
-        defer { model.train(wasTraining) }
         do {
-            let (_, features) = try withoutGradients {
-                try model.capturingFeatures([path]) { model(Tensor.zeros([2] + sampleShape)) }
+            guard let feature = try features(path, Tensor.zeros([2] + sampleShape))[path] else {
+                throw node.error("the \(role)'s module '\(path)' produced no output")
             }
-            guard let feature = features[path] else { throw node.error("the \(role)'s module '\(path)' produced no output") }
             return feature.shape
         } catch let error as FeatureTapError {
             throw node.error("no module '\(path)' in the \(role) (valid: \(error.validPaths.prefix(40).joined(separator: ", "))\(error.validPaths.count > 40 ? ", …" : ""))")
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw node.error("\(error)")
         }
     }
 }
@@ -66,6 +82,7 @@ public enum LossCatalog {
         ("crd", "student, teacher, embedding_size, negatives, temperature, momentum"),
         ("meal", "hidden (MEAL V2's discriminator on the outputs)"),
         ("mi_alpha", "student, teacher, alpha, critic_size"),
+        ("token_relations", "student, teacher, temperature (Hybrid Distill's relation half)"),
         ("defensive", "temperature (defensive distillation: labels or teacher at T)"),
     ]
 
@@ -91,10 +108,8 @@ public enum LossCatalog {
         // The feature-matching terms name one student and one teacher module.
         func pair() throws -> (student: String, teacher: String, studentShape: [Int], teacherShape: [Int]) {
             let studentNode = try entry.required("student", "a module path of the student"), teacherNode = try entry.required("teacher", "a module path of the teacher")
-            guard let teacher = context.teacher else { throw teacherNode.error("this teacher provides no features (only logits)") }
             return (try studentNode.value(), try teacherNode.value(),
-                    try context.featureShape(of: context.student, role: "student", at: studentNode),
-                    try context.featureShape(of: teacher, role: "teacher", at: teacherNode))
+                    try context.studentFeatureShape(at: studentNode), try context.teacherFeatureShape(at: teacherNode))
         }
         switch name {
         case "ce":
@@ -109,17 +124,20 @@ public enum LossCatalog {
                                temperature: try positive(entry, "temperature", default: 4), warmupEpochs: try entry.value("warmup_epochs", default: 0))
         case "fitnets":
             let (student, teacher, s, t) = try pair()
-            guard s.count == t.count, s.count == 2 || (s.count == 4 && s[2...] == t[2...]) else {
-                throw entry.error("fitnets needs features of the same kind and spatial size; student '\(student)' is \(s), teacher '\(teacher)' is \(t)")
+            // [N, D] vectors and [N, T, D] tokens regress their last axis with a linear map;
+            // [N, C, H, W] maps their channels with a 1×1 convolution.
+            guard s.count == t.count, s.count == 2 || (s.count == 3 && s[1] == t[1]) || (s.count == 4 && s[2...] == t[2...]) else {
+                throw entry.error("fitnets needs features of the same kind and spatial size (or token count); student '\(student)' is \(s), teacher '\(teacher)' is \(t)")
             }
-            return FitNetsHint(student: student, teacher: teacher, studentChannels: s[1], teacherChannels: t[1], spatial: s.count == 4, using: &generator)
+            let channelAxis = s.count == 3 ? 2 : 1
+            return FitNetsHint(student: student, teacher: teacher, studentChannels: s[channelAxis], teacherChannels: t[channelAxis],
+                               spatial: s.count == 4, using: &generator)
         case "at":
             let pairs = try entry.required("pairs", "a list of {student, teacher} module paths").elements().map { pairNode -> (student: String, teacher: String) in
                 let studentNode = try pairNode.required("student"), teacherNode = try pairNode.required("teacher")
                 try pairNode.finish()
-                guard let teacher = context.teacher else { throw teacherNode.error("this teacher provides no features (only logits)") }
-                let s = try context.featureShape(of: context.student, role: "student", at: studentNode)
-                let t = try context.featureShape(of: teacher, role: "teacher", at: teacherNode)
+                let s = try context.studentFeatureShape(at: studentNode)
+                let t = try context.teacherFeatureShape(at: teacherNode)
                 guard s.count == 4, t.count == 4, s[2...] == t[2...] else {
                     throw pairNode.error("attention transfer needs [N, C, H, W] features of one spatial size; the student's is \(s), the teacher's \(t)")
                 }
@@ -157,6 +175,12 @@ public enum LossCatalog {
             return MutualInformationAlpha(student: student, teacher: teacher, studentSize: s.dropFirst().reduce(1, *),
                                           teacherSize: t.dropFirst().reduce(1, *), alpha: alpha, criticSize: try entry.value("critic_size", default: 64),
                                           using: &generator)
+        case "token_relations":
+            let (student, teacher, s, t) = try pair()
+            guard [3, 4].contains(s.count), [3, 4].contains(t.count) else {
+                throw entry.error("token_relations needs token features [N, T, D] (or [N, C, H, W]); student '\(student)' is \(s), teacher '\(teacher)' is \(t)")
+            }
+            return TokenRelationDistillation(student: student, teacher: teacher, temperature: try positive(entry, "temperature", default: 0.1))
         case "meal":
             return MEALV2Discriminator(classes: context.classes, hidden: try entry.value("hidden", default: 64), using: &generator)
         case "defensive":

@@ -34,9 +34,12 @@ public enum ModelCatalog {
             }
             return LeNet5(inputChannels: inputShape[0], classes: classes, padding: inputShape[1] == 28 ? 2 : 0, using: &generator)
         case "vit":
-            try requireColorImages(name, inputShape, nameNode)
+            let patch: Int = try section.value("patch", default: 4)
+            guard inputShape.count == 3, inputShape[1] == inputShape[2], patch > 0, inputShape[1] % patch == 0 else {
+                throw nameNode.error("vit takes square images whose side the patch (\(patch)) divides; the data's samples are \(inputShape)")
+            }
             return VisionTransformer(
-                imageSize: inputShape[1], patch: try section.value("patch", default: 4), channels: 3,
+                imageSize: inputShape[1], patch: patch, channels: inputShape[0],
                 dimension: try section.value("dimension", default: 192), depth: try section.value("depth", default: 6),
                 heads: try section.value("heads", default: 3), mlpRatio: try section.value("mlp_ratio", default: 4),
                 classes: classes, using: &generator)

@@ -5,16 +5,27 @@ import NN
 import Tensors
 
 /// The `teacher:` section: one model with its checkpoint (and optionally cached logits), an
-/// ensemble, or sources chosen by task similarity.
+/// ensemble, a panel of named teachers, or sources chosen by task similarity.
 extension Experiment {
     /// A teacher from a model section with a `checkpoint`, an `ensemble` of them, or
     /// `sources` chosen or weighted by task similarity; also the module whose features
     /// teacher paths name.
     static func buildTeacher(
         _ section: ConfigNode, data: ExperimentData, usesCache: Bool = true, using generator: inout RandomGenerator
-    ) throws -> (any Teacher, String, Module?) {
+    ) throws -> (teacher: any Teacher, name: String) {
         if let sources = try section.optional("sources") {
             return try selectedSources(sources, in: section, data: data, using: &generator)
+        }
+        if let panel = try section.optional("panel") {
+            // Named teachers (Hybrid Distill): feature paths read `name/path`.
+            var members: [(name: String, teacher: any Teacher)] = []
+            for name in try panel.keys {
+                members.append((name, ModelTeacher(try loadedModel(try panel.required(name), data: data, using: &generator).model)))
+            }
+            guard !members.isEmpty else { throw panel.error("expected named teachers, e.g. {sup: {…}, mim: {…}}") }
+            let logits = try section.choice("logits", from: members.map(\.name), default: members[0].name, what: "teacher")
+            try section.finish()
+            return (TeacherPanel(members, logitsFrom: logits), "panel of " + members.map(\.name).joined(separator: ", ") + " (logits from \(logits))")
         }
         if let members = try section.optional("ensemble") {
             let built = try members.elements().map { try loadedModel($0, data: data, using: &generator) }
@@ -29,16 +40,16 @@ extension Experiment {
             }
             try section.finish()
             let teacher = EnsembleTeacher(built.map { ModelTeacher($0.model) }, weights: weights)
-            return (teacher, "ensemble of " + built.map(\.name).joined(separator: ", "), built[0].model)
+            return (teacher, "ensemble of " + built.map(\.name).joined(separator: ", "))
         }
         let cacheNode = try section.optional("cache")
         let (model, name) = try loadedModel(section, data: data, using: &generator)
-        guard let cacheNode, usesCache else { return (ModelTeacher(model), name, model) }
+        guard let cacheNode, usesCache else { return (ModelTeacher(model), name) }
         let path: String = try cacheNode.value()
         do {
             let cache = try TeacherCache(contentsOf: URL(fileURLWithPath: path))
             try cache.validate(teacher: model, data: AnyDataset(data.training))
-            return (cache, "\(name) (cached logits)", nil)
+            return (cache, "\(name) (cached logits)")
         } catch let error as DataError {
             throw cacheNode.error(error.reason + (FileManager.default.fileExists(atPath: path) ? "" : " (build it with `distill cache-teacher`)"))
         } catch {
@@ -58,7 +69,7 @@ extension Experiment {
     /// The scores are measured on the labeled training samples.
     static func selectedSources(
         _ list: ConfigNode, in section: ConfigNode, data: ExperimentData, using generator: inout RandomGenerator
-    ) throws -> (any Teacher, String, Module?) {
+    ) throws -> (teacher: any Teacher, name: String) {
         var sources: [(model: Module, featurePath: String)] = [], names: [String] = []
         for entry in try list.elements() {
             let featurePath: String = try entry.value("feature", default: "")
@@ -84,11 +95,11 @@ extension Experiment {
         let scores = ranking.scores.map { String(format: "%.3f", $0) }.joined(separator: ", ")
         if selection == "nearest" {
             let index = ranking.nearest
-            return (ModelTeacher(sources[index].model), "DistillNearest by \(similarityName) (scores \(scores)): source \(index), \(names[index])", sources[index].model)
+            return (ModelTeacher(sources[index].model), "DistillNearest by \(similarityName) (scores \(scores)): source \(index), \(names[index])")
         }
         let weights = ranking.weights(temperature: temperature)
         return (EnsembleTeacher(sources.map { ModelTeacher($0.model) }, weights: weights),
-                "DistillWeighted by \(similarityName) (scores \(scores); weights \(weights.map { String(format: "%.3f", $0) }.joined(separator: ", ")))", nil)
+                "DistillWeighted by \(similarityName) (scores \(scores); weights \(weights.map { String(format: "%.3f", $0) }.joined(separator: ", ")))")
     }
 
     /// A model section with a required `checkpoint`, built and loaded.

@@ -71,14 +71,13 @@ public final class Experiment {
         let seed: UInt64 = try training?.value("seed", default: 0) ?? 0
         var generator = RandomGenerator(seed: seed)
 
-        var teacherFeatures: Module?
         var cleanTeacher: (any Teacher)?
         if kind == .distill {
             let section = try config.required("teacher", "a model with a checkpoint, or an ensemble")
-            (teacher, teacherName, teacherFeatures) = try Self.buildTeacher(section, data: data, usesCache: usesTeacherCache, using: &generator)
+            (teacher, teacherName) = try Self.buildTeacher(section, data: data, usesCache: usesTeacherCache, using: &generator)
             teacherCachePath = try section.value("cache")
             if let section = try config.optional("clean_teacher") {
-                cleanTeacher = try Self.buildTeacher(section, data: data, using: &generator).0
+                cleanTeacher = try Self.buildTeacher(section, data: data, using: &generator).teacher
             }
         } else {
             if let stray = try config.optional("teacher") { throw stray.error("a train config has no teacher (use `distill distill` to learn from one)") }
@@ -90,7 +89,7 @@ public final class Experiment {
         modelName = try modelSection.value("model", default: "")
         try modelSection.finish()
 
-        let context = LossContext(student: model, teacher: teacherFeatures, hasTeacher: teacher != nil, sampleShape: data.sampleShape,
+        let context = LossContext(student: model, teacher: teacher, sampleShape: data.sampleShape,
                                   trainingSamples: data.training.count, classes: data.classCount)
         let objective: any TrainingObjective
         if let method = try config.optional("method") {
@@ -105,15 +104,9 @@ public final class Experiment {
             if data.hasUnlabeledSamples, let index = loss.terms.firstIndex(where: { $0.term is DecoupledKD }) {
                 throw try losses.elements()[index].error("loss 'dkd' needs every sample's label; drop data.labeled_fraction and data.labels")
             }
-            // DMAE-style: the student sees a transformed (masked) batch, the teacher the original.
-            var studentView: (any BatchTransform)?
-            if let entry = try config.optional("student_view") {
-                studentView = try ExperimentData.augmentation(entry, sampleShape: data.sampleShape)
-                try entry.finish()
-            }
-            (objective, threat) = (DistillationObjective(teacher: teacher, loss: loss, studentView: studentView), nil)
+            (objective, threat) = (DistillationObjective(teacher: teacher, loss: loss, studentView: try Self.studentView(config, data: data)), nil)
         } else if kind == .train {
-            (objective, threat) = (DistillationObjective(teacher: nil, loss: WeightedLoss([(1, CrossEntropyTerm())])), nil)
+            (objective, threat) = (DistillationObjective(teacher: nil, loss: WeightedLoss([(1, CrossEntropyTerm())]), studentView: try Self.studentView(config, data: data)), nil)
         } else {
             throw config.error("missing required key 'losses' (a list of terms: \(LossCatalog.names.joined(separator: ", "))) or 'method' (\(MethodCatalog.names.joined(separator: ", ")))")
         }
@@ -140,6 +133,15 @@ public final class Experiment {
                 epochs: epochs, batchSize: batchSize, schedule: schedule, seed: seed, transform: data.transform,
                 checkpointDirectory: self.outputDirectory.appendingPathComponent("checkpoints"),
                 metricsFile: self.outputDirectory.appendingPathComponent("metrics.jsonl")))
+    }
+
+    /// What the trained model sees instead of the batch (`student_view`, e.g. DMAE's masking);
+    /// a teacher sees the original.
+    private static func studentView(_ config: ConfigNode, data: ExperimentData) throws -> (any BatchTransform)? {
+        guard let entry = try config.optional("student_view") else { return nil }
+        let view = try ExperimentData.augmentation(entry, sampleShape: data.sampleShape)
+        try entry.finish()
+        return view
     }
 
     /// Trains (resuming from `checkpoints/last.safetensors` when present, unless `fresh`),

@@ -256,6 +256,10 @@ public struct FeatureTapError: Error, CustomStringConvertible {
     public let path: String
     public let model: String
     public let validPaths: [String]
+
+    public init(path: String, model: String, validPaths: [String]) {
+        (self.path, self.model, self.validPaths) = (path, model, validPaths)
+    }
     public var description: String {
         "feature path '\(path)' does not exist in \(model) (valid paths: \(validPaths.prefix(40).joined(separator: ", "))\(validPaths.count > 40 ? ", …" : ""))"
     }
