@@ -36,8 +36,8 @@ public final class Adam: Optimizer {
                         Parallelism.forEachChunk(of: p.count) { range in
                             for i in range {
                                 let d = gp[i] + coupled * pp[i]
-                                m[i] = b1 * m[i] + (1 - b1) * d
-                                v[i] = b2 * v[i] + (1 - b2) * d * d
+                                m[i] = flushingSubnormal(b1 * m[i] + (1 - b1) * d)
+                                v[i] = flushingSubnormal(b2 * v[i] + (1 - b2) * d * d)
                                 pp[i] = pp[i] * keep - stepSize * m[i] / (v[i].squareRoot() / rootCorrection2 + eps)
                             }
                         }
@@ -81,8 +81,8 @@ public final class RMSprop: Optimizer {
                         Parallelism.forEachChunk(of: p.count) { range in
                             for i in range {
                                 let d = gp[i] + decay * pp[i]
-                                v[i] = a * v[i] + (1 - a) * d * d
-                                b[i] = mu * b[i] + d / (v[i].squareRoot() + eps)
+                                v[i] = flushingSubnormal(a * v[i] + (1 - a) * d * d)
+                                b[i] = flushingSubnormal(mu * b[i] + d / (v[i].squareRoot() + eps))
                                 pp[i] -= lr * b[i]
                             }
                         }

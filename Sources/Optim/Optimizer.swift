@@ -65,3 +65,12 @@ extension OptimizerState {
         for (name, tensor) in zip(names, tensors) { buffers["\(path)/\(name)"] = tensor }
     }
 }
+
+/// `x`, or 0 where it is subnormal. An optimizer's running averages for a weight whose
+/// gradient stays zero (a dead unit) decay geometrically into subnormal numbers, where each
+/// multiply costs about a hundred cycles; flushed, the step they would have made — far below
+/// the weight's own precision — is simply not made.
+@inline(__always)
+func flushingSubnormal(_ x: Float) -> Float {
+    Swift.abs(x) < .leastNormalMagnitude ? 0 : x
+}

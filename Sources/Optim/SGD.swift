@@ -38,7 +38,7 @@ public final class SGD: Optimizer {
                         Parallelism.forEachChunk(of: p.count) { range in
                             for i in range {
                                 let d = gp[i] + decay * pp[i]
-                                b[i] = keep * b[i] + share * d
+                                b[i] = flushingSubnormal(keep * b[i] + share * d)
                                 pp[i] -= lr * (nu * d + kappa * b[i])
                             }
                         }
