@@ -49,6 +49,25 @@ final class OptimizerTests: XCTestCase {
         }
     }
 
+    /// A weight whose gradient turns to zero leaves running averages that decay toward 0;
+    /// they must reach exact zero, never linger as subnormal numbers (a hundred cycles per
+    /// multiply), and the weights must stop moving.
+    func testRunningAveragesOfDeadWeightsNeverTurnSubnormal() {
+        for optimizer in [SGD(learningRate: 0.1, momentum: 0.9), Adam(learningRate: 1e-3), RMSprop(learningRate: 1e-3, momentum: 0.5)] as [Optimizer] {
+            var generator = RandomGenerator(seed: 1)
+            let layer = Linear(2, 2, using: &generator)
+            let start = ["weight": Tensor.ones([2, 2]), "bias": Tensor.ones([2])]
+            optimizer.update(layer, gradients: start)
+            let zero = ["weight": Tensor.zeros([2, 2]), "bias": Tensor.zeros([2])]
+            for _ in 0..<3_000 { optimizer.update(layer, gradients: zero) }
+            let values = optimizer.stateDict().values.flatMap(\.scalars)
+            XCTAssertFalse(values.contains { $0.isSubnormal }, "\(type(of: optimizer)) keeps subnormal state")
+            let before = layer.weight.scalars
+            optimizer.update(layer, gradients: zero)
+            if optimizer is SGD { XCTAssertEqual(layer.weight.scalars, before, "the flushed momentum moves nothing") }
+        }
+    }
+
     func testSchedulesMatchPyTorch() {
         let schedules: [(String, LearningRateSchedule)] = [
             ("lr_step", .step(base: 0.1, stepSize: 7, gamma: 0.5)),
