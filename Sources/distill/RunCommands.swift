@@ -21,7 +21,7 @@ struct ConfigOptions: ParsableArguments {
 }
 
 /// Runs a validated experiment and prints where its summary went.
-private func train(_ experiment: Experiment, fresh: Bool) throws {
+private func trainRun(_ experiment: Experiment, fresh: Bool) throws {
     print("\(experiment.kind == .distill ? "distilling" : "training") \(experiment.modelName) (\(experiment.model.parameterCount) parameters)"
           + (experiment.teacherName.map { " from \($0)" } ?? "") + " on \(experiment.data.name), \(experiment.data.training.count) samples")
     let summary = try experiment.run(fresh: fresh, printsProgress: true)
@@ -29,16 +29,24 @@ private func train(_ experiment: Experiment, fresh: Bool) throws {
     print("outputs in \(experiment.outputDirectory.path)")
 }
 
+/// The options of the commands that train: the config's, and whether to start over.
+struct TrainingRunOptions: ParsableArguments {
+    @OptionGroup var config: ConfigOptions
+    @Flag(help: "Start over instead of resuming from the output folder's checkpoint.")
+    var fresh = false
+
+    /// Builds the run and trains it.
+    func train(_ kind: Experiment.Kind?) throws { try trainRun(try config.experiment(kind), fresh: fresh) }
+}
+
 /// `distill train config.yaml`: a teacher, or a student alone, from labels.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train a model alone (a teacher, or a baseline student) from a YAML config.")
 
-    @OptionGroup var options: ConfigOptions
-    @Flag(help: "Start over instead of resuming from the output folder's checkpoint.")
-    var fresh = false
+    @OptionGroup var options: TrainingRunOptions
 
-    func run() throws { try train(try options.experiment(.train), fresh: fresh) }
+    func run() throws { try options.train(.train) }
 }
 
 /// `distill distill config.yaml`: a student from a teacher.
@@ -46,11 +54,9 @@ struct DistillCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "distill", abstract: "Distill a student from a teacher, as a YAML config describes.")
 
-    @OptionGroup var options: ConfigOptions
-    @Flag(help: "Start over instead of resuming from the output folder's checkpoint.")
-    var fresh = false
+    @OptionGroup var options: TrainingRunOptions
 
-    func run() throws { try train(try options.experiment(.distill), fresh: fresh) }
+    func run() throws { try options.train(.distill) }
 }
 
 /// `distill eval config.yaml`: the trained model's metrics on the validation data.
@@ -78,15 +84,13 @@ struct RobustTrainCommand: ParsableCommand {
         commandName: "robust-train",
         abstract: "Train or distill with a robust method (method: pgd-at, trades, ard, rslad or mtard) and report robust accuracy.")
 
-    @OptionGroup var options: ConfigOptions
-    @Flag(help: "Start over instead of resuming from the output folder's checkpoint.")
-    var fresh = false
+    @OptionGroup var options: TrainingRunOptions
 
     func run() throws {
-        let experiment = try options.experiment(nil)
+        let experiment = try options.config.experiment(nil)
         guard experiment.threat != nil else {
-            throw CommandFailure("\(options.config): robust-train needs a `method:` section (one of: \(MethodCatalog.names.joined(separator: ", ")))")
+            throw CommandFailure("\(options.config.config): robust-train needs a `method:` section (one of: \(MethodCatalog.names.joined(separator: ", ")))")
         }
-        try train(experiment, fresh: fresh)
+        try trainRun(experiment, fresh: options.fresh)
     }
 }
