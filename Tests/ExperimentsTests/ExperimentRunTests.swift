@@ -19,6 +19,18 @@ final class ExperimentRunTests: XCTestCase {
         try? FileManager.default.removeItem(at: folder)
     }
 
+    /// Trains a digits MLP 64-`hidden`-10 through a train config into `folder/name` and
+    /// returns its weights.
+    private func trainedDigitsMLP(hidden: Int, epochs: Int, into name: String) throws -> URL {
+        let run = try Experiment(config: try ConfigNode.parse(yaml: """
+            data: {dataset: digits}
+            model: {model: mlp, hidden: [\(hidden)]}
+            training: {epochs: \(epochs), batch_size: 32, optimizer: {name: adam, learning_rate: 0.003}}
+            """, file: "\(name).yaml"), outputDirectory: folder.appendingPathComponent(name))
+        try run.run()
+        return folder.appendingPathComponent("\(name)/model.safetensors")
+    }
+
     private static let examples = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("examples")
 
@@ -139,15 +151,10 @@ final class ExperimentRunTests: XCTestCase {
     /// `distill auto`: distinct pipelines, ranked by held-out accuracy (never the test split),
     /// and a recommended config that builds, with the base config's own epochs and validation.
     func testAutoDistillerRanksPipelinesOnHeldOutDataAndRecommendsAValidConfig() throws {
-        let teacher = try Experiment(config: try ConfigNode.parse(yaml: """
-            data: {dataset: digits}
-            model: {model: mlp, hidden: [64]}
-            training: {epochs: 10, batch_size: 32, optimizer: {name: adam, learning_rate: 0.003}}
-            """, file: "teacher.yaml"), outputDirectory: folder.appendingPathComponent("teacher"))
-        try teacher.run()
+        let teacherWeights = try trainedDigitsMLP(hidden: 64, epochs: 10, into: "teacher")
         let base = try ConfigNode.parse(yaml: """
             data: {dataset: digits, train_limit: 400}
-            teacher: {model: mlp, hidden: [64], checkpoint: \(folder.appendingPathComponent("teacher/model.safetensors").path)}
+            teacher: {model: mlp, hidden: [64], checkpoint: \(teacherWeights.path)}
             student: {model: mlp, hidden: [16]}
             training: {epochs: 7, batch_size: 32, optimizer: {name: adam, learning_rate: 0.003}}
             """, file: "auto.yaml")
@@ -172,12 +179,7 @@ final class ExperimentRunTests: XCTestCase {
     /// DistillNearest / DistillWeighted from a config: of a trained source and an untrained
     /// one, both similarity measures pick (or weight up) the trained one.
     func testSourcesAreChosenByTaskSimilarityFromAConfig() throws {
-        let trained = try Experiment(config: try ConfigNode.parse(yaml: """
-            data: {dataset: digits}
-            model: {model: mlp, hidden: [32]}
-            training: {epochs: 5, batch_size: 32, optimizer: {name: adam, learning_rate: 0.003}}
-            """, file: "source.yaml"), outputDirectory: folder.appendingPathComponent("trained"))
-        try trained.run()
+        let trainedWeights = try trainedDigitsMLP(hidden: 32, epochs: 5, into: "trained")
         var generator = RandomGenerator(seed: 9)
         try MLP(widths: [64, 32, 10], using: &generator).save(to: folder.appendingPathComponent("untrained.safetensors"))
         for (select, similarity) in [("nearest", "leep"), ("nearest", "knn"), ("weighted", "leep")] {
@@ -186,7 +188,7 @@ final class ExperimentRunTests: XCTestCase {
                 teacher:
                   sources:
                     - {model: mlp, hidden: [32], feature: "1", checkpoint: \(folder.appendingPathComponent("untrained.safetensors").path)}
-                    - {model: mlp, hidden: [32], feature: "1", checkpoint: \(folder.appendingPathComponent("trained/model.safetensors").path)}
+                    - {model: mlp, hidden: [32], feature: "1", checkpoint: \(trainedWeights.path)}
                   select: \(select)
                   similarity: \(similarity)
                   temperature: 0.05

@@ -17,12 +17,11 @@ public struct HARD: TrainingObjective {
     public let temperature: Float
     public let augmentedWeight: Float
     public let labelWeight: Float
-    public var teacher: (any Teacher)? { ModelTeacher(teacherModel) }
+    public let teacher: (any Teacher)?
     public var trainableModules: [Module] { [] }
 
     public init(teacher: Module, augmentation: PGD, temperature: Float = 4, augmentedWeight: Float = 0.5, labelWeight: Float = 0) {
-        teacher.eval()
-        teacher.freeze()
+        self.teacher = ModelTeacher(teacher)  // inference mode, frozen
         (self.teacherModel, self.augmentation, self.temperature) = (teacher, augmentation, temperature)
         (self.augmentedWeight, self.labelWeight) = (augmentedWeight, labelWeight)
     }
