@@ -24,7 +24,8 @@ struct AutoCommand: ParsableCommand {
         let auto = AutoDistiller(config: config, candidates: candidates, epochs: epochs, seed: seed)
         let base = try options.experiment(.distill)
         let folder = (options.output.map { URL(fileURLWithPath: $0) } ?? base.outputDirectory).appendingPathComponent("auto")
-        print("trying \(min(candidates, try auto.searchSpace().count)) of \(try auto.searchSpace().count) pipelines, \(epochs) epochs each, scored on held-out training data")
+        let spaceSize = try auto.searchSpace().count
+        print("trying \(min(candidates, spaceSize)) of \(spaceSize) pipelines, \(epochs) epochs each, scored on held-out training data")
         let trials = try auto.run(in: folder, printsProgress: true)
         let table = AutoDistiller.table(trials)
         print("\n" + table)
