@@ -119,6 +119,11 @@ final class GradientCheckTests: XCTestCase {
             conv2d($0[0], weight: $0[1], bias: $0[2], stride: (2, 1), padding: (1, 1), dilation: (1, 2), groups: 2)
         }
         assertGradients(at: [x, awayFromZero([3, 4, 1, 1], seed: 19)], "conv2d 1×1") { conv2d($0[0], weight: $0[1]) }
+        // Stride 1 with "same" width: whole lines move as one block, with wrapped edges fixed up.
+        let odd = awayFromZero([3, 2, 4, 5], seed: 25), square = awayFromZero([3, 2, 3, 3], seed: 26) * 0.5
+        assertGradients(at: [odd, square], "conv2d 3×3 same") { conv2d($0[0], weight: $0[1], padding: (1, 1)) }
+        assertGradients(at: [odd, square], "conv2d 3×3 dilated same") { conv2d($0[0], weight: $0[1], padding: (2, 2), dilation: (2, 2)) }
+        assertGradients(at: [odd, square], "conv2d 3×3 same width, valid height") { conv2d($0[0], weight: $0[1], padding: (0, 1)) }
         let sequence = awayFromZero([2, 3, 7], seed: 20), kernel = awayFromZero([2, 3, 3], seed: 21)
         assertGradients(at: [sequence, kernel], "conv1d") { conv1d($0[0], weight: $0[1], stride: 2, padding: 1) }
         let small = awayFromZero([2, 4, 3, 3], seed: 22), wt = awayFromZero([4, 3, 3, 2], seed: 23), bt = awayFromZero([6], seed: 24)

@@ -51,4 +51,31 @@ final class TensorTests: XCTestCase {
         assertClose(big.transposed().transposed(), big, "transpose twice")
         assertClose(big.softmax(axis: 1).sum(axes: [1]), Tensor.ones([512]), tolerance: 1e-5, "softmax rows sum to one")
     }
+
+    func testConvolutionSplitAcrossThreadsAgreesImageByImage() {
+        // Enough work per image that a batch of 5 is split across threads (in unequal
+        // chunks); each image alone runs on one chunk with BLAS's own threads.
+        var rng = RandomGenerator(seed: 4)
+        let images = Tensor.normal([5, 16, 8, 8], using: &rng), weight = Tensor.normal([16, 16, 3, 3], using: &rng)
+        let bias = Tensor.normal([16], using: &rng), seed = Tensor.normal([5, 16, 8, 8], using: &rng)
+        func convolve(_ input: Tensor, _ kernel: Tensor, _ g: Tensor) -> (output: Tensor, gradInput: Tensor, gradWeight: Tensor) {
+            let (x, w) = (input.requiringGradient(), kernel.requiringGradient())
+            let output = conv2d(x, weight: w, bias: bias, padding: (1, 1))
+            let grads = gradients(of: output, wrt: [x, w], seed: g)
+            return (output.detached(), grads[0], grads[1])
+        }
+        let whole = convolve(images, weight, seed)
+        var gradWeight = Tensor.zeros(weight.shape)
+        for n in 0..<5 {
+            let single = convolve(images[n].unsqueezed(axis: 0), weight, seed[n].unsqueezed(axis: 0))
+            assertClose(whole.output[n], single.output[0], tolerance: 1e-4, "output of image \(n)")
+            assertClose(whole.gradInput[n], single.gradInput[0], tolerance: 1e-4, "input gradient of image \(n)")
+            gradWeight = gradWeight + single.gradWeight
+        }
+        assertClose(whole.gradWeight, gradWeight, tolerance: 1e-3, "weight gradient")
+        let transposed = convTranspose2d(images, weight: weight, padding: (1, 1))
+        for n in [0, 4] {
+            assertClose(transposed[n], convTranspose2d(images[n].unsqueezed(axis: 0), weight: weight, padding: (1, 1))[0], tolerance: 1e-4, "transposed convolution of image \(n)")
+        }
+    }
 }

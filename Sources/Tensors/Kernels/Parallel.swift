@@ -39,16 +39,36 @@ public enum Parallelism {
 /// each thread gets at least `grain` units of work.
 @inline(__always)
 func parallelFor(_ count: Int, grain: Int = Parallelism.minimumElementsPerThread, _ body: (Range<Int>) -> Void) {
-    let threads = Parallelism.threadCount
-    let chunks = min(threads, count / max(grain, 1))
+    parallelForChunks(count, grain: grain) { _, range in body(range) }
+}
+
+/// How many chunks `parallelForChunks` splits `count` units into.
+@inline(__always)
+func parallelChunkCount(_ count: Int, grain: Int) -> Int {
+    max(1, min(Parallelism.threadCount, count / max(grain, 1)))
+}
+
+/// Runs `body(chunk, range)` for each of `parallelChunkCount(count, grain:)` disjoint
+/// sub-ranges covering `0..<count`, in parallel: for loops that keep a partial result
+/// per chunk.
+@inline(__always)
+func parallelForChunks(_ count: Int, grain: Int, _ body: (_ chunk: Int, Range<Int>) -> Void) {
+    let chunks = parallelChunkCount(count, grain: grain)
     if chunks <= 1 {
-        if count > 0 { body(0..<count) }
+        if count > 0 { body(0, 0..<count) }
         return
     }
-    let chunkSize = (count + chunks - 1) / chunks
+    // Balanced bounds: no chunk is empty, so each one's partial result is defined.
     DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        let start = chunk * chunkSize
-        let end = min(start + chunkSize, count)
-        if start < end { body(start..<end) }
+        body(chunk, (chunk * count / chunks)..<((chunk + 1) * count / chunks))
     }
+}
+
+/// Runs `body` with OpenBLAS on one thread, for products issued from several of the
+/// engine's threads at once: BLAS's own workers would only compete with them for cores.
+func withSingleThreadedBLAS<Result>(_ body: () -> Result) -> Result {
+    let threads = Parallelism.threadCount
+    openblas_set_num_threads(1)
+    defer { openblas_set_num_threads(Int32(threads)) }
+    return body()
 }

@@ -1,8 +1,8 @@
 /// 2-D cross-correlation, as PyTorch's `conv2d`: input `[N, C, H, W]`, weight
 /// `[O, C/groups, kh, kw]`, optional bias `[O]`, output `[N, O, oh, ow]`.
 ///
-/// Lowered to one matrix product per group over the whole batch: the input is unfolded
-/// into columns `[C·kh·kw, N·oh·ow]` (im2col) and multiplied by the weight by `sgemm`.
+/// Lowered image by image (see `ConvolutionLowering`): each image is unfolded into columns
+/// `[C·kh·kw, oh·ow]` (im2col) and multiplied by the weight by `sgemm`.
 public func conv2d(
     _ input: Tensor, weight: Tensor, bias: Tensor? = nil,
     stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1
@@ -16,30 +16,29 @@ public func conv2d(
                  "conv2d: stride \(stride), padding \(padding) and dilation \(dilation) must be positive (padding non-negative)")
     if let bias { precondition(bias.shape == [o], "conv2d: bias of shape \(bias.shape) does not match \(o) output channels") }
     let geometry = ConvolutionGeometry(
-        batch: n, channels: c, height: h, width: w, kernelHeight: kh, kernelWidth: kw,
+        channels: c, height: h, width: w, kernelHeight: kh, kernelWidth: kw,
         strideY: stride.0, strideX: stride.1, paddingY: padding.0, paddingX: padding.1,
         dilationY: dilation.0, dilationX: dilation.1)
     precondition(geometry.outputHeight > 0 && geometry.outputWidth > 0, "conv2d: kernel \(weight.shape) is larger than padded input \(input.shape)")
-    let columns = Tensor(uninitialized: [geometry.columnRows, n * geometry.positions])
-    im2col(input.storage.pointer, geometry, into: columns.storage.pointer)
-    // [O, N·L] = W [O, K] · columns [K, N·L], one product per group.
-    let product = groupedMatmul(weight.detached().reshaped([o, -1]), columns, groups: groups)
-    let output = channelsFirstToBatchFirst(product, batch: n, spatial: [geometry.outputHeight, geometry.outputWidth], bias: bias)
+    let lowering = ConvolutionLowering(geometry: geometry, batch: n, outputChannels: o, groups: groups)
+    let output = Tensor(uninitialized: [n, o, geometry.outputHeight, geometry.outputWidth])
+    lowering.forward(input.storage.pointer, weight: weight.storage.pointer, bias: bias?.storage.pointer, into: output.storage.pointer)
+    withExtendedLifetime((input, weight, bias)) {}
     let inputs = [input, weight] + (bias.map { [$0] } ?? [])
     guard Tensor.shouldRecord(inputs) else { return output }
-    let kernel = weight.detached()
+    let (image, kernel) = (input.detached(), weight.detached())
     return output.recorded(inputs: inputs) { g, needed in
-        let gradient = batchFirstToChannelsFirst(g)  // [O, N·L]
         var gradInput: Tensor?, gradWeight: Tensor?, gradBias: Tensor?
         if needed[0] {
-            let gradColumns = groupedMatmul(kernel.reshaped([o, -1]), gradient, groups: groups, transposeA: true)
-            let result = Tensor(uninitialized: [n, c, h, w])
-            col2im(gradColumns.storage.pointer, geometry, into: result.storage.pointer)
-            withExtendedLifetime(gradColumns) {}
+            let result = Tensor(uninitialized: image.shape)
+            lowering.adjoint(g.storage.pointer, weight: kernel.storage.pointer, into: result.storage.pointer)
             gradInput = result
         }
-        if needed[1] { gradWeight = groupedMatmul(gradient, columns, groups: groups, transposeB: true).reshaped(kernel.shape) }
-        if bias != nil && needed[2] { gradBias = gradient.sum(axes: [1]) }
+        if needed[1] {
+            gradWeight = lowering.weightGradient(image.storage.pointer, gradient: g.storage.pointer).reshaped(kernel.shape)
+        }
+        if bias != nil && needed[2] { gradBias = g.sum(axes: [0, 2, 3]) }
+        withExtendedLifetime((g, image, kernel)) {}
         return [gradInput, gradWeight] + (bias != nil ? [gradBias] : [])
     }
 }
@@ -77,80 +76,32 @@ public func convTranspose2d(
     let oh = (h - 1) * stride.0 - 2 * padding.0 + dilation.0 * (kh - 1) + outputPadding.0 + 1
     let ow = (w - 1) * stride.1 - 2 * padding.1 + dilation.1 * (kw - 1) + outputPadding.1 + 1
     precondition(oh > 0 && ow > 0, "convTranspose2d: output size \([oh, ow]) is not positive for input \(input.shape)")
-    // The convolution that maps the output back to the input's size.
+    // The convolution that maps the output back to the input's size: this one is its adjoint.
     let geometry = ConvolutionGeometry(
-        batch: n, channels: cout, height: oh, width: ow, kernelHeight: kh, kernelWidth: kw,
+        channels: cout, height: oh, width: ow, kernelHeight: kh, kernelWidth: kw,
         strideY: stride.0, strideX: stride.1, paddingY: padding.0, paddingX: padding.1,
         dilationY: dilation.0, dilationX: dilation.1)
-    let inputColumns = batchFirstToChannelsFirst(input)  // [Cin, N·H·W]
-    // Weight per group as [Cin/g, Cout/g·kh·kw]; columns = Wᵀ · x.
-    let weightMatrix = weight.detached().reshaped([cin, -1])
-    let columns = groupedMatmul(weightMatrix, inputColumns, groups: groups, transposeA: true)
+    precondition(geometry.outputHeight == h && geometry.outputWidth == w, "convTranspose2d: inconsistent geometry for input \(input.shape)")
+    let lowering = ConvolutionLowering(geometry: geometry, batch: n, outputChannels: cin, groups: groups)
     var output = Tensor(uninitialized: [n, cout, oh, ow])
-    col2im(columns.storage.pointer, geometry, into: output.storage.pointer)
-    withExtendedLifetime(columns) {}
+    lowering.adjoint(input.storage.pointer, weight: weight.storage.pointer, into: output.storage.pointer)
+    withExtendedLifetime((input, weight)) {}
     if let bias { output = output + bias.detached().reshaped([1, cout, 1, 1]) }
     let inputs = [input, weight] + (bias.map { [$0] } ?? [])
     guard Tensor.shouldRecord(inputs) else { return output }
-    let kernel = weight.detached()
+    let (x, kernel) = (input.detached(), weight.detached())
     return output.recorded(inputs: inputs) { g, needed in
-        let gradColumns = Tensor(uninitialized: [geometry.columnRows, n * geometry.positions])
-        im2col(g.storage.pointer, geometry, into: gradColumns.storage.pointer)
         var gradInput: Tensor?, gradWeight: Tensor?, gradBias: Tensor?
         if needed[0] {
-            let product = groupedMatmul(kernel.reshaped([cin, -1]), gradColumns, groups: groups)
-            gradInput = channelsFirstToBatchFirst(product, batch: n, spatial: [h, w], bias: nil)
+            let result = Tensor(uninitialized: x.shape)
+            lowering.forward(g.storage.pointer, weight: kernel.storage.pointer, bias: nil, into: result.storage.pointer)
+            gradInput = result
         }
-        if needed[1] { gradWeight = groupedMatmul(inputColumns, gradColumns, groups: groups, transposeB: true).reshaped(kernel.shape) }
+        if needed[1] {
+            gradWeight = lowering.weightGradient(g.storage.pointer, gradient: x.storage.pointer).reshaped(kernel.shape)
+        }
         if bias != nil && needed[2] { gradBias = g.sum(axes: [0, 2, 3]) }
+        withExtendedLifetime((g, x, kernel)) {}
         return [gradInput, gradWeight] + (bias != nil ? [gradBias] : [])
     }
-}
-
-/// `op(a_g) · op(b_g)` for each group g, stacked by rows, where the 2-D `a` and `b` are each
-/// split along their first axis into `groups` equal blocks. Every product a convolution
-/// needs (forward, input gradient, weight gradient, and the transposed convolution's) is
-/// one of these. Not recorded.
-private func groupedMatmul(_ a: Tensor, _ b: Tensor, groups: Int, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
-    let (aRows, aColumns) = (a.shape[0] / groups, a.shape[1])
-    let (bRows, bColumns) = (b.shape[0] / groups, b.shape[1])
-    let (m, k) = transposeA ? (aColumns, aRows) : (aRows, aColumns)
-    let n = transposeB ? bRows : bColumns
-    precondition(k == (transposeB ? bColumns : bRows), "groupedMatmul: blocks of \(a.shape) and \(b.shape) do not multiply")
-    let result = Tensor(uninitialized: [m * groups, n])
-    for group in 0..<groups {
-        gemm(
-            a.storage.pointer + group * aRows * aColumns, b.storage.pointer + group * bRows * bColumns,
-            result.storage.pointer + group * m * n, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
-    }
-    return result
-}
-
-/// `[C, N·L]` → `[N, C, spatial…]`, adding a per-channel bias on the way. The bias's
-/// gradient is taken by the caller's pullback.
-private func channelsFirstToBatchFirst(_ product: Tensor, batch: Int, spatial: [Int], bias: Tensor?) -> Tensor {
-    let channels = product.shape[0], positions = spatial.reduce(1, *)
-    let result = Tensor(uninitialized: [batch, channels] + spatial)
-    let source = product.storage.pointer, destination = result.storage.pointer
-    let b = bias?.storage.pointer
-    parallelFor(batch * channels, grain: Swift.max(1, Parallelism.minimumElementsPerThread / Swift.max(positions, 1))) { range in
-        for index in range {
-            let (n, c) = (index / channels, index % channels)
-            let from = source + c * batch * positions + n * positions, to = destination + index * positions
-            if let b {
-                let shift = b[c]
-                for i in 0..<positions { to[i] = from[i] + shift }
-            } else {
-                to.update(from: from, count: positions)
-            }
-        }
-    }
-    withExtendedLifetime((product, bias)) {}
-    return result
-}
-
-/// `[N, C, spatial…]` → `[C, N·L]`.
-private func batchFirstToChannelsFirst(_ x: Tensor) -> Tensor {
-    let (batch, channels) = (x.shape[0], x.shape[1])
-    return x.detached().reshaped([batch, channels, -1]).permuted([1, 0, 2]).reshaped([channels, -1])
 }
