@@ -180,6 +180,10 @@ final class GradientCheckTests: XCTestCase {
         assertGradients(at: [awayFromZero([6, 4], seed: 32)], "batch norm 1-D") { batchNormTraining($0[0], weight: nil, bias: nil).output }
         let mean = awayFromZero([4], seed: 33), variance = awayFromZero([4], seed: 34).abs() + 0.5
         assertGradients(at: [x, weight, bias], "batch norm inference") { batchNorm($0[0], mean: mean, variance: variance, weight: $0[1], bias: $0[2]) }
+        // Planes of 35: the per-channel sums take their 16-wide vector path and a tail.
+        let wide = awayFromZero([2, 4, 5, 7], seed: 38) * 2 + 1
+        assertGradients(at: [wide, weight, bias], "batch norm training, wide planes") { batchNormTraining($0[0], weight: $0[1], bias: $0[2]).output }
+        assertGradients(at: [wide, weight, bias], "batch norm inference, wide planes") { batchNorm($0[0], mean: mean, variance: variance, weight: $0[1], bias: $0[2]) }
         let sequence = awayFromZero([2, 3, 5], seed: 35)
         assertGradients(at: [sequence, awayFromZero([5], seed: 36), awayFromZero([5], seed: 37)], "layer norm") {
             layerNorm($0[0], weight: $0[1], bias: $0[2])

@@ -3,9 +3,42 @@ struct ConvolutionGeometry {
     let channels, height, width: Int
     let kernelHeight, kernelWidth: Int
     let strideY, strideX, paddingY, paddingX, dilationY, dilationX: Int
+    let outputHeight, outputWidth: Int
+    /// Where each kernel tap reads the image, in (ky, kx) order.
+    let taps: [KernelTap]
 
-    var outputHeight: Int { (height + 2 * paddingY - dilationY * (kernelHeight - 1) - 1) / strideY + 1 }
-    var outputWidth: Int { (width + 2 * paddingX - dilationX * (kernelWidth - 1) - 1) / strideX + 1 }
+    /// Where one kernel tap (ky, kx) reads the image: its samples for output (oy, ox) sit
+    /// at `oy·strideY·W + ox·strideX + offset` within a channel's plane, and lie inside the
+    /// image for the output rows `rows` and columns `columns`. Worked out once per
+    /// convolution, so that the per-row loops of im2col and col2im divide nothing.
+    struct KernelTap {
+        let offset: Int
+        let rows: Range<Int>
+        let columns: Range<Int>
+    }
+
+    init(
+        channels: Int, height: Int, width: Int, kernelHeight: Int, kernelWidth: Int,
+        strideY: Int, strideX: Int, paddingY: Int, paddingX: Int, dilationY: Int, dilationX: Int
+    ) {
+        (self.channels, self.height, self.width) = (channels, height, width)
+        (self.kernelHeight, self.kernelWidth) = (kernelHeight, kernelWidth)
+        (self.strideY, self.strideX, self.paddingY, self.paddingX) = (strideY, strideX, paddingY, paddingX)
+        (self.dilationY, self.dilationX) = (dilationY, dilationX)
+        let outputHeight = (height + 2 * paddingY - dilationY * (kernelHeight - 1) - 1) / strideY + 1
+        let outputWidth = (width + 2 * paddingX - dilationX * (kernelWidth - 1) - 1) / strideX + 1
+        (self.outputHeight, self.outputWidth) = (outputHeight, outputWidth)
+        taps = (0..<kernelHeight).flatMap { ky in
+            (0..<kernelWidth).map { kx in
+                let offsetY = ky * dilationY - paddingY, offsetX = kx * dilationX - paddingX
+                return KernelTap(
+                    offset: offsetY * width + offsetX,
+                    rows: validOutputs(offset: offsetY, stride: strideY, inputSize: height, outputSize: outputHeight),
+                    columns: validOutputs(offset: offsetX, stride: strideX, inputSize: width, outputSize: outputWidth))
+            }
+        }
+    }
+
     /// Rows of the column matrix: one per (channel, ky, kx).
     var columnRows: Int { channels * kernelHeight * kernelWidth }
     /// Output positions per image.
@@ -20,33 +53,28 @@ struct ConvolutionGeometry {
         kernelHeight == 1 && kernelWidth == 1 && strideY == 1 && strideX == 1 && paddingY == 0 && paddingX == 0
     }
 
-    /// The output columns `ox` whose input column `ox·stride + offset` lies inside the image.
+    /// Calls `body(row, origin, tap)` for each row of the column matrix, (c, ky, kx) in
+    /// order, with `origin` the offset of the tap's samples in the image.
     @inline(__always)
-    func validColumns(offset: Int) -> Range<Int> {
-        validOutputs(offset: offset, stride: strideX, inputSize: width, outputSize: outputWidth)
+    func forEachColumnRow(_ body: (_ row: Int, _ origin: Int, _ tap: KernelTap) -> Void) {
+        let planeSize = height * width
+        taps.withUnsafeBufferPointer { taps in
+            var row = 0
+            for c in 0..<channels {
+                for tap in taps {
+                    body(row, c * planeSize + tap.offset, tap)
+                    row += 1
+                }
+            }
+        }
     }
+}
 
-    /// The output rows `oy` whose input row `oy·stride + offset` lies inside the image.
-    @inline(__always)
-    func validRows(offset: Int) -> Range<Int> {
-        validOutputs(offset: offset, stride: strideY, inputSize: height, outputSize: outputHeight)
-    }
-
-    @inline(__always)
-    private func validOutputs(offset: Int, stride: Int, inputSize: Int, outputSize: Int) -> Range<Int> {
-        let low = offset >= 0 ? 0 : (-offset + stride - 1) / stride
-        let high = inputSize - 1 - offset < 0 ? 0 : (inputSize - 1 - offset) / stride + 1
-        return Swift.min(low, outputSize)..<Swift.max(Swift.min(low, outputSize), Swift.min(high, outputSize))
-    }
-
-    /// For column-matrix row `row` = (c, ky, kx): where its receptive-field samples start
-    /// in the image, and the output rows and columns whose samples lie inside it.
-    @inline(__always)
-    func window(ofRow row: Int) -> (origin: Int, rows: Range<Int>, columns: Range<Int>) {
-        let kx = row % kernelWidth, ky = (row / kernelWidth) % kernelHeight, c = row / (kernelWidth * kernelHeight)
-        let offsetX = kx * dilationX - paddingX, offsetY = ky * dilationY - paddingY
-        return (c * height * width + offsetY * width + offsetX, validRows(offset: offsetY), validColumns(offset: offsetX))
-    }
+/// The outputs `o` whose input `o·stride + offset` lies in `0..<inputSize`.
+private func validOutputs(offset: Int, stride: Int, inputSize: Int, outputSize: Int) -> Range<Int> {
+    let low = Swift.min(offset >= 0 ? 0 : (-offset + stride - 1) / stride, outputSize)
+    let high = inputSize - 1 - offset < 0 ? 0 : (inputSize - 1 - offset) / stride + 1
+    return low..<Swift.max(low, Swift.min(high, outputSize))
 }
 
 // im2col and col2im run once per image and row of the column matrix, over lines as short
@@ -60,21 +88,21 @@ struct ConvolutionGeometry {
 /// `[C·kh·kw, oh·ow]`: row (c, ky, kx), column (oy, ox).
 func im2col(_ image: UnsafePointer<Float>, _ g: ConvolutionGeometry, into columns: UnsafeMutablePointer<Float>) {
     let (oh, ow, positions) = (g.outputHeight, g.outputWidth, g.positions)
-    let (sourceLineStride, strideX) = (g.strideY * g.width, g.strideX)
-    for row in 0..<g.columnRows {
-        let (origin, rows, valid) = g.window(ofRow: row)
+    let (sourceLineStride, strideX, contiguous) = (g.strideY * g.width, g.strideX, g.linesAreContiguous)
+    g.forEachColumnRow { row, origin, tap in
+        let (rows, valid) = (tap.rows, tap.columns)
         let out = columns + row * positions
         out.update(repeating: 0, count: rows.lowerBound * ow)
         (out + rows.upperBound * ow).update(repeating: 0, count: (oh - rows.upperBound) * ow)
-        guard !rows.isEmpty else { continue }
+        guard !rows.isEmpty else { return }
         let source = image + (origin + rows.lowerBound * sourceLineStride)
         let first = out + rows.lowerBound * ow
         let (low, high) = (valid.lowerBound, valid.upperBound)
-        if g.linesAreContiguous {
+        if contiguous {
             let end = (rows.count - 1) * ow + high
             copyLine(from: source + low, to: first + low, count: end - low)
             forEachInvalidColumn(low: low, high: high, width: ow, lines: rows.count, from: first) { $0.pointee = 0 }
-            continue
+            return
         }
         var (from, line) = (source, first)
         for _ in rows {
@@ -96,19 +124,19 @@ func im2col(_ image: UnsafePointer<Float>, _ g: ConvolutionGeometry, into column
 /// fall outside the image are overwritten with zeros.
 func col2im(_ columns: UnsafeMutablePointer<Float>, _ g: ConvolutionGeometry, into image: UnsafeMutablePointer<Float>) {
     let (ow, positions) = (g.outputWidth, g.positions)
-    let (targetLineStride, strideX) = (g.strideY * g.width, g.strideX)
+    let (targetLineStride, strideX, contiguous) = (g.strideY * g.width, g.strideX, g.linesAreContiguous)
     image.update(repeating: 0, count: g.imageSize)
-    for row in 0..<g.columnRows {
-        let (origin, rows, valid) = g.window(ofRow: row)
-        guard !rows.isEmpty else { continue }
+    g.forEachColumnRow { row, origin, tap in
+        let (rows, valid) = (tap.rows, tap.columns)
+        guard !rows.isEmpty else { return }
         let target = image + (origin + rows.lowerBound * targetLineStride)
         let first = columns + (row * positions + rows.lowerBound * ow)
         let (low, high) = (valid.lowerBound, valid.upperBound)
-        if g.linesAreContiguous {
+        if contiguous {
             forEachInvalidColumn(low: low, high: high, width: ow, lines: rows.count, from: first) { $0.pointee = 0 }
             let end = (rows.count - 1) * ow + high
             addLine(first + low, into: target + low, count: end - low)
-            continue
+            return
         }
         var (to, line) = (target, first)
         for _ in rows {

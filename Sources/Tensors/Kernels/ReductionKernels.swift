@@ -105,3 +105,33 @@ private func reduceRow(_ kind: ReductionKind, _ source: UnsafePointer<Float>, co
         return result
     }
 }
+
+/// `Σᵢ term(i)` for `i` in `0..<count`, where `vector(i)` gives the 16 terms from `i` on
+/// and `scalar(i)` the one term at `i`: a float sum in SIMD form, which the compiler will
+/// not produce by itself (float addition is not associative).
+@inline(__always)
+func vectorizedSum(count: Int, _ vector: (Int) -> SIMD16<Float>, _ scalar: (Int) -> Float) -> Float {
+    var a0 = SIMD16<Float>(), a1 = SIMD16<Float>()
+    var i = 0
+    while i &+ 32 <= count {
+        a0 += vector(i)
+        a1 += vector(i &+ 16)
+        i &+= 32
+    }
+    if i &+ 16 <= count {
+        a0 += vector(i)
+        i &+= 16
+    }
+    var total = (a0 + a1).sum()
+    while i < count {
+        total += scalar(i)
+        i &+= 1
+    }
+    return total
+}
+
+/// The 16 floats from `pointer + i` on.
+@inline(__always)
+func load16(_ pointer: UnsafePointer<Float>, _ i: Int) -> SIMD16<Float> {
+    UnsafeRawPointer(pointer + i).loadUnaligned(as: SIMD16<Float>.self)
+}

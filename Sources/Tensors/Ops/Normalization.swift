@@ -29,17 +29,17 @@ public func batchNormTraining(
             var total: Double = 0
             for n in 0..<batch {
                 let plane = px + (n * channels + c) * spatial
-                var s: Float = 0
-                for i in 0..<spatial { s += plane[i] }
-                total += Double(s)
+                total += Double(vectorizedSum(count: spatial, { load16(plane, $0) }, { plane[$0] }))
             }
             let m = Float(total / Double(perChannel))
             var squares: Double = 0
             for n in 0..<batch {
                 let plane = px + (n * channels + c) * spatial
-                var s: Float = 0
-                for i in 0..<spatial { let d = plane[i] - m; s += d * d }
-                squares += Double(s)
+                let m16 = SIMD16<Float>(repeating: m)
+                squares += Double(vectorizedSum(
+                    count: spatial,
+                    { let d = load16(plane, $0) - m16; return d * d },
+                    { let d = plane[$0] - m; return d * d }))
             }
             let variance = Float(squares / Double(perChannel))
             let invStd = 1 / (variance + epsilon).squareRoot()
@@ -68,12 +68,15 @@ public func batchNormTraining(
                 for c in range {
                     let m = pm[c], invStd = ps[c]
                     var sumG: Float = 0, sumGX: Float = 0
+                    let m16 = SIMD16<Float>(repeating: m)
                     for n in 0..<batch {
                         let offset = (n * channels + c) * spatial
-                        for i in 0..<spatial {
-                            sumG += pg[offset + i]
-                            sumGX += pg[offset + i] * (px[offset + i] - m)
-                        }
+                        let (gradient, input) = (UnsafePointer(pg + offset), UnsafePointer(px + offset))
+                        sumG += vectorizedSum(count: spatial, { load16(gradient, $0) }, { gradient[$0] })
+                        sumGX += vectorizedSum(
+                            count: spatial,
+                            { load16(gradient, $0) * (load16(input, $0) - m16) },
+                            { gradient[$0] * (input[$0] - m) })
                     }
                     let sumGHat = sumGX * invStd  // Σ g·x̂
                     pdb[c] = sumG
@@ -107,12 +110,67 @@ public func batchNorm(
 ) -> Tensor {
     precondition(x.rank >= 2 && mean.shape == [x.shape[1]] && variance.shape == [x.shape[1]],
                  "batchNorm: statistics of shapes \(mean.shape), \(variance.shape) do not match channels of \(x.shape)")
-    let channelShape = [1, x.shape[1]] + [Int](repeating: 1, count: x.rank - 2)
     var scale = (variance.detached() + epsilon).rsqrt()
     if let weight { scale = scale * weight }
     var shift = -mean.detached() * scale
     if let bias { shift = shift + bias }
-    return x * scale.reshaped(channelShape) + shift.reshaped(channelShape)
+    return channelAffine(x, scale: scale, shift: shift)
+}
+
+/// `x·scale[c] + shift[c]` for each channel `c` (axis 1) of `x` (`[N, C, …]`), in one pass
+/// each way: a frozen batch norm's whole work, which as a broadcast multiply and add
+/// would read and write the activation twice.
+func channelAffine(_ x: Tensor, scale: Tensor, shift: Tensor) -> Tensor {
+    let (batch, channels) = (x.shape[0], x.shape[1])
+    let spatial = x.shape[2...].reduce(1, *)
+    let planes = batch * channels
+    let grain = Swift.max(1, Parallelism.minimumElementsPerThread / Swift.max(spatial, 1))
+    let output = Tensor(uninitialized: x.shape)
+    let (px, py, pscale, pshift) = (x.storage.pointer, output.storage.pointer, scale.storage.pointer, shift.storage.pointer)
+    parallelFor(planes, grain: grain) { range in
+        for plane in range {
+            let c = plane % channels, offset = plane * spatial
+            let (a, b) = (pscale[c], pshift[c])
+            for i in offset..<(offset + spatial) { py[i] = px[i] * a + b }
+        }
+    }
+    withExtendedLifetime((x, scale, shift)) {}
+    guard Tensor.shouldRecord([x, scale, shift]) else { return output }
+    let (input, factor) = (x.detached(), scale.detached())
+    return output.recorded(inputs: [x, scale, shift]) { g, needed in
+        var gradInput: Tensor?, gradScale: Tensor?, gradShift: Tensor?
+        if needed[0] {
+            let result = Tensor(uninitialized: input.shape)
+            let (pg, pdx, pscale) = (g.storage.pointer, result.storage.pointer, factor.storage.pointer)
+            parallelFor(planes, grain: grain) { range in
+                for plane in range {
+                    let a = pscale[plane % channels], offset = plane * spatial
+                    for i in offset..<(offset + spatial) { pdx[i] = pg[i] * a }
+                }
+            }
+            gradInput = result
+        }
+        if needed[1] || needed[2] {
+            // Per channel: Σ g·x and Σ g over the batch and the spatial axes.
+            let sums = Tensor(uninitialized: [2, channels])
+            let (pg, px, pscale, pshift) = (UnsafePointer(g.storage.pointer), UnsafePointer(input.storage.pointer), sums.storage.pointer, sums.storage.pointer + channels)
+            parallelFor(channels, grain: Swift.max(1, grain / Swift.max(batch, 1))) { range in
+                for c in range {
+                    var (sumGX, sumG): (Float, Float) = (0, 0)
+                    for n in 0..<batch {
+                        let (gradient, values) = (pg + (n * channels + c) * spatial, px + (n * channels + c) * spatial)
+                        sumGX += vectorizedSum(count: spatial, { load16(gradient, $0) * load16(values, $0) }, { gradient[$0] * values[$0] })
+                        sumG += vectorizedSum(count: spatial, { load16(gradient, $0) }, { gradient[$0] })
+                    }
+                    (pscale[c], pshift[c]) = (sumGX, sumG)
+                }
+            }
+            gradScale = needed[1] ? sums[0] : nil
+            gradShift = needed[2] ? sums[1] : nil
+        }
+        withExtendedLifetime((g, input, factor)) {}
+        return [gradInput, gradScale, gradShift]
+    }
 }
 
 /// Layer normalisation (Ba et al., 2016) over the last `normalizedAxes` axes, with
