@@ -29,6 +29,7 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .target(name: "CVectorMath"),
         .target(
             name: "Tensors",
             dependencies: ["CBLAS"]
@@ -44,7 +45,7 @@ let package = Package(
         ),
         .target(
             name: "Optim",
-            dependencies: ["Tensors", "NN"]
+            dependencies: ["Tensors", "NN", "CVectorMath"]
         ),
         .target(
             name: "Distillation",

@@ -34,11 +34,14 @@ public final class Adam: Optimizer {
                     state.withBuffers(path, ["exp_avg", "exp_avg_sq"], count: p.count) { buffers, _ in
                         let (m, v, pp, gp) = (buffers[0], buffers[1], p.baseAddress!, g.baseAddress!)
                         Parallelism.forEachChunk(of: p.count) { range in
-                            for i in range {
-                                let d = gp[i] + coupled * pp[i]
-                                m[i] = flushingSubnormal(b1 * m[i] + (1 - b1) * d)
-                                v[i] = flushingSubnormal(b2 * v[i] + (1 - b2) * d * d)
-                                pp[i] = pp[i] * keep - stepSize * m[i] / (v[i].squareRoot() / rootCorrection2 + eps)
+                            for block in LaneBlocks(range) {
+                                let weights = block.load(pp)
+                                let d = block.load(gp) + coupled * weights
+                                let first = flushingSubnormal(b1 * block.load(m) + (1 - b1) * d)
+                                let second = flushingSubnormal(b2 * block.load(v) + (1 - b2) * d * d)
+                                block.store(first, to: m)
+                                block.store(second, to: v)
+                                block.store(weights * keep - stepSize * first / (squareRoot(second) / rootCorrection2 + eps), to: pp)
                             }
                         }
                     }
@@ -79,11 +82,14 @@ public final class RMSprop: Optimizer {
                         // Without momentum (μ = 0) the buffer is just this step's scaled gradient,
                         // so one branch-free loop serves both.
                         Parallelism.forEachChunk(of: p.count) { range in
-                            for i in range {
-                                let d = gp[i] + decay * pp[i]
-                                v[i] = flushingSubnormal(a * v[i] + (1 - a) * d * d)
-                                b[i] = flushingSubnormal(mu * b[i] + d / (v[i].squareRoot() + eps))
-                                pp[i] -= lr * b[i]
+                            for block in LaneBlocks(range) {
+                                let weights = block.load(pp)
+                                let d = block.load(gp) + decay * weights
+                                let square = flushingSubnormal(a * block.load(v) + (1 - a) * d * d)
+                                let step = flushingSubnormal(mu * block.load(b) + d / (squareRoot(square) + eps))
+                                block.store(square, to: v)
+                                block.store(step, to: b)
+                                block.store(weights - lr * step, to: pp)
                             }
                         }
                     }

@@ -1,3 +1,4 @@
+import CVectorMath
 import NN
 import Tensors
 
@@ -71,6 +72,71 @@ extension OptimizerState {
 /// multiply costs about a hundred cycles; flushed, the step they would have made — far below
 /// the weight's own precision — is simply not made.
 @inline(__always)
-func flushingSubnormal(_ x: Float) -> Float {
-    Swift.abs(x) < .leastNormalMagnitude ? 0 : x
+func flushingSubnormal(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    x.replacing(with: 0, where: (x .< .leastNormalMagnitude) .& (x .> -.leastNormalMagnitude))
+}
+
+/// The square root of each lane, in two vector instructions (Swift's own `squareRoot()`
+/// on SIMD values takes eight scalar ones, each with a libm fallback).
+@inline(__always)
+func squareRoot(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    SIMD8(lowHalf: distillery_sqrt4(x.lowHalf), highHalf: distillery_sqrt4(x.highHalf))
+}
+
+/// Up to eight consecutive floats of the arrays an optimizer step updates, loaded and
+/// stored as one `SIMD8`. The update loops write several arrays in place, which the
+/// compiler does not vectorise by itself, and a scalar Adam step — two divisions and a
+/// square root per weight — was a fifth of an MLP's training step. A block at the end of a
+/// range may be shorter: then only its `count` floats are read and written, and the other
+/// lanes hold zeros.
+struct LaneBlock {
+    let start: Int
+    let count: Int
+
+    @inline(__always)
+    func load(_ pointer: UnsafeMutablePointer<Float>) -> SIMD8<Float> { load(UnsafePointer(pointer)) }
+
+    @inline(__always)
+    func load(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
+        count == 8 ? UnsafeRawPointer(pointer + start).loadUnaligned(as: SIMD8<Float>.self) : loadPartial(pointer)
+    }
+
+    @inline(__always)
+    func store(_ lanes: SIMD8<Float>, to pointer: UnsafeMutablePointer<Float>) {
+        if count == 8 {
+            UnsafeMutableRawPointer(pointer + start).storeBytes(of: lanes, as: SIMD8<Float>.self)
+        } else {
+            storePartial(lanes, to: pointer)
+        }
+    }
+
+    // The lane-by-lane paths stay out of line: inlined, they lead the compiler to split
+    // the whole block's arithmetic into scalar lanes.
+    @inline(never)
+    private func loadPartial(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
+        var lanes = SIMD8<Float>()
+        for j in 0..<count { lanes[j] = pointer[start + j] }
+        return lanes
+    }
+
+    @inline(never)
+    private func storePartial(_ lanes: SIMD8<Float>, to pointer: UnsafeMutablePointer<Float>) {
+        for j in 0..<count { pointer[start + j] = lanes[j] }
+    }
+}
+
+/// The `LaneBlock`s covering a range, in order.
+struct LaneBlocks: Sequence, IteratorProtocol {
+    private var start: Int
+    private let end: Int
+
+    init(_ range: Range<Int>) { (start, end) = (range.lowerBound, range.upperBound) }
+
+    @inline(__always)
+    mutating func next() -> LaneBlock? {
+        guard start < end else { return nil }
+        let block = LaneBlock(start: start, count: Swift.min(8, end - start))
+        start += block.count
+        return block
+    }
 }

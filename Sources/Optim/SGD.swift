@@ -28,7 +28,10 @@ public final class SGD: Optimizer {
                     let (pp, gp) = (p.baseAddress!, g.baseAddress!)
                     guard mu != 0 else {
                         Parallelism.forEachChunk(of: p.count) { range in
-                            for i in range { pp[i] -= lr * (gp[i] + decay * pp[i]) }
+                            for block in LaneBlocks(range) {
+                                let weights = block.load(pp)
+                                block.store(weights - lr * (block.load(gp) + decay * weights), to: pp)
+                            }
                         }
                         return
                     }
@@ -36,10 +39,12 @@ public final class SGD: Optimizer {
                         let b = buffers[0]
                         let (keep, share): (Float, Float) = fresh ? (0, 1) : (mu, 1 - tau)
                         Parallelism.forEachChunk(of: p.count) { range in
-                            for i in range {
-                                let d = gp[i] + decay * pp[i]
-                                b[i] = flushingSubnormal(keep * b[i] + share * d)
-                                pp[i] -= lr * (nu * d + kappa * b[i])
+                            for block in LaneBlocks(range) {
+                                let weights = block.load(pp)
+                                let d = block.load(gp) + decay * weights
+                                let buffer = flushingSubnormal(keep * block.load(b) + share * d)
+                                block.store(buffer, to: b)
+                                block.store(weights - lr * (nu * d + kappa * buffer), to: pp)
                             }
                         }
                     }
