@@ -112,6 +112,14 @@ final class GradientCheckTests: XCTestCase {
         assertGradients(at: [awayFromZero([2, 4, 3], seed: 15), b], "batched transposeA, matrix B") { matmul($0[0], $0[1], transposeA: true) }
     }
 
+    func testLinear() {
+        let x = awayFromZero([2, 3, 4], seed: 40), weight = awayFromZero([5, 4], seed: 41), bias = awayFromZero([5], seed: 42)
+        assertGradients(at: [x, weight, bias], "linear with bias, batch of matrices") { linear($0[0], weight: $0[1], bias: $0[2]) }
+        assertGradients(at: [x[0], weight], "linear without bias") { linear($0[0], weight: $0[1]) }
+        assertGradients(at: [x[0][0], weight, bias], "linear on a vector") { linear($0[0], weight: $0[1], bias: $0[2]) }
+        assertClose(linear(x, weight: weight, bias: bias), matmul(x, weight, transposeB: true) + bias, tolerance: 1e-5, "linear = x·Wᵀ + b")
+    }
+
     func testConvolutions() {
         let x = awayFromZero([2, 4, 5, 6], seed: 16)
         let w = awayFromZero([6, 2, 3, 2], seed: 17) * 0.5, bias = awayFromZero([6], seed: 18)

@@ -13,8 +13,6 @@ public final class Linear: Module {
 
     public override func forward(_ input: Tensor) -> Tensor {
         precondition(input.shape.last == weight.shape[1], "Linear: input \(input.shape) does not end in \(weight.shape[1]) features")
-        let output = matmul(input.rank == 1 ? input.unsqueezed(axis: 0) : input, weight, transposeB: true)
-        let shifted = bias.map { output + $0 } ?? output
-        return input.rank == 1 ? shifted.squeezed(axis: 0) : shifted
+        return linear(input, weight: weight, bias: bias)
     }
 }

@@ -93,3 +93,35 @@ func broadcastOffsets(of shape: [Int], in broadcastShape: [Int]) -> [Int] {
         return offset
     }
 }
+
+/// `x·Wᵀ + b`, PyTorch's `linear`: `x` is `[…, in]`, `weight` `[out, in]`, `bias` `[out]`
+/// (optional), the result `[…, out]`. One fused product: the output starts as copies of
+/// the bias and `sgemm` adds `x·Wᵀ` to it, instead of writing the product and then
+/// reading and writing it again to add the bias.
+public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
+    precondition(x.rank >= 1 && weight.rank == 2 && x.shape.last == weight.shape[1],
+                 "linear: input \(x.shape) does not end in the \(weight.rank == 2 ? weight.shape[1] : -1) features of weight \(weight.shape)")
+    let (outputs, features) = (weight.shape[0], weight.shape[1])
+    if let bias { precondition(bias.shape == [outputs], "linear: bias of shape \(bias.shape) does not match \(outputs) outputs") }
+    let rows = x.count / Swift.max(features, 1)
+    let result = Tensor(uninitialized: Array(x.shape.dropLast()) + [outputs])
+    let pc = result.storage.pointer
+    if let bias {
+        let pb = bias.storage.pointer
+        for row in 0..<rows { (pc + row * outputs).update(from: pb, count: outputs) }
+    }
+    gemm(x.storage.pointer, weight.storage.pointer, pc, m: rows, n: outputs, k: features,
+         transposeA: false, transposeB: true, accumulate: bias != nil)
+    withExtendedLifetime((x, weight, bias)) {}
+    let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+    guard Tensor.shouldRecord(inputs) else { return result }
+    let (input, kernel) = (x.detached(), weight.detached())
+    return result.recorded(inputs: inputs) { g, needed in
+        let gradient = g.reshaped([rows, outputs])
+        var gradInput: Tensor?, gradWeight: Tensor?, gradBias: Tensor?
+        if needed[0] { gradInput = matmul(gradient, kernel).reshaped(input.shape) }
+        if needed[1] { gradWeight = matmul(gradient, input.reshaped([rows, features]), transposeA: true) }
+        if bias != nil && needed[2] { gradBias = gradient.sum(axes: [0]) }
+        return [gradInput, gradWeight] + (bias != nil ? [gradBias] : [])
+    }
+}
