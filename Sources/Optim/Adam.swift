@@ -11,7 +11,7 @@ public final class Adam: Optimizer {
     public let beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
     /// Whether weight decay is decoupled (AdamW).
     public let decoupledWeightDecay: Bool
-    private var state = OptimizerState()
+    private var state = OptimizerState(bufferNames: ["exp_avg", "exp_avg_sq"])
     public var step: Int { state.step }
 
     public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
@@ -31,7 +31,7 @@ public final class Adam: Optimizer {
         forEachTrainable(model, gradients) { path, parameter, gradient in
             gradient.withUnsafeBufferPointer { g in
                 parameter.updateInPlace { p in
-                    state.withBuffers(path, ["exp_avg", "exp_avg_sq"], count: p.count) { buffers, _ in
+                    state.withBuffers(path, count: p.count) { buffers, _ in
                         let (m, v, pp, gp) = (buffers[0], buffers[1], p.baseAddress!, g.baseAddress!)
                         Parallelism.forEachChunk(of: p.count) { range in
                             for block in LaneBlocks(range) {
@@ -64,7 +64,7 @@ public func AdamW(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float =
 public final class RMSprop: Optimizer {
     public var learningRate: Float
     public let alpha: Float, epsilon: Float, momentum: Float, weightDecay: Float
-    private var state = OptimizerState()
+    private var state = OptimizerState(bufferNames: ["square_avg", "momentum_buffer"])
     public var step: Int { state.step }
 
     public init(learningRate: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8, momentum: Float = 0, weightDecay: Float = 0) {
@@ -77,7 +77,7 @@ public final class RMSprop: Optimizer {
         forEachTrainable(model, gradients) { path, parameter, gradient in
             gradient.withUnsafeBufferPointer { g in
                 parameter.updateInPlace { p in
-                    state.withBuffers(path, ["square_avg", "momentum_buffer"], count: p.count) { buffers, _ in
+                    state.withBuffers(path, count: p.count) { buffers, _ in
                         let (v, b, pp, gp) = (buffers[0], buffers[1], p.baseAddress!, g.baseAddress!)
                         // Without momentum (μ = 0) the buffer is just this step's scaled gradient,
                         // so one branch-free loop serves both.

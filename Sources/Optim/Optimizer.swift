@@ -18,21 +18,65 @@ public protocol Optimizer: AnyObject {
     func loadStateDict(_ state: [String: Tensor]) throws
 }
 
-/// The per-parameter buffers every optimizer keeps, by parameter path and buffer name,
-/// with the step count; saved as `"<path>/<buffer>"` plus `"step"`.
+/// The per-parameter buffers every optimizer keeps (the same named buffers for each
+/// parameter), with the step count; saved as `"<path>/<buffer>"` plus `"step"`, as
+/// PyTorch names them.
 struct OptimizerState {
-    var buffers: [String: Tensor] = [:]
+    /// The buffers each parameter gets, in order.
+    let bufferNames: [String]
+    /// Per parameter path, its buffers in `bufferNames` order. One entry per parameter, so
+    /// a step finds its buffers with one lookup of the path it already has.
+    private var buffers: [String: [Tensor]] = [:]
     var step = 0
 
-    func buffer(_ path: String, _ name: String) -> Tensor? { buffers["\(path)/\(name)"] }
-    mutating func setBuffer(_ path: String, _ name: String, _ value: Tensor) { buffers["\(path)/\(name)"] = value }
+    init(bufferNames: [String]) { self.bufferNames = bufferNames }
 
-    func saved() -> [String: Tensor] { buffers.merging(["step": Tensor(Float(step))]) { $1 } }
+    func saved() -> [String: Tensor] {
+        var state = ["step": Tensor(Float(step))]
+        for (path, tensors) in buffers {
+            for (name, tensor) in zip(bufferNames, tensors) { state["\(path)/\(name)"] = tensor }
+        }
+        return state
+    }
 
     mutating func load(_ state: [String: Tensor]) throws {
         guard let step = state["step"] else { throw StateDictError(source: "optimizer state", problems: ["missing step"]) }
-        self.step = Int(step.item)
-        buffers = state.filter { $0.key != "step" }
+        var loaded: [String: [String: Tensor]] = [:]
+        var unexpected: [String] = [], problems: [String] = []
+        for (key, tensor) in state where key != "step" {
+            guard let slash = key.lastIndex(of: "/"), bufferNames.contains(String(key[key.index(after: slash)...])) else {
+                unexpected.append(key)
+                continue
+            }
+            loaded[String(key[..<slash]), default: [:]][String(key[key.index(after: slash)...])] = tensor
+        }
+        if !unexpected.isEmpty {
+            problems.append("unexpected keys \(unexpected.sorted().joined(separator: ", ")) (this optimizer keeps \(bufferNames.map { "<path>/\($0)" }.joined(separator: ", ")))")
+        }
+        var buffers: [String: [Tensor]] = [:]
+        for (path, named) in loaded.sorted(by: { $0.key < $1.key }) {
+            let missing = bufferNames.filter { named[$0] == nil }
+            if !missing.isEmpty { problems.append("\(path) lacks \(missing.joined(separator: ", "))") }
+            buffers[path] = bufferNames.compactMap { named[$0] }
+        }
+        guard problems.isEmpty else { throw StateDictError(source: "optimizer state", problems: problems) }
+        (self.step, self.buffers) = (Int(step.item), buffers)
+    }
+
+    /// Runs `body` with mutable pointers to the buffers of `path` (created as zeros of
+    /// `count` elements on first use) and whether they were just created.
+    mutating func withBuffers(
+        _ path: String, count: Int,
+        _ body: (_ buffers: [UnsafeMutablePointer<Float>], _ fresh: Bool) -> Void
+    ) {
+        let fresh = buffers[path] == nil
+        if fresh { buffers[path] = bufferNames.map { _ in Tensor.zeros([count]) } }
+        // Mutated in place through the dictionary, so each buffer stays uniquely referenced
+        // (a buffer still shared with a saved state is copied first).
+        buffers[path]!.withUnsafeMutableBufferPointer { tensors in
+            let pointers = tensors.indices.map { i in tensors[i].withUnsafeMutableBufferPointer { $0.baseAddress! } }
+            body(pointers, fresh)
+        }
     }
 }
 
@@ -48,24 +92,6 @@ extension Optimizer {
     }
 }
 
-extension OptimizerState {
-    /// Runs `body` with mutable pointers to the named buffers of `path` (created as zeros
-    /// of `count` elements on first use) and whether they were just created.
-    mutating func withBuffers(
-        _ path: String, _ names: [String], count: Int,
-        _ body: (_ buffers: [UnsafeMutablePointer<Float>], _ fresh: Bool) -> Void
-    ) {
-        let fresh = buffer(path, names[0]) == nil
-        var tensors = names.map { buffer(path, $0) ?? Tensor.zeros([count]) }
-        // Take the buffers out of the dictionary so that each is uniquely referenced and
-        // mutates in place.
-        for name in names { buffers["\(path)/\(name)"] = nil }
-        var pointers: [UnsafeMutablePointer<Float>] = []
-        for i in tensors.indices { pointers.append(tensors[i].withUnsafeMutableBufferPointer { $0.baseAddress! }) }
-        body(pointers, fresh)
-        for (name, tensor) in zip(names, tensors) { buffers["\(path)/\(name)"] = tensor }
-    }
-}
 
 /// `x`, or 0 where it is subnormal. An optimizer's running averages for a weight whose
 /// gradient stays zero (a dead unit) decay geometrically into subnormal numbers, where each

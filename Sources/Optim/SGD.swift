@@ -7,7 +7,7 @@ import Tensors
 public final class SGD: Optimizer {
     public var learningRate: Float
     public let momentum: Float, dampening: Float, weightDecay: Float, nesterov: Bool
-    private var state = OptimizerState()
+    private var state = OptimizerState(bufferNames: ["momentum_buffer"])
     public var step: Int { state.step }
 
     public init(learningRate: Float, momentum: Float = 0, dampening: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
@@ -35,7 +35,7 @@ public final class SGD: Optimizer {
                         }
                         return
                     }
-                    state.withBuffers(path, ["momentum_buffer"], count: p.count) { buffers, fresh in
+                    state.withBuffers(path, count: p.count) { buffers, fresh in
                         let b = buffers[0]
                         let (keep, share): (Float, Float) = fresh ? (0, 1) : (mu, 1 - tau)
                         Parallelism.forEachChunk(of: p.count) { range in

@@ -137,6 +137,16 @@ final class OptimizerTests: XCTestCase {
         for ((path, a), (_, b)) in zip(straight.namedParameters(), resumed.namedParameters()) {
             XCTAssertEqual(a.wrappedValue.scalars, b.wrappedValue.scalars, path)
         }
+        // Another optimizer's state is refused, naming what does not fit.
+        XCTAssertThrowsError(try SGD(learningRate: 0.1, momentum: 0.9).loadStateDict(firstOptimizer.stateDict())) { error in
+            XCTAssert("\(error)".contains("unexpected keys 0.bias/exp_avg, 0.bias/exp_avg_sq"), "\(error)")
+            XCTAssert("\(error)".contains("(this optimizer keeps <path>/momentum_buffer)"), "\(error)")
+        }
+        var partial = firstOptimizer.stateDict()
+        partial["0.weight/exp_avg_sq"] = nil
+        XCTAssertThrowsError(try Adam().loadStateDict(partial)) { error in
+            XCTAssert("\(error)".contains("0.weight lacks exp_avg_sq"), "\(error)")
+        }
     }
 
     private func assertClose(_ a: Tensor, _ b: Tensor, _ message: String, file: StaticString = #filePath, line: UInt = #line) {
