@@ -109,14 +109,20 @@ extension Experiment {
         let model = try ModelCatalog.build(section, inputShape: data.sampleShape, classes: data.classCount, using: &generator)
         let name: String = try section.value("model", default: "")
         let checkpointNode = try section.required("checkpoint", "the teacher's weights, a safetensors file from Distillery or PyTorch")
+        try loadWeights(into: model, from: checkpointNode, hint: "train the teacher first, e.g. `distill train <teacher config>`")
+        try section.finish()
+        return (model, name)
+    }
+
+    /// Loads the safetensors file a `checkpoint` key names into `model`; a missing file or
+    /// one that does not fit the model is an error at that key.
+    static func loadWeights(into model: Module, from checkpointNode: ConfigNode, hint: String) throws {
         let path: String = try checkpointNode.value()
         guard FileManager.default.fileExists(atPath: path) else {
-            throw checkpointNode.error("no such file '\(path)' (train the teacher first, e.g. `distill train <teacher config>`)")
+            throw checkpointNode.error("no such file '\(path)' (\(hint))")
         }
         do { try model.load(from: URL(fileURLWithPath: path)) } catch {
             throw checkpointNode.error("\(error)")
         }
-        try section.finish()
-        return (model, name)
     }
 }

@@ -87,6 +87,10 @@ public final class Experiment {
         let modelSection = try config.required(kind.modelKey, "the model to train")
         model = try ModelCatalog.build(modelSection, inputShape: data.sampleShape, classes: data.classCount, using: &generator)
         modelName = try modelSection.value("model", default: "")
+        if let checkpointNode = try modelSection.optional("checkpoint") {
+            // Starting weights: fine-tuning a pre-trained model (e.g. DMAE's two stages).
+            try Self.loadWeights(into: model, from: checkpointNode, hint: "run the config that writes it first")
+        }
         try modelSection.finish()
 
         let context = LossContext(student: model, teacher: teacher, sampleShape: data.sampleShape,
