@@ -100,6 +100,11 @@ final class ConfigValidationTests: XCTestCase {
         let misfit = validationError(distillConfig(["teacher": "teacher: {model: mlp, hidden: [32], checkpoint: \(Self.teacherWeights.path)}"]))
         XCTAssertTrue(misfit.hasPrefix("run.yaml:2: teacher.checkpoint: \(Self.teacherWeights.path) does not fit the model: 0.weight: shape [16, 64], expected [32, 64]"), misfit)
         XCTAssertEqual(validationError(distillConfig(["teacher": ""])), "run.yaml:1: missing required key 'teacher' (a model with a checkpoint, or an ensemble)")
+        // A student's starting weights are checked the same way.
+        let start = validationError(distillConfig(["  hidden: [8]": "  hidden: [8]\n  checkpoint: /nonexistent.safetensors"]))
+        XCTAssertTrue(start.hasPrefix("run.yaml:6: student.checkpoint: no such file '/nonexistent.safetensors' (run the config that writes it first)"), start)
+        let wrongStart = validationError(distillConfig(["  hidden: [8]": "  hidden: [8]\n  checkpoint: \(Self.teacherWeights.path)"]))
+        XCTAssertTrue(wrongStart.contains("student.checkpoint: \(Self.teacherWeights.path) does not fit the model"), wrongStart)
         let yaml = distillConfig(["teacher": "", "student:": "model:"])
         XCTAssertEqual(validationError(yaml, kind: .train), "run.yaml:7: losses[0]: loss 'kd' needs a teacher, and this run has none (only 'ce' trains without one)")
     }
