@@ -33,6 +33,31 @@ final class TrainerTests: XCTestCase {
         for (p, q) in zip(logits.softmax(axis: 1).scalars, expected.scalars) { XCTAssertEqual(p, q, accuracy: 1e-6) }
     }
 
+    /// A loss that stops being finite ends the run with an error naming the epoch, the step
+    /// and the loss terms, and leaves the last epoch's checkpoint as it was: finite weights.
+    func testDivergingRunStopsWithAClearErrorAndKeepsTheLastCheckpoint() throws {
+        let data = SyntheticData.gaussianMixture(count: 64, components: 3, radius: 2, standardDeviation: 0.5, seed: 2)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var generator = RandomGenerator(seed: 4)
+        let student = MLP(widths: [2, 8, 3], using: &generator)
+        // A sane first epoch (4 steps), then a learning rate of 10²⁸.
+        let trainer = Trainer(
+            student: student, teacher: nil, loss: WeightedLoss([(1, CrossEntropyTerm())]), optimizer: SGD(learningRate: 0.1),
+            options: TrainingOptions(epochs: 5, batchSize: 16, schedule: .multiStep(base: 0.01, milestones: [4], gamma: 1e30), seed: 5,
+                                     checkpointDirectory: folder))
+        XCTAssertThrowsError(try trainer.fit(data, validation: data)) { error in
+            guard let diverged = error as? TrainingDiverged else { return XCTFail("\(error)") }
+            XCTAssertGreaterThanOrEqual(diverged.epoch, 1)
+            XCTAssertNotNil(diverged.lossParts["ce"])
+            XCTAssertTrue("\(error)".hasPrefix("training diverged at epoch \(diverged.epoch + 1), step \(diverged.step): the loss is not finite (ce "), "\(error)")
+            XCTAssertTrue("\(error)".contains("last.safetensors (the end of the last completed epoch) is kept"), "\(error)")
+        }
+        let saved = try SafeTensors.read(contentsOf: folder.appendingPathComponent("last.safetensors")).tensors
+        XCTAssertTrue(saved.keys.contains { $0.hasSuffix("0.weight") })
+        XCTAssertTrue(saved.values.allSatisfy { $0.scalars.allSatisfy(\.isFinite) }, "the kept checkpoint holds finite numbers")
+    }
+
     func testInterruptedRunResumesExactlyAndLogsEachEpoch() throws {
         let data = SyntheticData.gaussianMixture(count: 96, components: 3, radius: 2, standardDeviation: 0.5, seed: 2)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("trainer-\(UUID())")

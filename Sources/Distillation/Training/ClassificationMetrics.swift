@@ -27,7 +27,8 @@ public struct ClassificationMetrics: Codable, Equatable, Sendable {
             if correct { top1 += 1 }
             if ranked.prefix(5).contains(targets[i]) { top5 += 1 }
             let confidence = Double(row[ranked[0]])
-            let bin = min(bins - 1, Int(confidence * Double(bins)))
+            // NaN logits (a diverged model) count as wrong, in the lowest bin.
+            let bin = confidence.isNaN ? 0 : min(bins - 1, Int(confidence * Double(bins)))
             binCount[bin] += 1
             binCorrect[bin] += correct ? 1 : 0
             binConfidence[bin] += confidence

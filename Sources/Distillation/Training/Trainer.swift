@@ -74,6 +74,9 @@ public final class Trainer {
         let loader = DataLoader(training, batchSize: options.batchSize, shuffle: true, seed: options.seed, transform: options.transform)
         var (firstEpoch, step, history) = (0, 0, [EpochRecord]())
         let checkpointURL = options.checkpointDirectory?.appendingPathComponent("last.safetensors")
+        if let directory = options.checkpointDirectory {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        }
         if let checkpointURL, FileManager.default.fileExists(atPath: checkpointURL.path) {
             let checkpoint = try TrainingCheckpoint.load(from: checkpointURL, model: trainable, optimizer: optimizer)
             (firstEpoch, step) = (checkpoint.epoch + 1, checkpoint.step)
@@ -95,6 +98,12 @@ public final class Trainer {
                 // A generator per step (not one carried along), so a resumed run draws the same numbers.
                 var generator = RandomGenerator(seed: options.seed ^ (0x9E37_79B9_7F4A_7C15 &* UInt64(step + 1)))
                 let (parts, gradients) = try partsAndGradients(objective, batch: batch, epoch: epoch, using: &generator)
+                // A non-finite loss would turn every weight into NaN: stop before the update,
+                // with the last checkpoint (the end of the previous epoch) left as it was.
+                guard parts["total"]?.isFinite ?? true else {
+                    throw TrainingDiverged(epoch: epoch, step: step, lossParts: parts, learningRate: optimizer.learningRate,
+                                           lastCheckpoint: checkpointURL.flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil })
+                }
                 optimizer.update(trainable, gradients: gradients)
                 for (name, value) in parts { sums[name, default: 0] += Double(value) }
                 batches += 1
@@ -182,5 +191,22 @@ final class TrainableBundle: Module {
     init(student: Module, auxiliary: [Module]) {
         (self.student, self.auxiliary) = (student, auxiliary)
         super.init()
+    }
+}
+
+/// Training stopped because the loss stopped being a finite number.
+public struct TrainingDiverged: Error, CustomStringConvertible {
+    public let epoch: Int
+    public let step: Int
+    /// The loss and its terms at the failing step.
+    public let lossParts: [String: Float]
+    public let learningRate: Float
+    /// The checkpoint left in place (from the end of the last completed epoch), if any.
+    public let lastCheckpoint: URL?
+
+    public var description: String {
+        let parts = lossParts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        let kept = lastCheckpoint.map { "; \($0.path) (the end of the last completed epoch) is kept" } ?? ""
+        return "training diverged at epoch \(epoch + 1), step \(step): the loss is not finite (\(parts)) at learning rate \(learningRate)\(kept). Lower the learning rate or a loss weight"
     }
 }
