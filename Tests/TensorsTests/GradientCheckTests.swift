@@ -127,6 +127,10 @@ final class GradientCheckTests: XCTestCase {
             conv2d($0[0], weight: $0[1], bias: $0[2], stride: (2, 1), padding: (1, 1), dilation: (1, 2), groups: 2)
         }
         assertGradients(at: [x, awayFromZero([3, 4, 1, 1], seed: 19)], "conv2d 1×1") { conv2d($0[0], weight: $0[1]) }
+        // Groups with weight blocks above 64 entries go through BLAS; the ones above, below it,
+        // through plain loops.
+        let wide = awayFromZero([2, 8, 4, 3], seed: 27), blocks = awayFromZero([8, 4, 3, 3], seed: 28) * 0.3
+        assertGradients(at: [wide, blocks], "conv2d groups through BLAS") { conv2d($0[0], weight: $0[1], padding: (1, 1), groups: 2) }
         // Stride 1 with "same" width: whole lines move as one block, with wrapped edges fixed up.
         let odd = awayFromZero([3, 2, 4, 5], seed: 25), square = awayFromZero([3, 2, 3, 3], seed: 26) * 0.5
         assertGradients(at: [odd, square], "conv2d 3×3 same") { conv2d($0[0], weight: $0[1], padding: (1, 1)) }

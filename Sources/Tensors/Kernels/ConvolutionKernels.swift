@@ -239,7 +239,7 @@ struct ConvolutionLowering {
                     for o in 0..<outputChannels { (out + o * positions).update(repeating: bias[o], count: positions) }
                 }
                 for group in 0..<groups {
-                    gemm(
+                    groupProduct(
                         weight + group * channels * rows, columns + group * rows * positions, out + group * channels * positions,
                         m: channels, n: positions, k: rows, transposeA: false, transposeB: false, accumulate: bias != nil)
                 }
@@ -257,7 +257,7 @@ struct ConvolutionLowering {
                 let target = image + n * geometry.imageSize
                 let columns = scratch?.storage.pointer ?? target
                 for group in 0..<groups {
-                    gemm(
+                    groupProduct(
                         weight + group * channels * rows, gradient + n * outputSize + group * channels * positions,
                         columns + group * rows * positions, m: rows, n: positions, k: channels, transposeA: true, transposeB: false)
                 }
@@ -281,7 +281,7 @@ struct ConvolutionLowering {
             for n in images {
                 let columns = self.columns(of: image + n * geometry.imageSize, scratch: scratch)
                 for group in 0..<groups {
-                    gemm(
+                    groupProduct(
                         gradient + n * outputSize + group * channels * positions, columns + group * rows * positions,
                         partial + group * channels * rows,
                         m: channels, n: rows, k: positions, transposeA: false, transposeB: true, accumulate: n != images.lowerBound)
@@ -290,6 +290,21 @@ struct ConvolutionLowering {
             withExtendedLifetime(scratch) {}
         }
         return chunks == 1 ? partials.reshaped([weightSize]) : partials.sum(axes: [0])
+    }
+
+    /// One group's product for one image. A depthwise convolution's groups hold one or two
+    /// output channels of 9 weights each: thousands of such products per batch, where a
+    /// BLAS call costs more than its arithmetic, so small weight blocks take plain loops.
+    @inline(__always)
+    private func groupProduct(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool = false
+    ) {
+        if groupChannels * groupRows <= 64 {
+            smallProduct(a, b, c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, accumulate: accumulate)
+        } else {
+            gemm(a, b, c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, accumulate: accumulate)
+        }
     }
 
     /// Images per thread: enough multiply-adds each that splitting pays for itself.
@@ -317,5 +332,34 @@ struct ConvolutionLowering {
         guard let scratch else { return image }
         im2col(image, geometry, into: scratch.storage.pointer)
         return UnsafePointer(scratch.storage.pointer)
+    }
+}
+
+/// `c = op(a) · op(b)` (`+ c` when accumulating) for row-major blocks, by plain loops: for
+/// products whose setup in BLAS would cost more than their arithmetic. Without a transposed
+/// `b`, each output row is a sum of scaled rows of `b` (vectorised along `n`); with one,
+/// each output is a dot product along `k`. (The convolution products never transpose both.)
+func smallProduct(
+    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+    m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool
+) {
+    precondition(!(transposeA && transposeB), "smallProduct: both operands transposed")
+    for i in 0..<m {
+        let row = c + i * n
+        if transposeB {
+            let left = a + i * k
+            for l in 0..<n {
+                let right = b + l * k
+                let dot = vectorizedSum(count: k, { load16(left, $0) * load16(right, $0) }, { left[$0] * right[$0] })
+                row[l] = accumulate ? row[l] + dot : dot
+            }
+            continue
+        }
+        if !accumulate { row.update(repeating: 0, count: n) }
+        for j in 0..<k {
+            let scale = transposeA ? a[j * m + i] : a[i * k + j]
+            let source = b + j * n
+            for p in 0..<n { row[p] += scale * source[p] }
+        }
     }
 }
