@@ -92,8 +92,9 @@ func im2col(_ image: UnsafePointer<Float>, _ g: ConvolutionGeometry, into column
     g.forEachColumnRow { row, origin, tap in
         let (rows, valid) = (tap.rows, tap.columns)
         let out = columns + row * positions
-        out.update(repeating: 0, count: rows.lowerBound * ow)
-        (out + rows.upperBound * ow).update(repeating: 0, count: (oh - rows.upperBound) * ow)
+        // Most rows need neither fill: skip the calls.
+        if rows.lowerBound > 0 { out.update(repeating: 0, count: rows.lowerBound * ow) }
+        if rows.upperBound < oh { (out + rows.upperBound * ow).update(repeating: 0, count: (oh - rows.upperBound) * ow) }
         guard !rows.isEmpty else { return }
         let source = image + (origin + rows.lowerBound * sourceLineStride)
         let first = out + rows.lowerBound * ow
@@ -101,7 +102,7 @@ func im2col(_ image: UnsafePointer<Float>, _ g: ConvolutionGeometry, into column
         if contiguous {
             let end = (rows.count - 1) * ow + high
             copyLine(from: source + low, to: first + low, count: end - low)
-            forEachInvalidColumn(low: low, high: high, width: ow, lines: rows.count, from: first) { $0.pointee = 0 }
+            zeroInvalidColumns(low: low, high: high, width: ow, lines: rows.count, from: first)
             return
         }
         var (from, line) = (source, first)
@@ -133,7 +134,7 @@ func col2im(_ columns: UnsafeMutablePointer<Float>, _ g: ConvolutionGeometry, in
         let first = columns + (row * positions + rows.lowerBound * ow)
         let (low, high) = (valid.lowerBound, valid.upperBound)
         if contiguous {
-            forEachInvalidColumn(low: low, high: high, width: ow, lines: rows.count, from: first) { $0.pointee = 0 }
+            zeroInvalidColumns(low: low, high: high, width: ow, lines: rows.count, from: first)
             let end = (rows.count - 1) * ow + high
             addLine(first + low, into: target + low, count: end - low)
             return
@@ -151,20 +152,21 @@ func col2im(_ columns: UnsafeMutablePointer<Float>, _ g: ConvolutionGeometry, in
     }
 }
 
-/// Calls `body` on the entries `(line, ox)` with `ox` outside `low..<high`, for `lines`
-/// lines of `width` floats from `first`.
+/// Zeroes the entries `(line, ox)` with `ox` outside `low..<high`, for `lines` lines of
+/// `width` floats from `first`: the samples a block move carried across line edges. Column
+/// by column, down the lines: there are one or two such columns, and a loop along a line
+/// would become a `memset` call per line.
 @inline(__always)
-private func forEachInvalidColumn(
-    low: Int, high: Int, width: Int, lines: Int, from first: UnsafeMutablePointer<Float>,
-    _ body: (UnsafeMutablePointer<Float>) -> Void
-) {
-    guard low > 0 || high < width else { return }
-    var line = first
-    for _ in 0..<lines {
-        for ox in 0..<low { body(line + ox) }
-        for ox in high..<width { body(line + ox) }
-        line += width
+private func zeroInvalidColumns(low: Int, high: Int, width: Int, lines: Int, from first: UnsafeMutablePointer<Float>) {
+    func zeroColumn(_ column: Int) {
+        var entry = first + column
+        for _ in 0..<lines {
+            entry.pointee = 0
+            entry += width
+        }
     }
+    for column in 0..<low { zeroColumn(column) }
+    for column in high..<width { zeroColumn(column) }
 }
 
 // Lines are too short for `memmove` to pay its call and too short for the compiler's own
