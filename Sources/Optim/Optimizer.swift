@@ -92,7 +92,6 @@ extension Optimizer {
     }
 }
 
-
 /// `x`, or 0 where it is subnormal. An optimizer's running averages for a weight whose
 /// gradient stays zero (a dead unit) decay geometrically into subnormal numbers, where each
 /// multiply costs about a hundred cycles; flushed, the step they would have made — far below
