@@ -159,7 +159,6 @@ public final class Experiment {
         if !files.fileExists(atPath: checkpoint.path) {
             try? files.removeItem(at: trainer.options.metricsFile!)  // a new run starts a new log
         }
-        try files.createDirectory(at: checkpoint.deletingLastPathComponent(), withIntermediateDirectories: true)
         if let configText { try Data(configText.utf8).write(to: outputDirectory.appendingPathComponent("config.yaml"), options: .atomic) }
 
         trainer.options.printsProgress = printsProgress
