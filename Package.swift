@@ -30,9 +30,10 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(name: "CVectorMath"),
+        .target(name: "CProcessorID"),
         .target(
             name: "Tensors",
-            dependencies: ["CBLAS"]
+            dependencies: ["CBLAS", "CProcessorID"]
         ),
         .target(
             name: "Datasets",

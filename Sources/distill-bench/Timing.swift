@@ -7,10 +7,14 @@ struct ThreadOptions: ParsableArguments {
     @Option(help: "Threads for the engine and BLAS (default: all cores).")
     var threads: Int?
 
-    /// Sets the thread count and prints it as a comment line.
+    /// Sets the thread count and prints it, the BLAS core and how it was chosen as comment
+    /// lines: figures from different machines compare honestly only with these beside them.
     func apply() {
         if let threads { Parallelism.setThreadCount(threads) }
+        let blas = BLASBackend.report
         print("# threads \(Parallelism.threadCount)")
+        print("# blas \(blas.library) core \(blas.core) (best here: \(blas.bestCore ?? "none known")); chosen by \(blas.origin.rawValue): \(blas.reason)")
+        print("# processor \(blas.processor)")
     }
 }
 

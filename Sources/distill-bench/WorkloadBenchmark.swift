@@ -16,7 +16,7 @@ struct WorkloadBenchmark: ParsableCommand {
     var only: [String] = []
 
     func run() {
-        if let threads = threading.threads { Parallelism.setThreadCount(threads) }
+        threading.apply()
         var rng = RandomGenerator(seed: 0)
         let selected = only.isEmpty ? ["W1", "W2", "W3", "W4"] : only.map { $0.uppercased() }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Tensors
 
 /// The `distill` command line: subcommands over YAML configs.
 @main
@@ -6,7 +7,14 @@ struct Distill: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "distill",
         abstract: "Distillery: turn a big teacher into a small student.",
-        subcommands: [TrainCommand.self, DistillCommand.self, EvalCommand.self, RobustTrainCommand.self, AttackCommand.self, CacheTeacherCommand.self, AutoCommand.self, DemoCommand.self, DataCommand.self])
+        subcommands: [TrainCommand.self, DistillCommand.self, EvalCommand.self, RobustTrainCommand.self, AttackCommand.self, CacheTeacherCommand.self, AutoCommand.self, DemoCommand.self, DataCommand.self, DoctorCommand.self])
+
+    /// Moves BLAS onto the best core for this processor (which may re-execute the process)
+    /// before the command line is read.
+    static func main() {
+        BLASBackend.selectCore()
+        main(nil)
+    }
 }
 
 /// A failure that is not about the command line's syntax (so no usage text follows it).

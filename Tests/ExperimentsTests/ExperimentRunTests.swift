@@ -102,6 +102,8 @@ final class ExperimentRunTests: XCTestCase {
         }
         let saved = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: folder.appendingPathComponent("student-distilled/summary.json")))
         XCTAssertEqual(saved, results[2].summary)
+        XCTAssertEqual(saved.blas?.core, BLASBackend.report.core, "summary.json records the BLAS core")
+        XCTAssertEqual(saved.blas?.threads, Parallelism.threadCount)
     }
 
     /// Four epochs in one go equal two epochs, a stop, and a resumed run to four — the same

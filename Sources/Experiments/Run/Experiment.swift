@@ -178,7 +178,8 @@ public final class Experiment {
         let summary = RunSummary(
             kind: kind.rawValue, config: configFile, dataset: data.name, trainingSamples: data.training.count, model: modelName,
             parameters: model.parameterCount, teacher: teacherName, teacherMetrics: teacherMetrics, history: history,
-            weights: weights.path, robustness: robustness, threat: threat.map { "\($0.norm.rawValue) ε = \($0.epsilon)" })
+            weights: weights.path, robustness: robustness, threat: threat.map { "\($0.norm.rawValue) ε = \($0.epsilon)" },
+            blas: BLASBackend.report)
         try summary.write(to: outputDirectory)
         return summary
     }

@@ -1,6 +1,7 @@
 import Distillation
 import Foundation
 import Robustness
+import Tensors
 
 /// What a run did and measured, written as `summary.json` and `summary.md`.
 public struct RunSummary: Codable, Equatable {
@@ -19,6 +20,9 @@ public struct RunSummary: Codable, Equatable {
     /// (on up to 1,000 validation samples).
     public var robustness: RobustnessReport?
     public var threat: String?
+    /// The BLAS library, core and threads the run ran on: speeds compare only beside it
+    /// (nil in summaries written before it was recorded).
+    public var blas: BLASReport?
 
     /// The last epoch's validation metrics.
     public var final: ClassificationMetrics? { history.last?.validation }
@@ -43,6 +47,7 @@ public struct RunSummary: Codable, Equatable {
             "- model: \(model), \(parameters) parameters",
         ]
         if let teacher { lines.append("- teacher: \(teacher)") }
+        if let blas { lines.append("- BLAS: \(blas.library), core \(blas.core) (\(blas.origin.rawValue)), \(blas.threads) threads") }
         lines += [
             "- epochs: \(history.count), \(String(format: "%.2f", secondsPerEpoch)) s per epoch",
             "- weights: `\(weights)`",
