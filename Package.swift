@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Optim", targets: ["Optim"]),
+        .library(name: "Training", targets: ["Training"]),
         .library(name: "Distillation", targets: ["Distillation"]),
         .library(name: "Robustness", targets: ["Robustness"]),
         .library(name: "Experiments", targets: ["Experiments"]),
@@ -49,16 +50,22 @@ let package = Package(
             dependencies: ["Tensors", "NN", "CVectorMath"]
         ),
         .target(
-            name: "Distillation",
+            name: "Training",
             dependencies: ["Tensors", "NN", "Optim", "Datasets"]
         ),
         .target(
+            name: "Distillation",
+            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training"]
+        ),
+        // Robustness trains through Training; it imports Distillation only for the robust
+        // distillation objectives (ARD, RSLAD, MTARD), which use its teachers and losses.
+        .target(
             name: "Robustness",
-            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Distillation"]
+            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training", "Distillation"]
         ),
         .target(
             name: "Experiments",
-            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Distillation", "Robustness", "Yams"]
+            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training", "Distillation", "Robustness", "Yams"]
         ),
         .executableTarget(
             name: "distill",
@@ -94,6 +101,10 @@ let package = Package(
         .testTarget(
             name: "OptimTests",
             dependencies: ["Optim", "NN", "Tensors", "Datasets"]
+        ),
+        .testTarget(
+            name: "TrainingTests",
+            dependencies: ["Training", "Optim", "NN", "Tensors", "Datasets"]
         ),
         .testTarget(
             name: "DistillationTests",

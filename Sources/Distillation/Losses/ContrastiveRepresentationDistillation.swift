@@ -1,6 +1,7 @@
 import Foundation
 import NN
 import Tensors
+import Training
 
 /// Contrastive representation distillation, CRD (Tian, Krishnan & Isola, 2020): the student's
 /// and the teacher's features are embedded (a linear map each, to `embeddingSize`, then L2

@@ -1,5 +1,6 @@
 import NN
 import Tensors
+import Training
 
 /// MEAL V2's discriminator on the outputs (Shen & Savvides, 2020; after MEAL, Shen et al.,
 /// 2019): a small network `D` tells the teacher ensemble's softmax from the student's, and the

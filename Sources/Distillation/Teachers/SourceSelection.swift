@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import NN
 import Tensors
+import Training
 
 /// How well a source model (trained on another task) suits a target task, measured on the
 /// target's few labeled samples from the source's outputs alone — no source data, no

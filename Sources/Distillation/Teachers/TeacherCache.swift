@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import NN
 import Tensors
+import Training
 
 /// A teacher's logits computed once for a data set and written to safetensors, then served in
 /// place of the teacher (`distill cache-teacher`): distilling from a big teacher costs its

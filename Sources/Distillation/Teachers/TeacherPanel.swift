@@ -1,5 +1,6 @@
 import NN
 import Tensors
+import Training
 
 /// Several named teachers as one, each contributing features under `"<name>/<path>"`: the
 /// shape of Hybrid Distill (one teacher's features, another's token relations) and of any

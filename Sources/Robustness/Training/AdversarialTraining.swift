@@ -1,5 +1,5 @@
 import Datasets
-import Distillation
+import Training
 import NN
 import Tensors
 

@@ -1,4 +1,5 @@
 import Distillation
+import Training
 import Tensors
 
 /// Defensive distillation (Papernot et al., 2016): both networks are trained with their

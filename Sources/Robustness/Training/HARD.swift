@@ -1,5 +1,6 @@
 import Datasets
 import Distillation
+import Training
 import NN
 import Tensors
 

@@ -5,7 +5,7 @@ import Tensors
 /// What an evaluation measures: top-1 and top-5 accuracy, expected calibration error
 /// (Guo et al., 2017: 15 equal-width confidence bins), the mean cross-entropy, and — with
 /// a teacher — the fraction of samples on which student and teacher predict the same class.
-public struct ClassificationMetrics: Codable, Equatable, Sendable {
+public struct ClassificationMetrics: EvaluationMetrics {
     public var top1: Double
     public var top5: Double
     public var expectedCalibrationError: Double
@@ -47,6 +47,14 @@ public struct ClassificationMetrics: Codable, Equatable, Sendable {
 }
 
 extension ClassificationMetrics {
+    public var namedValues: [String: Double] {
+        var values = ["top1": top1, "top5": top5, "ece": expectedCalibrationError, "loss": loss]
+        values["teacher_agreement"] = teacherAgreement
+        return values
+    }
+
+    public var headline: String { String(format: "val top-1 %.2f%%", top1 * 100) }
+
     /// A teacher's metrics on labeled data.
     public init<Data: Dataset>(evaluating teacher: any Teacher, on data: Data, batchSize: Int = 256) throws {
         let output = try collectLogits(on: data, batchSize: batchSize) { try teacher.outputs(for: $0, featurePaths: []).logits }

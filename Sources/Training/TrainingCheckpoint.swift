@@ -1,5 +1,6 @@
 import Foundation
 import NN
+import Optim
 import Tensors
 
 /// Everything needed to resume training exactly: the model's state (with the generators

@@ -62,11 +62,6 @@ public final class Trainer {
         trainable = TrainableBundle(student: student, auxiliary: objective.trainableModules)
     }
 
-    /// Distillation (or training alone) by a weighted sum of loss terms.
-    public convenience init(student: Module, teacher: (any Teacher)?, loss: WeightedLoss, optimizer: Optimizer, options: TrainingOptions) {
-        self.init(student: student, objective: DistillationObjective(teacher: teacher, loss: loss), optimizer: optimizer, options: options)
-    }
-
     /// Trains on `training`, evaluating on `validation` after each epoch; returns every
     /// epoch's record (including the epochs of a run this one resumed).
     @discardableResult
@@ -165,7 +160,7 @@ public final class Trainer {
 
     private func log(_ record: EpochRecord) throws {
         if options.printsProgress {
-            let accuracy = record.validation.map { String(format: "  val top-1 %.2f%%", $0.top1 * 100) } ?? ""
+            let accuracy = record.validation.map { "  " + $0.headline } ?? ""
             ProgressLine().finish(String(format: "epoch %d/%d  loss %.4f", record.epoch + 1, options.epochs, record.trainLoss["total"] ?? .nan)
                 + accuracy + String(format: "  %.2f s", record.seconds))
         }

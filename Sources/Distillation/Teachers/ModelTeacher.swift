@@ -1,12 +1,6 @@
 import NN
 import Tensors
-
-/// A source of soft targets: logits (and tapped features) for a batch of inputs. Teachers
-/// are frozen and run without recording a tape.
-public protocol Teacher {
-    /// Logits `[N, C]` and the features at `featurePaths` for `inputs`.
-    func outputs(for inputs: Tensor, featurePaths: [String]) throws -> (logits: Tensor, features: [String: Tensor])
-}
+import Training
 
 /// A Distillery model as a teacher (trained here, or loaded from a safetensors checkpoint
 /// written by Distillery or PyTorch), put in inference mode and frozen.

@@ -1,32 +1,8 @@
 import Datasets
 import NN
+import Optim
 import Tensors
-
-/// What the trainer minimises, in two phases per batch: `prepare` runs outside the gradient
-/// scope (teacher outputs, adversarial examples — anything the student's parameters must not
-/// be differentiated through), then `loss` runs the student inside it.
-public protocol TrainingObjective {
-    /// What `prepare` hands to `loss`.
-    associatedtype Prepared
-    /// The teacher, if any (evaluation reports the student's agreement with it).
-    var teacher: (any Teacher)? { get }
-    /// Modules trained with the student (a FitNets regressor).
-    var trainableModules: [Module] { get }
-    /// Everything the loss needs that does not depend on the student's parameters.
-    /// `generator` is the step's own, so that a resumed run draws the same numbers.
-    func prepare(_ batch: Batch, student: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared
-    /// The total loss (a scalar differentiable in the student's parameters) and its named parts.
-    func loss(_ prepared: Prepared, student: Module) throws -> (total: Tensor, parts: [String: Float])
-    /// State the objective adapts as it trains (MTARD's temperatures and weights), saved in
-    /// checkpoints so that a resumed run continues exactly.
-    var adaptiveState: [String: Double] { get }
-    func restoreAdaptiveState(_ state: [String: Double])
-}
-
-extension TrainingObjective {
-    public var adaptiveState: [String: Double] { [:] }
-    public func restoreAdaptiveState(_ state: [String: Double]) {}
-}
+import Training
 
 /// The classic objective: the student's logits and tapped features against the labels and
 /// the teacher's outputs, scored by a weighted sum of loss terms.
@@ -64,5 +40,12 @@ public struct DistillationObjective: TrainingObjective {
             studentLogits: logits, teacherLogits: prepared.teacherOutput?.logits, labels: prepared.batch.labels,
             studentFeatures: features, teacherFeatures: prepared.teacherOutput?.features ?? [:], epoch: prepared.epoch,
             sampleIndices: prepared.batch.indices))
+    }
+}
+
+extension Trainer {
+    /// Distillation (or training alone) by a weighted sum of loss terms.
+    public convenience init(student: Module, teacher: (any Teacher)?, loss: WeightedLoss, optimizer: Optimizer, options: TrainingOptions) {
+        self.init(student: student, objective: DistillationObjective(teacher: teacher, loss: loss), optimizer: optimizer, options: options)
     }
 }

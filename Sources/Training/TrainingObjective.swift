@@ -1,0 +1,29 @@
+import Datasets
+import NN
+import Tensors
+
+/// What the trainer minimises, in two phases per batch: `prepare` runs outside the gradient
+/// scope (teacher outputs, adversarial examples — anything the student's parameters must not
+/// be differentiated through), then `loss` runs the student inside it.
+public protocol TrainingObjective {
+    /// What `prepare` hands to `loss`.
+    associatedtype Prepared
+    /// The teacher, if any (evaluation reports the student's agreement with it).
+    var teacher: (any Teacher)? { get }
+    /// Modules trained with the student (a FitNets regressor).
+    var trainableModules: [Module] { get }
+    /// Everything the loss needs that does not depend on the student's parameters.
+    /// `generator` is the step's own, so that a resumed run draws the same numbers.
+    func prepare(_ batch: Batch, student: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared
+    /// The total loss (a scalar differentiable in the student's parameters) and its named parts.
+    func loss(_ prepared: Prepared, student: Module) throws -> (total: Tensor, parts: [String: Float])
+    /// State the objective adapts as it trains (MTARD's temperatures and weights), saved in
+    /// checkpoints so that a resumed run continues exactly.
+    var adaptiveState: [String: Double] { get }
+    func restoreAdaptiveState(_ state: [String: Double])
+}
+
+extension TrainingObjective {
+    public var adaptiveState: [String: Double] { [:] }
+    public func restoreAdaptiveState(_ state: [String: Double]) {}
+}
