@@ -104,7 +104,8 @@ let package = Package(
         ),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Training", "Optim", "NN", "Tensors", "Datasets"]
+            dependencies: ["Training", "Optim", "NN", "Tensors", "Datasets"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "DistillationTests",
