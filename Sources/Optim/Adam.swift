@@ -6,98 +6,83 @@ import Tensors
 /// `m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; p ← p − η·m̂/(√v̂ + ε)` with bias-corrected
 /// m̂, v̂. Adam adds weight decay to the gradient (`g ← ∇ + λp`); AdamW decays the weights
 /// directly (`p ← p(1 − ηλ)`).
-public final class Adam: Optimizer {
-    public var learningRate: Float
-    public let beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
-    /// Whether weight decay is decoupled (AdamW).
-    public let decoupledWeightDecay: Bool
-    private var state = OptimizerState(bufferNames: ["exp_avg", "exp_avg_sq"])
-    public var step: Int { state.step }
+public final class Adam: ElementwiseOptimizer<Adam.Rule> {
+    public var beta1: Float { rule.beta1 }
+    public var beta2: Float { rule.beta2 }
+    public var epsilon: Float { rule.epsilon }
 
     public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-                weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
-        (self.learningRate, self.beta1, self.beta2, self.epsilon) = (learningRate, beta1, beta2, epsilon)
-        (self.weightDecay, self.decoupledWeightDecay) = (weightDecay, decoupledWeightDecay)
+                weightDecay: Float = 0, decoupledWeightDecay: Bool = false, maxGradientNorm: Float? = nil) {
+        super.init(rule: Rule(beta1: beta1, beta2: beta2, epsilon: epsilon), learningRate: learningRate,
+                   weightDecay: weightDecay, decoupledWeightDecay: decoupledWeightDecay, maxGradientNorm: maxGradientNorm)
     }
 
-    public func update(_ model: Module, gradients: [String: Tensor]) {
-        state.step += 1
-        let t = Float(state.step)
-        let correction1 = 1 - Foundation.pow(beta1, t), correction2 = 1 - Foundation.pow(beta2, t)
-        let (lr, b1, b2, eps, decay, decoupled) = (learningRate, beta1, beta2, epsilon, weightDecay, decoupledWeightDecay)
-        let stepSize = lr / correction1, rootCorrection2 = correction2.squareRoot()
-        // Decoupled decay shrinks the weights; coupled decay adds to the gradient.
-        let keep: Float = decoupled ? 1 - lr * decay : 1, coupled: Float = decoupled ? 0 : decay
-        forEachTrainable(model, gradients) { path, parameter, gradient in
-            gradient.withUnsafeBufferPointer { g in
-                parameter.updateInPlace { p in
-                    state.withBuffers(path, count: p.count) { buffers, _ in
-                        let (m, v, pp, gp) = (buffers[0], buffers[1], p.baseAddress!, g.baseAddress!)
-                        Parallelism.forEachChunk(of: p.count) { range in
-                            for block in LaneBlocks(range) {
-                                let weights = block.load(pp)
-                                let d = block.load(gp) + coupled * weights
-                                let first = flushingSubnormal(b1 * block.load(m) + (1 - b1) * d)
-                                let second = flushingSubnormal(b2 * block.load(v) + (1 - b2) * d * d)
-                                block.store(first, to: m)
-                                block.store(second, to: v)
-                                block.store(weights * keep - stepSize * first / (squareRoot(second) / rootCorrection2 + eps), to: pp)
-                            }
-                        }
-                    }
-                }
-            }
+    /// Adam's step for one block.
+    public struct Rule: ElementwiseUpdateRule {
+        public let beta1: Float, beta2: Float, epsilon: Float
+        public var bufferNames: [String] { ["exp_avg", "exp_avg_sq"] }
+        public var buffersUsed: Int { 2 }
+
+        public struct Constants {
+            let stepSize: Float, rootCorrection2: Float
+        }
+
+        public func constants(step: Int, learningRate: Float, freshBuffers: Bool) -> Constants {
+            let t = Float(step)
+            let correction1 = 1 - Foundation.pow(beta1, t), correction2 = 1 - Foundation.pow(beta2, t)
+            return Constants(stepSize: learningRate / correction1, rootCorrection2: correction2.squareRoot())
+        }
+
+        @inline(__always)
+        public func apply(_ c: Constants, decayedWeights weights: SIMD8<Float>, direction d: SIMD8<Float>,
+                          first: inout SIMD8<Float>, second: inout SIMD8<Float>) -> SIMD8<Float> {
+            first = flushingSubnormal(beta1 * first + (1 - beta1) * d)
+            second = flushingSubnormal(beta2 * second + (1 - beta2) * d * d)
+            return weights - c.stepSize * first / (squareRoot(second) / c.rootCorrection2 + epsilon)
         }
     }
-
-    public func stateDict() -> [String: Tensor] { state.saved() }
-    public func loadStateDict(_ saved: [String: Tensor]) throws { try state.load(saved) }
 }
 
 /// AdamW: Adam with decoupled weight decay (PyTorch's default decay 0.01).
-public func AdamW(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0.01) -> Adam {
-    Adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, decoupledWeightDecay: true)
+public func AdamW(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0.01,
+                  maxGradientNorm: Float? = nil) -> Adam {
+    Adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, decoupledWeightDecay: true,
+         maxGradientNorm: maxGradientNorm)
 }
 
 /// RMSprop (Hinton's lecture 6e), as PyTorch's: `v ← αv + (1 − α)g²; p ← p − η·g/(√v + ε)`,
 /// with optional momentum and weight decay.
-public final class RMSprop: Optimizer {
-    public var learningRate: Float
-    public let alpha: Float, epsilon: Float, momentum: Float, weightDecay: Float
-    private var state = OptimizerState(bufferNames: ["square_avg", "momentum_buffer"])
-    public var step: Int { state.step }
+public final class RMSprop: ElementwiseOptimizer<RMSprop.Rule> {
+    public var alpha: Float { rule.alpha }
+    public var epsilon: Float { rule.epsilon }
+    public var momentum: Float { rule.momentum }
 
-    public init(learningRate: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8, momentum: Float = 0, weightDecay: Float = 0) {
-        (self.learningRate, self.alpha, self.epsilon, self.momentum, self.weightDecay) = (learningRate, alpha, epsilon, momentum, weightDecay)
+    public init(learningRate: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8, momentum: Float = 0, weightDecay: Float = 0,
+                maxGradientNorm: Float? = nil) {
+        super.init(rule: Rule(alpha: alpha, epsilon: epsilon, momentum: momentum), learningRate: learningRate,
+                   weightDecay: weightDecay, decoupledWeightDecay: false, maxGradientNorm: maxGradientNorm)
     }
 
-    public func update(_ model: Module, gradients: [String: Tensor]) {
-        state.step += 1
-        let (lr, a, eps, mu, decay) = (learningRate, alpha, epsilon, momentum, weightDecay)
-        forEachTrainable(model, gradients) { path, parameter, gradient in
-            gradient.withUnsafeBufferPointer { g in
-                parameter.updateInPlace { p in
-                    state.withBuffers(path, count: p.count) { buffers, _ in
-                        let (v, b, pp, gp) = (buffers[0], buffers[1], p.baseAddress!, g.baseAddress!)
-                        // Without momentum (μ = 0) the buffer is just this step's scaled gradient,
-                        // so one branch-free loop serves both.
-                        Parallelism.forEachChunk(of: p.count) { range in
-                            for block in LaneBlocks(range) {
-                                let weights = block.load(pp)
-                                let d = block.load(gp) + decay * weights
-                                let square = flushingSubnormal(a * block.load(v) + (1 - a) * d * d)
-                                let step = flushingSubnormal(mu * block.load(b) + d / (squareRoot(square) + eps))
-                                block.store(square, to: v)
-                                block.store(step, to: b)
-                                block.store(weights - lr * step, to: pp)
-                            }
-                        }
-                    }
-                }
-            }
+    /// RMSprop's step for one block.
+    public struct Rule: ElementwiseUpdateRule {
+        public let alpha: Float, epsilon: Float, momentum: Float
+        public var bufferNames: [String] { ["square_avg", "momentum_buffer"] }
+        /// The momentum buffer is kept even at μ = 0 (checkpoints have always held it), where
+        /// it is just this step's scaled gradient: one branch-free expression serves both.
+        public var buffersUsed: Int { 2 }
+
+        public struct Constants {
+            let learningRate: Float
+        }
+
+        public func constants(step: Int, learningRate: Float, freshBuffers: Bool) -> Constants { Constants(learningRate: learningRate) }
+
+        @inline(__always)
+        public func apply(_ c: Constants, decayedWeights weights: SIMD8<Float>, direction d: SIMD8<Float>,
+                          first square: inout SIMD8<Float>, second buffer: inout SIMD8<Float>) -> SIMD8<Float> {
+            square = flushingSubnormal(alpha * square + (1 - alpha) * d * d)
+            buffer = flushingSubnormal(momentum * buffer + d / (squareRoot(square) + epsilon))
+            return weights - c.learningRate * buffer
         }
     }
-
-    public func stateDict() -> [String: Tensor] { state.saved() }
-    public func loadStateDict(_ saved: [String: Tensor]) throws { try state.load(saved) }
 }

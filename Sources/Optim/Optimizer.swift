@@ -80,18 +80,6 @@ struct OptimizerState {
     }
 }
 
-extension Optimizer {
-    /// Calls `body(path, parameter, gradient)` for each trainable parameter that has a
-    /// gradient; the body updates the parameter in place.
-    func forEachTrainable(_ model: Module, _ gradients: [String: Tensor], _ body: (String, Parameter, Tensor) -> Void) {
-        for (path, parameter) in model.namedParameters() where parameter.isTrainable {
-            guard let gradient = gradients[path] else { continue }
-            precondition(gradient.shape == parameter.wrappedValue.shape, "\(type(of: self)): gradient of \(path) has shape \(gradient.shape), expected \(parameter.wrappedValue.shape)")
-            body(path, parameter, gradient)
-        }
-    }
-}
-
 /// `x`, or 0 where it is subnormal. An optimizer's running averages for a weight whose
 /// gradient stays zero (a dead unit) decay geometrically into subnormal numbers, where each
 /// multiply costs about a hundred cycles; flushed, the step they would have made — far below

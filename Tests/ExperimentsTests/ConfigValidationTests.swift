@@ -81,6 +81,10 @@ final class ConfigValidationTests: XCTestCase {
         XCTAssertTrue(model.hasPrefix("run.yaml:4: student.model: unknown model 'resnet21' (valid: mlp, lenet5, resnet8,"), model)
         XCTAssertTrue(validationError(distillConfig(["  optimizer": "  optimizer: {name: adagrad}"]))
             .hasPrefix("run.yaml:11: training.optimizer.name: unknown optimizer 'adagrad' (valid: sgd, adam, adamw, rmsprop)"))
+        XCTAssertEqual(validationError(distillConfig(["  optimizer": "  optimizer: {name: sgd, max_grad_norm: -1}"])),
+                       "run.yaml:11: training.optimizer.max_grad_norm: must be positive (the largest global gradient norm), found -1.0")
+        XCTAssertEqual(validationError(distillConfig(["  optimizer": "  optimizer: {name: adam, max_grad_norm: big}"])),
+                       "run.yaml:11: training.optimizer.max_grad_norm: expected a number, found 'big'")
         XCTAssertEqual(validationError(distillConfig(["  model: mlp": "  model: resnet20"])),
                        "run.yaml:4: student.model: resnet20 takes square 3-channel images; the data's samples are [1, 8, 8] (mlp and lenet5 take any)")
     }

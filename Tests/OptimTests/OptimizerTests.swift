@@ -102,6 +102,28 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(average.shadow["weight"]!.scalars, start.map { 0.5 * $0 + 5 })
     }
 
+    /// An optimizer's own clipping equals clipping by hand, then the plain step.
+    func testGradientClippingInTheOptimizerEqualsClippingByHand() {
+        for (clipping, plain) in [(SGD(learningRate: 0.1, momentum: 0.9, maxGradientNorm: 0.5), SGD(learningRate: 0.1, momentum: 0.9)),
+                                  (AdamW(learningRate: 0.01, maxGradientNorm: 0.5), AdamW(learningRate: 0.01))] as [(Optimizer, Optimizer)] {
+            var generator = RandomGenerator(seed: 4)
+            let a = MLP(widths: [6, 5, 2], using: &generator)
+            generator = RandomGenerator(seed: 4)
+            let b = MLP(widths: [6, 5, 2], using: &generator)
+            let x = Tensor.normal([8, 6], using: &generator), y = Tensor.normal([8, 2], using: &generator) * 10
+            for _ in 0..<3 {
+                let (_, gradientsA) = a.valueAndGradients { meanSquaredError(a(x), y) }
+                clipping.update(a, gradients: gradientsA)
+                var gradientsB = b.valueAndGradients { meanSquaredError(b(x), y) }.1
+                XCTAssertGreaterThan(clipGradientsByGlobalNorm(&gradientsB, maxNorm: 0.5), 0.5, "the test clips for real")
+                plain.update(b, gradients: gradientsB)
+            }
+            for ((path, p), (_, q)) in zip(a.namedParameters(), b.namedParameters()) {
+                XCTAssertEqual(p.wrappedValue.scalars, q.wrappedValue.scalars, "\(type(of: clipping)) \(path)")
+            }
+        }
+    }
+
     func testAnotherOptimizersStateIsRefused() throws {
         var generator = RandomGenerator(seed: 2)
         let model = MLP(widths: [4, 8, 2], using: &generator)

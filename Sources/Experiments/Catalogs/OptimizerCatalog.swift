@@ -3,7 +3,7 @@ import Optim
 /// Optimizers and learning-rate schedules by name, from a `training:` section:
 ///
 /// ```yaml
-/// optimizer: {name: sgd, learning_rate: 0.05, momentum: 0.9, weight_decay: 5e-4, nesterov: false}
+/// optimizer: {name: sgd, learning_rate: 0.05, momentum: 0.9, weight_decay: 5e-4, nesterov: false, max_grad_norm: 5}
 /// schedule: {name: multistep, milestones: [150, 180, 210], gamma: 0.1}   # milestones in epochs
 /// ```
 public enum OptimizerCatalog {
@@ -16,19 +16,25 @@ public enum OptimizerCatalog {
         let learningRate: Float = try section.value("learning_rate", default: name == "sgd" ? 0.1 : name == "rmsprop" ? 0.01 : 1e-3)
         guard learningRate > 0 else { throw (try section.optional("learning_rate") ?? section).error("must be positive, found \(learningRate)") }
         let weightDecay: Float = try section.value("weight_decay", default: name == "adamw" ? 0.01 : 0)
+        let clipping: Float? = try section.optional("max_grad_norm").map { node in
+            let norm: Float = try node.value()
+            guard norm > 0 else { throw node.error("must be positive (the largest global gradient norm), found \(norm)") }
+            return norm
+        }
         let optimizer: Optimizer
         switch name {
         case "sgd":
             optimizer = SGD(learningRate: learningRate, momentum: try section.value("momentum", default: 0.9),
-                            weightDecay: weightDecay, nesterov: try section.value("nesterov", default: false))
+                            weightDecay: weightDecay, nesterov: try section.value("nesterov", default: false), maxGradientNorm: clipping)
         case "adam":
             optimizer = Adam(learningRate: learningRate, beta1: try section.value("beta1", default: 0.9),
-                             beta2: try section.value("beta2", default: 0.999), weightDecay: weightDecay)
+                             beta2: try section.value("beta2", default: 0.999), weightDecay: weightDecay, maxGradientNorm: clipping)
         case "adamw":
             optimizer = AdamW(learningRate: learningRate, beta1: try section.value("beta1", default: 0.9),
-                              beta2: try section.value("beta2", default: 0.999), weightDecay: weightDecay)
+                              beta2: try section.value("beta2", default: 0.999), weightDecay: weightDecay, maxGradientNorm: clipping)
         default:
-            optimizer = RMSprop(learningRate: learningRate, momentum: try section.value("momentum", default: 0), weightDecay: weightDecay)
+            optimizer = RMSprop(learningRate: learningRate, momentum: try section.value("momentum", default: 0), weightDecay: weightDecay,
+                                maxGradientNorm: clipping)
         }
         try section.finish()
         return (optimizer, learningRate)
