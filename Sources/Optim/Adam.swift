@@ -17,6 +17,10 @@ public final class Adam: ElementwiseOptimizer<Adam.Rule> {
                    weightDecay: weightDecay, decoupledWeightDecay: decoupledWeightDecay, maxGradientNorm: maxGradientNorm)
     }
 
+    override public func update(_ model: Module, gradients: [String: Tensor]) {
+        applyElementwiseUpdate(rule, to: model, gradients: gradients)
+    }
+
     /// Adam's step for one block.
     public struct Rule: ElementwiseUpdateRule {
         public let beta1: Float, beta2: Float, epsilon: Float
@@ -61,6 +65,10 @@ public final class RMSprop: ElementwiseOptimizer<RMSprop.Rule> {
                 maxGradientNorm: Float? = nil) {
         super.init(rule: Rule(alpha: alpha, epsilon: epsilon, momentum: momentum), learningRate: learningRate,
                    weightDecay: weightDecay, decoupledWeightDecay: false, maxGradientNorm: maxGradientNorm)
+    }
+
+    override public func update(_ model: Module, gradients: [String: Tensor]) {
+        applyElementwiseUpdate(rule, to: model, gradients: gradients)
     }
 
     /// RMSprop's step for one block.

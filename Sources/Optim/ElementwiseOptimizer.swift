@@ -45,7 +45,17 @@ public class ElementwiseOptimizer<Rule: ElementwiseUpdateRule>: Optimizer {
         state = OptimizerState(bufferNames: rule.bufferNames)
     }
 
+    /// Subclasses override this with the same call, where `Rule` is concrete: a generic
+    /// class's own method runs unspecialised (the rule called through its witness table for
+    /// every block, which made SGD's steps 1.5× slower), while the override's call is
+    /// specialised for its rule.
     public func update(_ model: Module, gradients: [String: Tensor]) {
+        applyElementwiseUpdate(rule, to: model, gradients: gradients)
+    }
+
+    /// One step of `rule` over every trainable parameter that has a gradient.
+    @inline(__always)
+    final func applyElementwiseUpdate<R: ElementwiseUpdateRule>(_ rule: R, to model: Module, gradients: [String: Tensor]) {
         state.step += 1
         let trainable = model.namedParameters().filter { $0.1.isTrainable && gradients[$0.0] != nil }
         var gradients = gradients
@@ -54,7 +64,7 @@ public class ElementwiseOptimizer<Rule: ElementwiseUpdateRule>: Optimizer {
             clipGradientsByGlobalNorm(&selected, maxNorm: maxGradientNorm)
             gradients.merge(selected) { $1 }
         }
-        let (lr, step, rule) = (learningRate, state.step, rule)
+        let (lr, step) = (learningRate, state.step)
         // Decoupled decay shrinks the weights; coupled decay adds to the gradient.
         let keep: Float = decoupledWeightDecay ? 1 - lr * weightDecay : 1
         let coupled: Float = decoupledWeightDecay ? 0 : weightDecay

@@ -16,6 +16,10 @@ public final class SGD: ElementwiseOptimizer<SGD.Rule> {
                    weightDecay: weightDecay, decoupledWeightDecay: false, maxGradientNorm: maxGradientNorm)
     }
 
+    override public func update(_ model: Module, gradients: [String: Tensor]) {
+        applyElementwiseUpdate(rule, to: model, gradients: gradients)
+    }
+
     /// SGD's step for one block.
     public struct Rule: ElementwiseUpdateRule {
         public let momentum: Float, dampening: Float, nesterov: Bool

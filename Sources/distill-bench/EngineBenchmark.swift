@@ -1,5 +1,7 @@
 import ArgumentParser
 import CBLAS
+import NN
+import Optim
 import Tensors
 
 /// Matrix, memory-bound and per-op-overhead figures of the tensor engine.
@@ -50,5 +52,17 @@ struct EngineBenchmark: ParsableCommand {
         }
         // Two ops (multiply, sum) forward and backward.
         report("small_op_forward_backward", backward / 2 * 1e6, "us")
+
+        // Optimizer steps: one large MLP (W1's student, 1.3M weights) and a conv net of many
+        // small parameters (W2's student), where the per-parameter cost shows.
+        let models: [(String, Module)] = [("mlp", MLP(widths: [784, 800, 800, 10], using: &rng)), ("convnet", ConvNet(channels: [16, 32, 64], using: &rng))]
+        for (name, model) in models {
+            let gradients = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.0, Tensor.normal($0.1.wrappedValue.shape, using: &rng)) })
+            let optimizers: [(String, Optimizer)] = [("sgd", SGD(learningRate: 1e-3, momentum: 0.9, weightDecay: 5e-4)), ("adam", Adam()), ("rmsprop", RMSprop())]
+            for (optimizerName, optimizer) in optimizers {
+                let seconds = medianSeconds(iterations: 20) { optimizer.update(model, gradients: gradients) }
+                report("optimizer_\(optimizerName)_\(name)", seconds * 1e6, "us")
+            }
+        }
     }
 }
