@@ -62,6 +62,20 @@ final class MEALV2TrainingTests: XCTestCase {
         XCTAssertEqual(outcome.discriminatorWeightSum, -6.03, accuracy: 0.3)
     }
 
+    static let earlierCheckpoint = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/meal-v2-shared-optimizer-checkpoint.safetensors")
+
+    /// Writes the fixture: a checkpoint of 2 epochs from before the discriminator had its own
+    /// optimizer (run with `DISTILLERY_WRITE_FIXTURES=1`).
+    func testWriteFixture() throws {
+        guard ProcessInfo.processInfo.environment["DISTILLERY_WRITE_FIXTURES"] != nil else { return }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("meal-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        _ = try Self.run(stopAfter: 2, checkpointDirectory: folder)
+        try? FileManager.default.removeItem(at: Self.earlierCheckpoint)
+        try FileManager.default.copyItem(at: folder.appendingPathComponent("last.safetensors"), to: Self.earlierCheckpoint)
+    }
+
     func testAResumedMEALV2RunEqualsAStraightOne() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("meal-\(UUID())")
         defer { try? FileManager.default.removeItem(at: folder) }
