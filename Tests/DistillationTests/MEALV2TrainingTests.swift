@@ -20,25 +20,34 @@ final class MEALV2TrainingTests: XCTestCase {
 
     /// Ten epochs on the digits (5 labels per class plus the rest unlabeled), seed 2; with a
     /// `checkpointDirectory`, the run stops after `stopAfter` epochs and a new trainer resumes it.
+    /// The digits (5 labels per class plus the rest unlabeled).
+    static let training: ConcatenatedDataset = {
+        let (labeled, unlabeled) = DistillationEffectTests.data.train.labeledSplit(fraction: 0.035, seed: 2)
+        return try! labeled.joined(unlabeled: unlabeled)
+    }()
+
+    /// A 64-32-10 student, KD at T = 1 plus the discriminator, Adam at 3e-3, seed 2.
+    static func makeTrainer(epochs: Int, checkpointDirectory: URL?) -> (Trainer, MLP, MEALV2Discriminator) {
+        var generator = RandomGenerator(seed: 2)
+        let student = MLP(widths: [64, 32, 10], using: &generator)
+        let meal = MEALV2Discriminator(classes: 10, hidden: 32, using: &generator)
+        let loss = WeightedLoss([(1, KnowledgeDistillationLoss(temperature: 1)), (0.1, meal)])
+        let trainer = Trainer(
+            student: student, teacher: DistillationEffectTests.teacher, loss: loss, optimizer: Adam(),
+            options: TrainingOptions(epochs: epochs, batchSize: 16, schedule: .constant(3e-3), seed: 2, checkpointDirectory: checkpointDirectory))
+        return (trainer, student, meal)
+    }
+
+    /// Ten epochs; with a `checkpointDirectory`, the run stops after `stopAfter` epochs and a
+    /// new trainer resumes it.
     static func run(stopAfter: Int? = nil, checkpointDirectory: URL? = nil) throws -> Outcome {
         let data = DistillationEffectTests.data
-        let (labeled, unlabeled) = data.train.labeledSplit(fraction: 0.035, seed: 2)
-        let training = try labeled.joined(unlabeled: unlabeled)
-        func makeTrainer(epochs: Int) -> (Trainer, MLP, MEALV2Discriminator) {
-            var generator = RandomGenerator(seed: 2)
-            let student = MLP(widths: [64, 32, 10], using: &generator)
-            let meal = MEALV2Discriminator(classes: 10, hidden: 32, using: &generator)
-            let loss = WeightedLoss([(1, KnowledgeDistillationLoss(temperature: 1)), (0.1, meal)])
-            let trainer = Trainer(
-                student: student, teacher: DistillationEffectTests.teacher, loss: loss, optimizer: Adam(),
-                options: TrainingOptions(epochs: epochs, batchSize: 16, schedule: .constant(3e-3), seed: 2, checkpointDirectory: checkpointDirectory))
-            return (trainer, student, meal)
-        }
+        func makeTrainer(epochs: Int) -> (Trainer, MLP, MEALV2Discriminator) { Self.makeTrainer(epochs: epochs, checkpointDirectory: checkpointDirectory) }
         if let stopAfter {
-            try makeTrainer(epochs: stopAfter).0.fit(training, validation: Optional<TensorDataset>.none)
+            try makeTrainer(epochs: stopAfter).0.fit(Self.training, validation: Optional<TensorDataset>.none)
         }
         let (trainer, _, meal) = makeTrainer(epochs: 10)
-        try trainer.fit(training, validation: Optional<TensorDataset>.none)
+        try trainer.fit(Self.training, validation: Optional<TensorDataset>.none)
         let studentTop1 = try trainer.evaluate(on: data.test).top1
         let weightSum = meal.discriminator.namedParameters().reduce(0.0) { $0 + Double($1.1.wrappedValue.sum().item) }
         let (real, fake) = try withoutGradients {
@@ -71,7 +80,7 @@ final class MEALV2TrainingTests: XCTestCase {
         guard ProcessInfo.processInfo.environment["DISTILLERY_WRITE_FIXTURES"] != nil else { return }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("meal-\(UUID())")
         defer { try? FileManager.default.removeItem(at: folder) }
-        _ = try Self.run(stopAfter: 2, checkpointDirectory: folder)
+        try Self.makeTrainer(epochs: 2, checkpointDirectory: folder).0.fit(Self.training, validation: Optional<TensorDataset>.none)
         try? FileManager.default.removeItem(at: Self.earlierCheckpoint)
         try FileManager.default.copyItem(at: folder.appendingPathComponent("last.safetensors"), to: Self.earlierCheckpoint)
     }
