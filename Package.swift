@@ -118,7 +118,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ExperimentsTests",
-            dependencies: ["Experiments", "Distillation", "Robustness", "NN", "Datasets", "Tensors"]
+            dependencies: ["Experiments", "Training", "Distillation", "Robustness", "NN", "Optim", "Datasets", "Tensors"]
         ),
         .testTarget(
             name: "DatasetsTests",

@@ -17,6 +17,11 @@ public final class Adam: ElementwiseOptimizer<Adam.Rule> {
                    weightDecay: weightDecay, decoupledWeightDecay: decoupledWeightDecay, maxGradientNorm: maxGradientNorm)
     }
 
+    override public func freshCopy() -> Optimizer {
+        Adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
+             decoupledWeightDecay: decoupledWeightDecay, maxGradientNorm: maxGradientNorm)
+    }
+
     override public func update(_ model: Module, gradients: [String: Tensor]) {
         applyElementwiseUpdate(rule, to: model, gradients: gradients)
     }
@@ -65,6 +70,11 @@ public final class RMSprop: ElementwiseOptimizer<RMSprop.Rule> {
                 maxGradientNorm: Float? = nil) {
         super.init(rule: Rule(alpha: alpha, epsilon: epsilon, momentum: momentum), learningRate: learningRate,
                    weightDecay: weightDecay, decoupledWeightDecay: false, maxGradientNorm: maxGradientNorm)
+    }
+
+    override public func freshCopy() -> Optimizer {
+        RMSprop(learningRate: learningRate, alpha: alpha, epsilon: epsilon, momentum: momentum, weightDecay: weightDecay,
+                maxGradientNorm: maxGradientNorm)
     }
 
     override public func update(_ model: Module, gradients: [String: Tensor]) {

@@ -102,6 +102,12 @@ public class ElementwiseOptimizer<Rule: ElementwiseUpdateRule>: Optimizer {
         }
     }
 
+    /// Subclasses override this to return their own kind.
+    public func freshCopy() -> Optimizer {
+        ElementwiseOptimizer(rule: rule, learningRate: learningRate, weightDecay: weightDecay,
+                             decoupledWeightDecay: decoupledWeightDecay, maxGradientNorm: maxGradientNorm)
+    }
+
     public func stateDict() -> [String: Tensor] { state.saved() }
     public func loadStateDict(_ saved: [String: Tensor]) throws { try state.load(saved) }
 }

@@ -16,6 +16,9 @@ public protocol Optimizer: AnyObject {
     func stateDict() -> [String: Tensor]
     /// Restores a state saved by `stateDict()`.
     func loadStateDict(_ state: [String: Tensor]) throws
+    /// A new optimizer of the same kind and settings, with no state (for a second module
+    /// that should train as the first does, with buffers of its own).
+    func freshCopy() -> Optimizer
 }
 
 /// The per-parameter buffers every optimizer keeps (the same named buffers for each

@@ -16,6 +16,11 @@ public final class SGD: ElementwiseOptimizer<SGD.Rule> {
                    weightDecay: weightDecay, decoupledWeightDecay: false, maxGradientNorm: maxGradientNorm)
     }
 
+    override public func freshCopy() -> Optimizer {
+        SGD(learningRate: learningRate, momentum: momentum, dampening: dampening, weightDecay: weightDecay, nesterov: nesterov,
+            maxGradientNorm: maxGradientNorm)
+    }
+
     override public func update(_ model: Module, gradients: [String: Tensor]) {
         applyElementwiseUpdate(rule, to: model, gradients: gradients)
     }

@@ -46,26 +46,62 @@ public struct EpochRecord: Codable, Equatable {
 /// (a weighted sum of loss terms), or adversarially: epochs of seeded batches, a
 /// learning-rate schedule, evaluation after each epoch, metrics as JSON lines, and an atomic
 /// checkpoint after each epoch from which an interrupted run resumes exactly.
+///
+/// Each step: the objective prepares the batch once; every own-pass module of the
+/// objective (`OptimizedModule`) takes its updates, in the declared order; then the student's
+/// pass gives the gradients of the student, of the objective's `trainableModules` (updated
+/// by `optimizer`) and of every shared-pass module (updated by its own optimizer).
 public final class Trainer {
     public let student: Module
     public let objective: any TrainingObjective
     public let optimizer: Optimizer
     public var options: TrainingOptions
-    /// The student and the objective's own modules, optimised together (and checkpointed).
+    /// The student, the modules its optimizer trains with it, and the modules with optimizers
+    /// of their own: the tree a checkpoint saves.
     private let trainable: TrainableBundle
+    /// The objective's modules with optimizers of their own, each with its optimizer.
+    private let optimized: [(declared: OptimizedModule, optimizer: Optimizer)]
 
     /// The objective's teacher, if any (evaluation reports agreement with it).
     public var teacher: (any Teacher)? { objective.teacher }
 
     public init(student: Module, objective: any TrainingObjective, optimizer: Optimizer, options: TrainingOptions) {
         (self.student, self.objective, self.optimizer, self.options) = (student, objective, optimizer, options)
-        trainable = TrainableBundle(student: student, auxiliary: objective.trainableModules)
+        optimized = objective.optimizedModules.map { ($0, $0.optimizer ?? optimizer.freshCopy()) }
+        trainable = TrainableBundle(student: student, auxiliary: objective.trainableModules,
+                                    optimized: optimized.map { ($0.declared.name, $0.declared.module) })
+    }
+
+    /// The optimizers by module name, as checkpoints store them.
+    private var moduleOptimizers: [String: Optimizer] {
+        Dictionary(uniqueKeysWithValues: optimized.map { ($0.declared.name, $0.optimizer) })
+    }
+
+    /// Refuses module names a checkpoint cannot tell apart, and an optimizer given to two
+    /// modules (their states would merge).
+    private func validateModules() throws {
+        var names: Set<String> = []
+        for (declared, _) in optimized {
+            guard !declared.name.isEmpty, !declared.name.contains("."), names.insert(declared.name).inserted else {
+                throw TrainerSetupError("module name '\(declared.name)' must be non-empty, without dots, and unique among the objective's modules")
+            }
+            guard declared.updatesPerStep >= 1 else {
+                throw TrainerSetupError("module '\(declared.name)': updatesPerStep must be at least 1, found \(declared.updatesPerStep)")
+            }
+        }
+        let owners = [("the student", optimizer)] + optimized.map { ("module '\($0.declared.name)'", $0.optimizer) }
+        for (index, (owner, candidate)) in owners.enumerated() {
+            if let other = owners[..<index].first(where: { $0.1 === candidate }) {
+                throw TrainerSetupError("\(other.0) and \(owner) are given the same optimizer instance; their states would merge: give each its own")
+            }
+        }
     }
 
     /// Trains on `training`, evaluating on `validation` after each epoch; returns every
     /// epoch's record (including the epochs of a run this one resumed).
     @discardableResult
     public func fit<Training: Dataset, Validation: Dataset>(_ training: Training, validation: Validation?) throws -> [EpochRecord] {
+        try validateModules()
         let loader = DataLoader(training, batchSize: options.batchSize, shuffle: true, seed: options.seed, transform: options.transform)
         var (firstEpoch, step, history) = (0, 0, [EpochRecord]())
         let checkpointURL = options.checkpointDirectory?.appendingPathComponent("last.safetensors")
@@ -73,7 +109,7 @@ public final class Trainer {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         }
         if let checkpointURL, FileManager.default.fileExists(atPath: checkpointURL.path) {
-            let checkpoint = try TrainingCheckpoint.load(from: checkpointURL, model: trainable, optimizer: optimizer)
+            let checkpoint = try TrainingCheckpoint.load(from: checkpointURL, model: trainable, optimizer: optimizer, moduleOptimizers: moduleOptimizers)
             (firstEpoch, step) = (checkpoint.epoch + 1, checkpoint.step)
             if let saved = checkpoint.notes["history"]?.data(using: .utf8) {
                 history = try JSONDecoder().decode([EpochRecord].self, from: saved)
@@ -89,17 +125,9 @@ public final class Trainer {
             var batches = 0
             var progress = ProgressLine()
             for batch in loader.batches(epoch: epoch) {
-                optimizer.learningRate = options.schedule.learningRate(at: step)
                 // A generator per step (not one carried along), so a resumed run draws the same numbers.
                 var generator = RandomGenerator(seed: options.seed ^ (0x9E37_79B9_7F4A_7C15 &* UInt64(step + 1)))
-                let (parts, gradients) = try partsAndGradients(objective, batch: batch, epoch: epoch, using: &generator)
-                // A non-finite loss would turn every weight into NaN: stop before the update,
-                // with the last checkpoint (the end of the previous epoch) left as it was.
-                guard parts["total"]?.isFinite ?? true else {
-                    throw TrainingDiverged(epoch: epoch, step: step, lossParts: parts, learningRate: optimizer.learningRate,
-                                           lastCheckpoint: checkpointURL.flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil })
-                }
-                optimizer.update(trainable, gradients: gradients)
+                let parts = try self.step(objective, batch: batch, epoch: epoch, step: step, using: &generator, lastCheckpoint: checkpointURL)
                 for (name, value) in parts { sums[name, default: 0] += Double(value) }
                 batches += 1
                 step += 1
@@ -119,22 +147,63 @@ public final class Trainer {
                 let notes = ["history": String(decoding: try JSONEncoder().encode(history), as: UTF8.self),
                              "objective": String(decoding: try JSONEncoder().encode(objective.adaptiveState), as: UTF8.self)]
                 try TrainingCheckpoint(epoch: epoch, step: step, generator: RandomGenerator(seed: options.seed), notes: notes)
-                    .save(model: trainable, optimizer: optimizer, to: checkpointURL)
+                    .save(model: trainable, optimizer: optimizer, moduleOptimizers: moduleOptimizers, to: checkpointURL)
             }
         }
         return history
     }
 
-    /// One batch's loss parts (with `total`) and the gradients of the total.
-    private func partsAndGradients<Objective: TrainingObjective>(
-        _ objective: Objective, batch: Batch, epoch: Int, using generator: inout RandomGenerator
-    ) throws -> (parts: [String: Float], gradients: [String: Tensor]) {
+    /// One training step on `batch`: the own-pass modules' updates, then the student's (with
+    /// the shared-pass modules'); returns the loss parts (the student's, with `total`, and
+    /// each own-pass module's as `<name>.<part>`).
+    private func step<Objective: TrainingObjective>(
+        _ objective: Objective, batch: Batch, epoch: Int, step: Int, using generator: inout RandomGenerator, lastCheckpoint: URL?
+    ) throws -> [String: Float] {
+        optimizer.learningRate = options.schedule.learningRate(at: step)
+        for (declared, moduleOptimizer) in optimized {
+            moduleOptimizer.learningRate = (declared.schedule ?? options.schedule).learningRate(at: step)
+        }
         let prepared = try objective.prepare(batch, student: student, epoch: epoch, using: &generator)
+        var allParts: [String: Float] = [:]
+        for (declared, moduleOptimizer) in optimized where declared.pass == .ownPass {
+            for _ in 0..<declared.updatesPerStep {
+                let (parts, gradients) = try partsAndGradients(of: declared.module) {
+                    try objective.loss(prepared, student: student, updating: declared.name)
+                }
+                try checkFinite(parts, epoch: epoch, step: step, learningRate: moduleOptimizer.learningRate, lastCheckpoint: lastCheckpoint)
+                moduleOptimizer.update(declared.module, gradients: gradients)
+                for (name, value) in parts { allParts["\(declared.name).\(name)"] = value }
+            }
+        }
+        let (parts, gradients) = try partsAndGradients(of: trainable) { try objective.loss(prepared, student: student) }
+        // A non-finite loss would turn every weight into NaN: stop before the update, with
+        // the last checkpoint (the end of the previous epoch) left as it was.
+        try checkFinite(parts, epoch: epoch, step: step, learningRate: optimizer.learningRate, lastCheckpoint: lastCheckpoint)
+        var studentGradients = gradients
+        for (declared, moduleOptimizer) in optimized {
+            let prefix = TrainableBundle.pathPrefix(ofModule: declared.name)
+            var moduleGradients: [String: Tensor] = [:]
+            for (path, gradient) in gradients where path.hasPrefix(prefix) {
+                studentGradients[path] = nil
+                moduleGradients[String(path.dropFirst(prefix.count))] = gradient
+            }
+            if declared.pass == .sharedPass { moduleOptimizer.update(declared.module, gradients: moduleGradients) }
+        }
+        optimizer.update(trainable, gradients: studentGradients)
+        allParts.merge(parts) { $1 }
+        return allParts
+    }
+
+    /// The loss parts (with `total`) of `loss` and the gradients of its total with respect to
+    /// `module`'s trainable parameters.
+    private func partsAndGradients(
+        of module: Module, _ loss: () throws -> (total: Tensor, parts: [String: Float])
+    ) throws -> (parts: [String: Float], gradients: [String: Tensor]) {
         var parts: [String: Float] = [:]
         var failure: Error?
-        let (_, gradients) = trainable.valueAndGradients {
+        let (_, gradients) = module.valueAndGradients {
             do {
-                let (total, termValues) = try objective.loss(prepared, student: student)
+                let (total, termValues) = try loss()
                 parts = termValues
                 parts["total"] = total.item
                 return total
@@ -145,6 +214,13 @@ public final class Trainer {
         }
         if let failure { throw failure }
         return (parts, gradients)
+    }
+
+    private func checkFinite(_ parts: [String: Float], epoch: Int, step: Int, learningRate: Float, lastCheckpoint: URL?) throws {
+        guard parts["total"]?.isFinite ?? true else {
+            throw TrainingDiverged(epoch: epoch, step: step, lossParts: parts, learningRate: learningRate,
+                                   lastCheckpoint: lastCheckpoint.flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil })
+        }
     }
 
     /// The student's metrics on a data set (and its agreement with the teacher).
@@ -177,15 +253,24 @@ public final class Trainer {
     }
 }
 
-/// The student and the loss terms' modules under one root, so one optimizer (and one
-/// checkpoint) covers them: paths `student.*` and `auxiliary.N.*`.
+/// The student, the modules its optimizer trains with it, and the modules with optimizers of
+/// their own under one root, so that one checkpoint covers them: paths `student.*`,
+/// `auxiliary.N.*` and `modules.<name>.*`.
 final class TrainableBundle: Module {
     let student: Module
     let auxiliary: [Module]
+    let optimized: [(name: String, module: Module)]
 
-    init(student: Module, auxiliary: [Module]) {
-        (self.student, self.auxiliary) = (student, auxiliary)
+    init(student: Module, auxiliary: [Module], optimized: [(name: String, module: Module)]) {
+        (self.student, self.auxiliary, self.optimized) = (student, auxiliary, optimized)
         super.init()
+    }
+
+    static func pathPrefix(ofModule name: String) -> String { "modules.\(name)." }
+
+    override func namedChildren() -> [(name: String, module: Module)] {
+        [("student", student)] + auxiliary.enumerated().map { ("auxiliary.\($0.offset)", $0.element) }
+            + optimized.map { ("modules.\($0.name)", $0.module) }
     }
 }
 

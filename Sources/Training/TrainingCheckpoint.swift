@@ -20,11 +20,15 @@ public struct TrainingCheckpoint {
         (self.epoch, self.step, self.generator, self.notes) = (epoch, step, generator, notes)
     }
 
-    /// Saves this checkpoint with the model's and optimizer's current state.
-    public func save(model: Module, optimizer: Optimizer, to url: URL) throws {
+    /// Saves this checkpoint with the model's and optimizers' current state: `optimizer`
+    /// (the model's) and, by name, the optimizers of modules that have their own.
+    public func save(model: Module, optimizer: Optimizer, moduleOptimizers: [String: Optimizer] = [:], to url: URL) throws {
         var tensors: [String: Tensor] = [:]
         for (key, value) in model.stateDict() { tensors["model.\(key)"] = value }
         for (key, value) in optimizer.stateDict() { tensors["optimizer.\(key)"] = value }
+        for (name, moduleOptimizer) in moduleOptimizers {
+            for (key, value) in moduleOptimizer.stateDict() { tensors["optimizers.\(name).\(key)"] = value }
+        }
         var metadata = notes.reduce(into: [String: String]()) { $0["note.\($1.key)"] = $1.value }
         metadata["epoch"] = String(epoch)
         metadata["step"] = String(step)
@@ -34,8 +38,9 @@ public struct TrainingCheckpoint {
         try SafeTensors.write(tensors, metadata: metadata, to: url)
     }
 
-    /// Loads a checkpoint into `model` and `optimizer` and returns the rest.
-    public static func load(from url: URL, model: Module, optimizer: Optimizer) throws -> TrainingCheckpoint {
+    /// Loads a checkpoint into `model`, `optimizer` and the named `moduleOptimizers`, and
+    /// returns the rest.
+    public static func load(from url: URL, model: Module, optimizer: Optimizer, moduleOptimizers: [String: Optimizer] = [:]) throws -> TrainingCheckpoint {
         let (tensors, metadata) = try SafeTensors.read(contentsOf: url)
         guard metadata["format"] == "distillery-training-checkpoint-1" else {
             throw StateDictError(source: url.path, problems: ["not a Distillery training checkpoint (metadata 'format' is \(metadata["format"] ?? "absent"))"])
@@ -46,8 +51,19 @@ public struct TrainingCheckpoint {
         func part(_ prefix: String) -> [String: Tensor] {
             Dictionary(uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
         }
+        // A module that had no optimizer of its own when the checkpoint was written cannot
+        // resume: its state is mixed into the model's optimizer.
+        for name in moduleOptimizers.keys.sorted() where !tensors.keys.contains(where: { $0.hasPrefix("optimizers.\(name).") }) {
+            throw StateDictError(source: url.path, problems: [
+                "no optimizer state for module '\(name)': the checkpoint was written when '\(name)' shared the model's optimizer "
+                    + "(before it had one of its own), so this run cannot resume from it; start afresh (delete the checkpoint, or pass --fresh to distill)",
+            ])
+        }
         try model.loadStateDict(part("model."), source: url.path)
         try optimizer.loadStateDict(part("optimizer."))
+        for (name, moduleOptimizer) in moduleOptimizers {
+            try moduleOptimizer.loadStateDict(part("optimizers.\(name)."))
+        }
         let moduleStates = metadata.filter { $0.key.hasPrefix("rng.module.") }.reduce(into: [String: [UInt64]]()) {
             $0[String($1.key.dropFirst("rng.module.".count))] = $1.value.split(separator: ",").compactMap { UInt64($0) }
         }

@@ -10,13 +10,18 @@ public protocol TrainingObjective {
     associatedtype Prepared
     /// The teacher, if any (evaluation reports the student's agreement with it).
     var teacher: (any Teacher)? { get }
-    /// Modules trained with the student (a FitNets regressor).
+    /// Modules trained with the student by its optimizer (a FitNets regressor).
     var trainableModules: [Module] { get }
+    /// Modules trained by optimizers of their own, in the order the trainer steps them.
+    var optimizedModules: [OptimizedModule] { get }
     /// Everything the loss needs that does not depend on the student's parameters.
     /// `generator` is the step's own, so that a resumed run draws the same numbers.
     func prepare(_ batch: Batch, student: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared
     /// The total loss (a scalar differentiable in the student's parameters) and its named parts.
     func loss(_ prepared: Prepared, student: Module) throws -> (total: Tensor, parts: [String: Float])
+    /// The loss of an own-pass module's update (`OptimizedModule.Pass.ownPass`), differentiable
+    /// in that module's parameters.
+    func loss(_ prepared: Prepared, student: Module, updating module: String) throws -> (total: Tensor, parts: [String: Float])
     /// State the objective adapts as it trains (MTARD's temperatures and weights), saved in
     /// checkpoints so that a resumed run continues exactly.
     var adaptiveState: [String: Double] { get }
@@ -24,6 +29,11 @@ public protocol TrainingObjective {
 }
 
 extension TrainingObjective {
+    public var optimizedModules: [OptimizedModule] { [] }
+    /// The student's loss, for objectives whose modules all share its pass.
+    public func loss(_ prepared: Prepared, student: Module, updating module: String) throws -> (total: Tensor, parts: [String: Float]) {
+        try loss(prepared, student: student)
+    }
     public var adaptiveState: [String: Double] { [:] }
     public func restoreAdaptiveState(_ state: [String: Double]) {}
 }

@@ -85,6 +85,19 @@ final class MEALV2TrainingTests: XCTestCase {
         try FileManager.default.copyItem(at: folder.appendingPathComponent("last.safetensors"), to: Self.earlierCheckpoint)
     }
 
+    /// A checkpoint from when the discriminator shared the student's optimizer is refused,
+    /// with the reason and what to do.
+    func testACheckpointFromASharedOptimizerIsRefusedWithTheReason() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("meal-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(at: Self.earlierCheckpoint, to: folder.appendingPathComponent("last.safetensors"))
+        XCTAssertThrowsError(try Self.makeTrainer(epochs: 10, checkpointDirectory: folder).0.fit(Self.training, validation: Optional<TensorDataset>.none)) { error in
+            XCTAssertTrue("\(error)".contains("no optimizer state for module 'meal': the checkpoint was written when 'meal' shared the model's optimizer"), "\(error)")
+            XCTAssertTrue("\(error)".contains("start afresh (delete the checkpoint, or pass --fresh to distill)"), "\(error)")
+        }
+    }
+
     func testAResumedMEALV2RunEqualsAStraightOne() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("meal-\(UUID())")
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -2,6 +2,7 @@ import Distillation
 import Experiments
 import Foundation
 import NN
+import Optim
 import Tensors
 import XCTest
 
@@ -59,6 +60,23 @@ final class ConfigValidationTests: XCTestCase {
         XCTAssertEqual(experiment.outputDirectory.lastPathComponent, "run")
     }
 
+    /// MEAL V2's discriminator trains by a copy of the student's optimizer, or by the one its
+    /// entry names, at that entry's learning rate.
+    func testTheDiscriminatorsOptimizerComesFromItsEntryOrTheStudent() throws {
+        func discriminator(_ entry: String) throws -> OptimizedModule? {
+            let yaml = distillConfig(["  - {name: ce": entry])
+            let experiment = try Experiment(config: try ConfigNode.parse(yaml: yaml, file: "run.yaml"), kind: .distill)
+            return (experiment.trainer.objective as! DistillationObjective).optimizedModules.first
+        }
+        let copied = try XCTUnwrap(discriminator("  - {name: meal, hidden: 16}"))
+        XCTAssertEqual(copied.name, "meal")
+        XCTAssertNil(copied.optimizer, "the trainer gives it a fresh copy of the student's")
+        XCTAssertNil(copied.schedule)
+        let named = try XCTUnwrap(discriminator("  - {name: meal, optimizer: {name: rmsprop, learning_rate: 0.002}}"))
+        XCTAssertTrue(named.optimizer is RMSprop)
+        XCTAssertEqual(named.schedule?.learningRate(at: 1000), 0.002)
+    }
+
     func testUnknownKeyNamesTheKeyAndTheValidOnes() {
         XCTAssertEqual(validationError(distillConfig(["  epochs": "  epochz: 2"])),
                        "run.yaml:10: training.epochz: unknown key (valid here: batch_size, epochs, optimizer, schedule, seed)")
@@ -81,6 +99,8 @@ final class ConfigValidationTests: XCTestCase {
         XCTAssertTrue(model.hasPrefix("run.yaml:4: student.model: unknown model 'resnet21' (valid: mlp, lenet5, resnet8,"), model)
         XCTAssertTrue(validationError(distillConfig(["  optimizer": "  optimizer: {name: adagrad}"]))
             .hasPrefix("run.yaml:11: training.optimizer.name: unknown optimizer 'adagrad' (valid: sgd, adam, adamw, rmsprop)"))
+        XCTAssertEqual(validationError(distillConfig(["  - {name: ce": "  - {name: meal, optimizer: {name: adam, learning_rat: 1}}"])),
+                       "run.yaml:8: losses[1].optimizer.learning_rat: unknown key (valid here: beta1, beta2, learning_rate, max_grad_norm, name, weight_decay)")
         XCTAssertEqual(validationError(distillConfig(["  optimizer": "  optimizer: {name: sgd, max_grad_norm: -1}"])),
                        "run.yaml:11: training.optimizer.max_grad_norm: must be positive (the largest global gradient norm), found -1.0")
         XCTAssertEqual(validationError(distillConfig(["  optimizer": "  optimizer: {name: adam, max_grad_norm: big}"])),

@@ -1,5 +1,6 @@
 import NN
 import Tensors
+import Training
 
 /// What a loss term sees of one batch: the student's and teacher's logits, the labels
 /// (class indices; nil on unlabeled data), and the features tapped from both models by path.
@@ -47,8 +48,9 @@ public struct DistillationBatch {
     }
 }
 
-/// One named term of a distillation objective. A term may own trainable modules (the
-/// regressor of a FitNets hint), which the trainer optimises with the student.
+/// One named term of a distillation objective. A term may own trainable modules: trained
+/// with the student by its optimizer (the regressor of a FitNets hint), or by an optimizer of
+/// their own (MEAL V2's discriminator).
 public protocol LossTerm {
     /// The name used in configs and metrics (`"kd"`, `"dkd"`, `"fitnets"` …).
     var name: String { get }
@@ -57,6 +59,8 @@ public protocol LossTerm {
     var teacherFeaturePaths: [String] { get }
     /// Modules with parameters of their own, trained together with the student.
     var trainableModules: [Module] { get }
+    /// Modules trained by optimizers of their own (see `OptimizedModule`).
+    var optimizedModules: [OptimizedModule] { get }
     /// The term's value for a batch (a scalar, differentiable in the student's outputs).
     func callAsFunction(_ batch: DistillationBatch) -> Tensor
 }
@@ -65,6 +69,7 @@ extension LossTerm {
     public var studentFeaturePaths: [String] { [] }
     public var teacherFeaturePaths: [String] { [] }
     public var trainableModules: [Module] { [] }
+    public var optimizedModules: [OptimizedModule] { [] }
 }
 
 /// A weighted sum of terms, as torchdistill composes its losses: `Σ wᵢ·termᵢ(batch)`.

@@ -1,5 +1,7 @@
 import NN
+import Optim
 import Tensors
+import Training
 import Training
 
 /// MEAL V2's discriminator on the outputs (Shen & Savvides, 2020; after MEAL, Shen et al.,
@@ -11,14 +13,24 @@ import Training
 ///     L_G = BCE(D̄(p_s), 1)                            (trains the student; D̄: D's weights frozen)
 ///
 /// Pair it with `KnowledgeDistillationLoss` (or `SoftTargetLoss`) at T = 1 on an
-/// `EnsembleTeacher` for the full MEAL V2 objective; the discriminator trains with the student.
+/// `EnsembleTeacher` for the full MEAL V2 objective. The discriminator trains from the same
+/// pass as the student, by an optimizer of its own (module `meal` in checkpoints).
 public final class MEALV2Discriminator: LossTerm {
     public let discriminator: Sequential
+    /// The discriminator's optimizer; nil for a copy of the student's (kind, settings and
+    /// learning-rate schedule), which trains it as a shared optimizer did.
+    public let optimizer: Optimizer?
+    /// Its learning rate per step; nil for the trainer's schedule.
+    public let schedule: LearningRateSchedule?
     public var name: String { "meal" }
-    public var trainableModules: [Module] { [discriminator] }
+    public var optimizedModules: [OptimizedModule] {
+        [OptimizedModule(name: "meal", module: discriminator, optimizer: optimizer, schedule: schedule, pass: .sharedPass)]
+    }
 
     /// `D`: `classes → hidden → hidden → 1` with ReLUs.
-    public init(classes: Int, hidden: Int = 64, using generator: inout RandomGenerator) {
+    public init(classes: Int, hidden: Int = 64, optimizer: Optimizer? = nil, schedule: LearningRateSchedule? = nil,
+                using generator: inout RandomGenerator) {
+        (self.optimizer, self.schedule) = (optimizer, schedule)
         discriminator = Sequential([
             Linear(classes, hidden, using: &generator), Activation(.relu),
             Linear(hidden, hidden, using: &generator), Activation(.relu),

@@ -20,6 +20,7 @@ public struct DistillationObjective: TrainingObjective {
     }
 
     public var trainableModules: [Module] { lossTerms.terms.flatMap { $0.term.trainableModules } }
+    public var optimizedModules: [OptimizedModule] { lossTerms.terms.flatMap { $0.term.optimizedModules } }
 
     public struct Prepared {
         let batch: Batch

@@ -80,7 +80,7 @@ public enum LossCatalog {
         ("pkt", "student, teacher"),
         ("vid", "student, teacher"),
         ("crd", "student, teacher, embedding_size, negatives, temperature, momentum"),
-        ("meal", "hidden (MEAL V2's discriminator on the outputs)"),
+        ("meal", "hidden, optimizer (MEAL V2's discriminator on the outputs; its optimizer defaults to a copy of the student's)"),
         ("mi_alpha", "student, teacher, alpha, critic_size"),
         ("token_relations", "student, teacher, temperature (Hybrid Distill's relation half)"),
         ("defensive", "temperature (defensive distillation: labels or teacher at T)"),
@@ -182,7 +182,11 @@ public enum LossCatalog {
             }
             return TokenRelationDistillation(student: student, teacher: teacher, temperature: try positive(entry, "temperature", default: 0.1))
         case "meal":
-            return MEALV2Discriminator(classes: context.classes, hidden: try entry.value("hidden", default: 64), using: &generator)
+            // Its own optimizer, at a constant learning rate, where the config names one; else a
+            // copy of the student's, on the student's schedule.
+            let optimizer = try entry.optional("optimizer").map(OptimizerCatalog.optimizer)
+            return MEALV2Discriminator(classes: context.classes, hidden: try entry.value("hidden", default: 64), optimizer: optimizer?.optimizer,
+                                       schedule: optimizer.map { .constant($0.learningRate) }, using: &generator)
         case "defensive":
             return DefensiveDistillationLoss(temperature: try positive(entry, "temperature", default: 20))
         default:
