@@ -30,6 +30,8 @@ public final class Adam: ElementwiseOptimizer<Adam.Rule> {
     public struct Rule: ElementwiseUpdateRule {
         public let beta1: Float, beta2: Float, epsilon: Float
         public var bufferNames: [String] { ["exp_avg", "exp_avg_sq"] }
+        public static var bufferCount: Int { 2 }
+        public static var takesDecoupledWeightDecay: Bool { true }
         public var buffersUsed: Int { 2 }
 
         public struct Constants {
@@ -44,7 +46,7 @@ public final class Adam: ElementwiseOptimizer<Adam.Rule> {
 
         @inline(__always)
         public func apply(_ c: Constants, decayedWeights weights: SIMD8<Float>, direction d: SIMD8<Float>,
-                          first: inout SIMD8<Float>, second: inout SIMD8<Float>) -> SIMD8<Float> {
+                          first: inout SIMD8<Float>, second: inout SIMD8<Float>, hasBuffers _: Bool) -> SIMD8<Float> {
             first = flushingSubnormal(beta1 * first + (1 - beta1) * d)
             second = flushingSubnormal(beta2 * second + (1 - beta2) * d * d)
             return weights - c.stepSize * first / (squareRoot(second) / c.rootCorrection2 + epsilon)
@@ -85,6 +87,8 @@ public final class RMSprop: ElementwiseOptimizer<RMSprop.Rule> {
     public struct Rule: ElementwiseUpdateRule {
         public let alpha: Float, epsilon: Float, momentum: Float
         public var bufferNames: [String] { ["square_avg", "momentum_buffer"] }
+        public static var bufferCount: Int { 2 }
+        public static var takesDecoupledWeightDecay: Bool { false }
         /// The momentum buffer is kept even at μ = 0 (checkpoints have always held it), where
         /// it is just this step's scaled gradient: one branch-free expression serves both.
         public var buffersUsed: Int { 2 }
@@ -97,7 +101,7 @@ public final class RMSprop: ElementwiseOptimizer<RMSprop.Rule> {
 
         @inline(__always)
         public func apply(_ c: Constants, decayedWeights weights: SIMD8<Float>, direction d: SIMD8<Float>,
-                          first square: inout SIMD8<Float>, second buffer: inout SIMD8<Float>) -> SIMD8<Float> {
+                          first square: inout SIMD8<Float>, second buffer: inout SIMD8<Float>, hasBuffers _: Bool) -> SIMD8<Float> {
             square = flushingSubnormal(alpha * square + (1 - alpha) * d * d)
             buffer = flushingSubnormal(momentum * buffer + d / (squareRoot(square) + epsilon))
             return weights - c.learningRate * buffer

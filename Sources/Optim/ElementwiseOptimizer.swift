@@ -17,11 +17,18 @@ public protocol ElementwiseUpdateRule {
     /// How many of them this configuration uses; with none (SGD without momentum) the
     /// loop creates none and saves none.
     var buffersUsed: Int { get }
+    /// How many buffers the rule reads and writes when it has them (`bufferNames.count`). A
+    /// type's constant, so that each specialised loop touches only those.
+    static var bufferCount: Int { get }
+    /// Whether the rule takes decoupled weight decay (AdamW); a type's constant, so that the
+    /// other rules' loops skip the multiply.
+    static var takesDecoupledWeightDecay: Bool { get }
     func constants(step: Int, learningRate: Float, freshBuffers: Bool) -> Constants
     /// The new weights of one block. `decayedWeights` is `w·(1 − ηλ)` under decoupled decay
-    /// and `w` otherwise; `first` and `second` are the block's lanes of the buffers in use.
+    /// and `w` otherwise; `first` and `second` are the block's lanes of the buffers in use;
+    /// `hasBuffers` is false when `buffersUsed` is 0 (then both are zeros and not kept).
     func apply(_ constants: Constants, decayedWeights: SIMD8<Float>, direction: SIMD8<Float>,
-               first: inout SIMD8<Float>, second: inout SIMD8<Float>) -> SIMD8<Float>
+               first: inout SIMD8<Float>, second: inout SIMD8<Float>, hasBuffers: Bool) -> SIMD8<Float>
 }
 
 /// An optimizer made of a per-element rule and the one loop all of them share: SGD, Adam,
@@ -40,6 +47,7 @@ public class ElementwiseOptimizer<Rule: ElementwiseUpdateRule>: Optimizer {
     public var step: Int { state.step }
 
     init(rule: Rule, learningRate: Float, weightDecay: Float, decoupledWeightDecay: Bool, maxGradientNorm: Float?) {
+        precondition(!decoupledWeightDecay || Rule.takesDecoupledWeightDecay, "\(Rule.self) does not take decoupled weight decay")
         (self.rule, self.learningRate, self.weightDecay) = (rule, learningRate, weightDecay)
         (self.decoupledWeightDecay, self.maxGradientNorm) = (decoupledWeightDecay, maxGradientNorm)
         state = OptimizerState(bufferNames: rule.bufferNames)
@@ -57,10 +65,11 @@ public class ElementwiseOptimizer<Rule: ElementwiseUpdateRule>: Optimizer {
     @inline(__always)
     final func applyElementwiseUpdate<R: ElementwiseUpdateRule>(_ rule: R, to model: Module, gradients: [String: Tensor]) {
         state.step += 1
-        let trainable = model.namedParameters().filter { $0.1.isTrainable && gradients[$0.0] != nil }
+        let parameters = model.namedParameters()
         var gradients = gradients
         if let maxGradientNorm {
-            var selected = Dictionary(uniqueKeysWithValues: trainable.map { ($0.0, gradients[$0.0]!) })
+            var selected: [String: Tensor] = [:]
+            for (path, parameter) in parameters where parameter.isTrainable { selected[path] = gradients[path] }
             clipGradientsByGlobalNorm(&selected, maxNorm: maxGradientNorm)
             gradients.merge(selected) { $1 }
         }
@@ -68,34 +77,42 @@ public class ElementwiseOptimizer<Rule: ElementwiseUpdateRule>: Optimizer {
         // Decoupled decay shrinks the weights; coupled decay adds to the gradient.
         let keep: Float = decoupledWeightDecay ? 1 - lr * weightDecay : 1
         let coupled: Float = decoupledWeightDecay ? 0 : weightDecay
-        for (path, parameter) in trainable {
-            let gradient = gradients[path]!
+        for (path, parameter) in parameters where parameter.isTrainable {
+            guard let gradient = gradients[path] else { continue }
             precondition(gradient.shape == parameter.wrappedValue.shape,
                          "\(type(of: self)): gradient of \(path) has shape \(gradient.shape), expected \(parameter.wrappedValue.shape)")
             gradient.withUnsafeBufferPointer { g in
                 parameter.updateInPlace { p in
                     let (pp, gp) = (p.baseAddress!, g.baseAddress!)
-                    func run(_ buffers: [UnsafeMutablePointer<Float>], fresh: Bool) {
-                        let constants = rule.constants(step: step, learningRate: lr, freshBuffers: fresh)
-                        let first = buffers.first, second = buffers.count > 1 ? buffers[1] : nil
-                        Parallelism.forEachChunk(of: p.count) { range in
-                            for block in LaneBlocks(range) {
-                                let weights = block.load(pp)
-                                let direction = block.load(gp) + coupled * weights
-                                var firstLanes = first.map { block.load($0) } ?? SIMD8()
-                                var secondLanes = second.map { block.load($0) } ?? SIMD8()
-                                let updated = rule.apply(constants, decayedWeights: weights * keep, direction: direction,
-                                                         first: &firstLanes, second: &secondLanes)
-                                if let first { block.store(firstLanes, to: first) }
-                                if let second { block.store(secondLanes, to: second) }
-                                block.store(updated, to: pp)
-                            }
+                    // `buffered` is a literal in each of the two chunk closures below, and the
+                    // closures are compiled apart from this function (the split lives in
+                    // Tensors), so every test of it folds away inside its closure: a per-block
+                    // test cost a third more instructions than the optimizers' own loops had.
+                    @inline(__always)
+                    func sweep(_ range: Range<Int>, _ first: UnsafeMutablePointer<Float>, _ second: UnsafeMutablePointer<Float>,
+                               buffered: Bool, _ constants: R.Constants) {
+                        let (reads1, reads2) = (buffered && R.bufferCount >= 1, buffered && R.bufferCount >= 2)
+                        for block in LaneBlocks(range) {
+                            let weights = block.load(pp)
+                            let direction = block.load(gp) + coupled * weights
+                            var firstLanes = reads1 ? block.load(first) : SIMD8()
+                            var secondLanes = reads2 ? block.load(second) : SIMD8()
+                            let updated = rule.apply(constants, decayedWeights: R.takesDecoupledWeightDecay ? weights * keep : weights,
+                                                     direction: direction, first: &firstLanes, second: &secondLanes, hasBuffers: buffered)
+                            if reads1 { block.store(firstLanes, to: first) }
+                            if reads2 { block.store(secondLanes, to: second) }
+                            block.store(updated, to: pp)
                         }
                     }
                     if rule.buffersUsed == 0 {
-                        run([], fresh: false)
+                        let constants = rule.constants(step: step, learningRate: lr, freshBuffers: false)
+                        Parallelism.forEachChunk(of: p.count) { sweep($0, pp, pp, buffered: false, constants) }  // pointers untouched
                     } else {
-                        state.withBuffers(path, count: p.count) { buffers, fresh in run(Array(buffers.prefix(rule.buffersUsed)), fresh: fresh) }
+                        state.withBuffers(path, count: p.count) { buffers, fresh in
+                            let constants = rule.constants(step: step, learningRate: lr, freshBuffers: fresh)
+                            let (first, second) = (buffers[0], buffers[buffers.count > 1 ? 1 : 0])
+                            Parallelism.forEachChunk(of: p.count) { sweep($0, first, second, buffered: true, constants) }
+                        }
                     }
                 }
             }

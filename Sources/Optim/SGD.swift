@@ -31,6 +31,8 @@ public final class SGD: ElementwiseOptimizer<SGD.Rule> {
         public var bufferNames: [String] { ["momentum_buffer"] }
         /// Without momentum SGD keeps no buffer, as PyTorch's.
         public var buffersUsed: Int { momentum == 0 ? 0 : 1 }
+        public static var bufferCount: Int { 1 }
+        public static var takesDecoupledWeightDecay: Bool { false }
 
         public struct Constants {
             let learningRate: Float, keep: Float, share: Float, nu: Float, kappa: Float
@@ -47,8 +49,8 @@ public final class SGD: ElementwiseOptimizer<SGD.Rule> {
 
         @inline(__always)
         public func apply(_ c: Constants, decayedWeights weights: SIMD8<Float>, direction d: SIMD8<Float>,
-                          first buffer: inout SIMD8<Float>, second _: inout SIMD8<Float>) -> SIMD8<Float> {
-            guard momentum != 0 else { return weights - c.learningRate * d }
+                          first buffer: inout SIMD8<Float>, second _: inout SIMD8<Float>, hasBuffers: Bool) -> SIMD8<Float> {
+            guard hasBuffers else { return weights - c.learningRate * d }
             buffer = flushingSubnormal(c.keep * buffer + c.share * d)
             return weights - c.learningRate * (c.nu * d + c.kappa * buffer)
         }

@@ -55,7 +55,8 @@ struct EngineBenchmark: ParsableCommand {
 
         // Optimizer steps: one large MLP (W1's student, 1.3M weights) and a conv net of many
         // small parameters (W2's student), where the per-parameter cost shows.
-        let models: [(String, Module)] = [("mlp", MLP(widths: [784, 800, 800, 10], using: &rng)), ("convnet", ConvNet(channels: [16, 32, 64], using: &rng))]
+        let models: [(String, Module)] = [("mlp", MLP(widths: [784, 800, 800, 10], using: &rng)), ("convnet", ConvNet(channels: [16, 32, 64], using: &rng)),
+                                          ("flow_mlp", MLP(widths: [18, 128, 128, 128, 2], using: &rng))]
         for (name, model) in models {
             let gradients = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.0, Tensor.normal($0.1.wrappedValue.shape, using: &rng)) })
             let optimizers: [(String, Optimizer)] = [("sgd", SGD(learningRate: 1e-3, momentum: 0.9, weightDecay: 5e-4)), ("adam", Adam()), ("rmsprop", RMSprop())]
