@@ -11,15 +11,10 @@ public final class Adam: ElementwiseOptimizer<Adam.Rule> {
     public var beta2: Float { rule.beta2 }
     public var epsilon: Float { rule.epsilon }
 
-    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+    public convenience init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
                 weightDecay: Float = 0, decoupledWeightDecay: Bool = false, maxGradientNorm: Float? = nil) {
-        super.init(rule: Rule(beta1: beta1, beta2: beta2, epsilon: epsilon), learningRate: learningRate,
+        self.init(rule: Rule(beta1: beta1, beta2: beta2, epsilon: epsilon), learningRate: learningRate,
                    weightDecay: weightDecay, decoupledWeightDecay: decoupledWeightDecay, maxGradientNorm: maxGradientNorm)
-    }
-
-    override public func freshCopy() -> Optimizer {
-        Adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
-             decoupledWeightDecay: decoupledWeightDecay, maxGradientNorm: maxGradientNorm)
     }
 
     override public func update(_ model: Module, gradients: [String: Tensor]) {

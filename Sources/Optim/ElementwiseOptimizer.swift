@@ -46,7 +46,9 @@ public class ElementwiseOptimizer<Rule: ElementwiseUpdateRule>: Optimizer {
     private var state: OptimizerState
     public var step: Int { state.step }
 
-    init(rule: Rule, learningRate: Float, weightDecay: Float, decoupledWeightDecay: Bool, maxGradientNorm: Float?) {
+    /// Each optimizer's public initializer is a convenience one that calls this, so every
+    /// subclass inherits it and `freshCopy()` can build one of the same kind.
+    required init(rule: Rule, learningRate: Float, weightDecay: Float, decoupledWeightDecay: Bool, maxGradientNorm: Float?) {
         precondition(!decoupledWeightDecay || Rule.takesDecoupledWeightDecay, "\(Rule.self) does not take decoupled weight decay")
         (self.rule, self.learningRate, self.weightDecay) = (rule, learningRate, weightDecay)
         (self.decoupledWeightDecay, self.maxGradientNorm) = (decoupledWeightDecay, maxGradientNorm)
@@ -119,10 +121,10 @@ public class ElementwiseOptimizer<Rule: ElementwiseUpdateRule>: Optimizer {
         }
     }
 
-    /// Subclasses override this to return their own kind.
+    /// An optimizer of the same kind (`SGD`, `Adam`, …) and settings, with no state.
     public func freshCopy() -> Optimizer {
-        ElementwiseOptimizer(rule: rule, learningRate: learningRate, weightDecay: weightDecay,
-                             decoupledWeightDecay: decoupledWeightDecay, maxGradientNorm: maxGradientNorm)
+        type(of: self).init(rule: rule, learningRate: learningRate, weightDecay: weightDecay,
+                            decoupledWeightDecay: decoupledWeightDecay, maxGradientNorm: maxGradientNorm)
     }
 
     public func stateDict() -> [String: Tensor] { state.saved() }

@@ -8,15 +8,10 @@ public final class RMSprop: ElementwiseOptimizer<RMSprop.Rule> {
     public var epsilon: Float { rule.epsilon }
     public var momentum: Float { rule.momentum }
 
-    public init(learningRate: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8, momentum: Float = 0, weightDecay: Float = 0,
+    public convenience init(learningRate: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8, momentum: Float = 0, weightDecay: Float = 0,
                 maxGradientNorm: Float? = nil) {
-        super.init(rule: Rule(alpha: alpha, epsilon: epsilon, momentum: momentum), learningRate: learningRate,
+        self.init(rule: Rule(alpha: alpha, epsilon: epsilon, momentum: momentum), learningRate: learningRate,
                    weightDecay: weightDecay, decoupledWeightDecay: false, maxGradientNorm: maxGradientNorm)
-    }
-
-    override public func freshCopy() -> Optimizer {
-        RMSprop(learningRate: learningRate, alpha: alpha, epsilon: epsilon, momentum: momentum, weightDecay: weightDecay,
-                maxGradientNorm: maxGradientNorm)
     }
 
     override public func update(_ model: Module, gradients: [String: Tensor]) {

@@ -9,16 +9,11 @@ public final class SGD: ElementwiseOptimizer<SGD.Rule> {
     public var dampening: Float { rule.dampening }
     public var nesterov: Bool { rule.nesterov }
 
-    public init(learningRate: Float, momentum: Float = 0, dampening: Float = 0, weightDecay: Float = 0, nesterov: Bool = false,
+    public convenience init(learningRate: Float, momentum: Float = 0, dampening: Float = 0, weightDecay: Float = 0, nesterov: Bool = false,
                 maxGradientNorm: Float? = nil) {
         precondition(!nesterov || (momentum > 0 && dampening == 0), "SGD: Nesterov momentum needs momentum > 0 and no dampening")
-        super.init(rule: Rule(momentum: momentum, dampening: dampening, nesterov: nesterov), learningRate: learningRate,
+        self.init(rule: Rule(momentum: momentum, dampening: dampening, nesterov: nesterov), learningRate: learningRate,
                    weightDecay: weightDecay, decoupledWeightDecay: false, maxGradientNorm: maxGradientNorm)
-    }
-
-    override public func freshCopy() -> Optimizer {
-        SGD(learningRate: learningRate, momentum: momentum, dampening: dampening, weightDecay: weightDecay, nesterov: nesterov,
-            maxGradientNorm: maxGradientNorm)
     }
 
     override public func update(_ model: Module, gradients: [String: Tensor]) {

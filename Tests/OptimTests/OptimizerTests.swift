@@ -124,6 +124,26 @@ final class OptimizerTests: XCTestCase {
         }
     }
 
+    /// A fresh copy is the same kind with the same settings, and starts with no state.
+    func testAFreshCopyKeepsKindAndSettingsAndDropsState() {
+        var generator = RandomGenerator(seed: 1)
+        let model = MLP(widths: [3, 4, 2], using: &generator)
+        let gradients = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.0, Tensor.normal($0.1.wrappedValue.shape, using: &generator)) })
+        let sgd = SGD(learningRate: 0.1, momentum: 0.8, weightDecay: 1e-3, nesterov: true, maxGradientNorm: 2)
+        sgd.update(model, gradients: gradients)
+        let copy = sgd.freshCopy()
+        XCTAssertTrue(copy is SGD)
+        XCTAssertEqual((copy as! SGD).momentum, 0.8)
+        XCTAssertEqual((copy as! SGD).nesterov, true)
+        XCTAssertEqual((copy as! SGD).maxGradientNorm, 2)
+        XCTAssertEqual(copy.step, 0)
+        XCTAssertEqual(copy.stateDict().keys.sorted(), ["step"])
+        let adamW = AdamW(learningRate: 3e-4, weightDecay: 0.05).freshCopy() as? Adam
+        XCTAssertEqual(adamW?.decoupledWeightDecay, true)
+        XCTAssertEqual(adamW?.weightDecay, 0.05)
+        XCTAssertTrue(RMSprop(momentum: 0.5).freshCopy() is RMSprop)
+    }
+
     func testAnotherOptimizersStateIsRefused() throws {
         var generator = RandomGenerator(seed: 2)
         let model = MLP(widths: [4, 8, 2], using: &generator)
