@@ -176,6 +176,17 @@ final class GradientCheckTests: XCTestCase {
         assertGradients(at: [logits, teacher], "distillation KL, student and teacher") {
             distillationKLDivergence(studentLogits: $0[0], teacherLogits: $0[1], temperature: 3)
         }
+        let tokens = awayFromZero([2, 3, 4], seed: 29), teacherTokens = awayFromZero([2, 3, 4], seed: 30)
+        let padding = Tensor([1, 1, 0, 1, 0, 0], shape: [2, 3])
+        assertGradients(at: [tokens], "cross-entropy [N, T, V], masked") {
+            crossEntropy(logits: $0[0], labels: Tensor([3, 0, 77, 2, -5, 1], shape: [2, 3]), classAxis: -1, mask: padding)
+        }
+        assertGradients(at: [tokens, teacherTokens], "distillation KL [N, T, V], masked") {
+            distillationKLDivergence(studentLogits: $0[0], teacherLogits: $0[1], temperature: 2, mask: padding)
+        }
+        assertGradients(at: [tokens, teacherTokens.softmax(axis: -1)], "soft cross-entropy [N, T, V]") {
+            crossEntropy(logits: $0[0], probabilities: $0[1], classAxis: -1)
+        }
         let targets = (teacher.sigmoid() * 10).clamped(min: 1, max: 9) / 10
         assertGradients(at: [logits, targets], "BCE with logits") { binaryCrossEntropy(logits: $0[0], targets: $0[1]) }
         assertGradients(at: [logits, teacher], "MSE") { meanSquaredError($0[0], $0[1]) }

@@ -25,33 +25,60 @@ extension Tensor {
         }
     }
 
-    /// Logits `[N, C, d…]` as rows `[N·d…, C]` with the class axis last.
-    fileprivate func classRows(operation: String) -> Tensor {
+    /// Logits with classes on `classAxis` as rows `[positions, C]` with the class axis last:
+    /// a view when the class axis is already last, a permuted copy otherwise.
+    fileprivate func classRows(classAxis: Int, operation: String) -> Tensor {
         precondition(rank >= 2, "\(operation): logits of shape \(shape) need a batch and a class axis")
+        let axis = classAxis < 0 ? classAxis + rank : classAxis
+        precondition((1..<rank).contains(axis), "\(operation): class axis \(classAxis) is not an axis after the batch axis of logits \(shape)")
         if rank == 2 { return self }
-        return permuted([0] + Array(2..<rank) + [1]).reshaped([-1, shape[1]])
+        if axis == rank - 1 { return reshaped([-1, shape[axis]]) }
+        let others = (0..<rank).filter { $0 != axis }
+        return permuted(others + [axis]).reshaped([-1, shape[axis]])
     }
+
+    /// The shape of one value per position: the logits' shape without the class axis.
+    fileprivate func positionShape(classAxis: Int) -> [Int] {
+        let axis = classAxis < 0 ? classAxis + rank : classAxis
+        return shape.enumerated().filter { $0.offset != axis }.map(\.element)
+    }
+}
+
+/// Which positions of a loss a mask keeps (its non-zero elements), in row order; nil when
+/// there is no mask, so the unmasked paths stay exactly as they were.
+private func keptPositions(_ mask: Tensor?, positionShape: [Int], operation: String) -> [Bool]? {
+    guard let mask else { return nil }
+    precondition(mask.shape == positionShape, "\(operation): mask of shape \(mask.shape) does not match the positions \(positionShape) of the logits")
+    return mask.scalars.map { $0 != 0 }
 }
 
 /// Cross-entropy of logits against integer labels: log-softmax and negative log-likelihood
 /// fused in one pass, stable for any logit magnitude.
 ///
 /// - Parameters:
-///   - logits: `[N, C]` (or `[N, C, d…]`, classes on axis 1 as in PyTorch).
-///   - labels: `[N]` (or `[N, d…]`) integers in `0..<C`, or `ignoreIndex`.
+///   - logits: `[N, C]`, or any rank with the classes on `classAxis`.
+///   - labels: the logits' shape without the class axis: integers in `0..<C`, or
+///     `ignoreIndex`. Labels at masked positions are not read (padding may hold anything).
+///   - classAxis: the class axis: 1 by default, as in PyTorch (`[N, C, d…]`); -1 for token
+///     logits `[N, T, V]`.
 ///   - labelSmoothing: ε; the target is `(1 − ε)·onehot + ε/C` (Szegedy et al., 2016).
 ///   - ignoreIndex: a label whose samples contribute nothing (and are not counted in the mean).
+///   - mask: 1 where a position counts, 0 where it does not (padding), in the labels' shape.
+///   - reduction: `.mean` divides by the positions counted (neither masked nor ignored),
+///     `.batchMean` by the positions not masked.
 public func crossEntropy(
-    logits: Tensor, labels: Tensor, labelSmoothing: Float = 0, ignoreIndex: Int? = nil,
-    reduction: LossReduction = .mean
+    logits: Tensor, labels: Tensor, classAxis: Int = 1, labelSmoothing: Float = 0, ignoreIndex: Int? = nil,
+    mask: Tensor? = nil, reduction: LossReduction = .mean
 ) -> Tensor {
-    let rows = logits.classRows(operation: "crossEntropy")
+    let rows = logits.classRows(classAxis: classAxis, operation: "crossEntropy")
     let classes = rows.shape[1], n = rows.shape[0]
     precondition(labels.count == n, "crossEntropy: labels of shape \(labels.shape) do not match logits of shape \(logits.shape)")
     precondition((0..<1).contains(labelSmoothing), "crossEntropy: labelSmoothing \(labelSmoothing) is not in [0, 1)")
+    let kept = keptPositions(mask, positionShape: labels.shape, operation: "crossEntropy")
     let targets = labels.integerScalars
-    for t in targets where t != ignoreIndex {
-        precondition(t >= 0 && t < classes, "crossEntropy: label \(t) is not in 0..<\(classes)")
+    let counts = targets.indices.map { targets[$0] != ignoreIndex && kept?[$0] != false }
+    for i in targets.indices where counts[i] {
+        precondition(targets[i] >= 0 && targets[i] < classes, "crossEntropy: label \(targets[i]) is not in 0..<\(classes)")
     }
     let logProbabilities = Tensor(uninitialized: rows.shape)
     let perSample = Tensor(uninitialized: [n])
@@ -61,7 +88,7 @@ public func crossEntropy(
         for i in range {
             let row = lp + i * classes
             _ = logSoftmaxLane(z + i * classes, into: row, count: classes, stride: 1, inverseTemperature: 1)
-            guard targets[i] != ignoreIndex else { loss[i] = 0; continue }
+            guard counts[i] else { loss[i] = 0; continue }
             var value = -(1 - labelSmoothing) * row[targets[i]]
             if labelSmoothing > 0 {
                 var total: Float = 0
@@ -78,7 +105,7 @@ public func crossEntropy(
             let gp = g.storage.pointer, d = gradient.storage.pointer, lp = logProbabilities.storage.pointer
             for i in 0..<n {
                 let row = d + i * classes
-                guard targets[i] != ignoreIndex else { row.update(repeating: 0, count: classes); continue }
+                guard counts[i] else { row.update(repeating: 0, count: classes); continue }
                 for c in 0..<classes { row[c] = (Foundation.exp(lp[i * classes + c]) - smoothing) * gp[i] }
                 row[targets[i]] -= (1 - labelSmoothing) * gp[i]
             }
@@ -86,16 +113,18 @@ public func crossEntropy(
         }
     }
     withExtendedLifetime((rows, logProbabilities)) {}
-    let counted = targets.lazy.filter { $0 != ignoreIndex }.count
-    return result.reshaped(labels.shape).reducedLoss(reduction, batchSize: logits.shape[0], meanCount: counted)
+    let counted = counts.lazy.filter { $0 }.count
+    let positions = kept.map { $0.lazy.filter { $0 }.count } ?? n
+    return result.reshaped(labels.shape).reducedLoss(reduction, batchSize: positions, meanCount: counted)
 }
 
 /// Cross-entropy of logits against a target distribution (soft labels, mixup targets,
-/// teacher probabilities): `−Σ_c q_c log softmax(z)_c` per sample. Differentiable with
-/// respect to both.
-public func crossEntropy(logits: Tensor, probabilities: Tensor, reduction: LossReduction = .mean) -> Tensor {
+/// teacher probabilities): `−Σ_c q_c log softmax(z)_c` per position. Differentiable with
+/// respect to both. `classAxis` is 1 by default (PyTorch's `[N, C, d…]`), -1 for `[N, T, V]`.
+public func crossEntropy(logits: Tensor, probabilities: Tensor, classAxis: Int = 1, reduction: LossReduction = .mean) -> Tensor {
     precondition(logits.shape == probabilities.shape, "crossEntropy: probabilities of shape \(probabilities.shape) do not match logits of shape \(logits.shape)")
-    let perSample = -(probabilities * logits.logSoftmax(axis: logits.rank >= 2 ? 1 : 0)).sum(axes: [logits.rank >= 2 ? 1 : 0])
+    let axis = logits.rank >= 2 ? classAxis : 0
+    let perSample = -(probabilities * logits.logSoftmax(axis: axis)).sum(axes: [axis])
     return perSample.reducedLoss(reduction, batchSize: logits.shape.first ?? 1, meanCount: perSample.count)
 }
 
@@ -131,25 +160,36 @@ public func klDivergence(logProbabilities input: Tensor, target: Tensor, reducti
 }
 
 /// The knowledge-distillation term of Hinton, Vinyals & Dean (2015), fused:
-/// `T² · KL(softmax(t/T) ‖ softmax(s/T))` per sample, for logits `[N, C]`.
+/// `T² · KL(softmax(t/T) ‖ softmax(s/T))` per position, for logits `[N, C]` or any rank with
+/// the classes on the last axis (token logits `[N, T, V]`).
 ///
 /// The T² factor keeps the gradient's scale independent of the temperature. Gradients
 /// flow to the student, and to the teacher when its logits require them (online and mutual
 /// distillation): `∂/∂s = T(q − p)`, `∂/∂t = T·p⊙(log p − log q − KL)`.
+///
+/// `mask` (the logits' shape without the class axis) keeps its non-zero positions; masked
+/// ones contribute 0 and are not counted. `.batchMean` and `.mean` divide by the positions
+/// kept: the batch size for `[N, C]`, the kept tokens for `[N, T, V]`.
 public func distillationKLDivergence(
-    studentLogits: Tensor, teacherLogits: Tensor, temperature: Float, reduction: LossReduction = .batchMean
+    studentLogits: Tensor, teacherLogits: Tensor, temperature: Float, mask: Tensor? = nil,
+    reduction: LossReduction = .batchMean
 ) -> Tensor {
-    precondition(studentLogits.rank == 2 && studentLogits.shape == teacherLogits.shape,
-                 "distillationKLDivergence: student logits \(studentLogits.shape) and teacher logits \(teacherLogits.shape) must both be [N, C]")
+    precondition(studentLogits.rank >= 2 && studentLogits.shape == teacherLogits.shape,
+                 "distillationKLDivergence: student logits \(studentLogits.shape) and teacher logits \(teacherLogits.shape) must have one shape, [N, C] or [N, …, C]")
     precondition(temperature > 0, "distillationKLDivergence: temperature \(temperature) must be positive")
-    let (n, classes) = (studentLogits.shape[0], studentLogits.shape[1])
-    let studentLog = Tensor(uninitialized: studentLogits.shape), teacherLog = Tensor(uninitialized: studentLogits.shape)
+    let positionShape = studentLogits.positionShape(classAxis: -1)
+    let kept = keptPositions(mask, positionShape: positionShape, operation: "distillationKLDivergence")
+    let studentRows = studentLogits.classRows(classAxis: -1, operation: "distillationKLDivergence")
+    let teacherRows = teacherLogits.classRows(classAxis: -1, operation: "distillationKLDivergence")
+    let (n, classes) = (studentRows.shape[0], studentRows.shape[1])
+    let studentLog = Tensor(uninitialized: studentRows.shape), teacherLog = Tensor(uninitialized: studentRows.shape)
     let perSample = Tensor(uninitialized: [n])
-    let s = studentLogits.storage.pointer, t = teacherLogits.storage.pointer
+    let s = studentRows.storage.pointer, t = teacherRows.storage.pointer
     let ls = studentLog.storage.pointer, lt = teacherLog.storage.pointer, kl = perSample.storage.pointer
     let inverse = 1 / temperature, scale = temperature * temperature
     parallelFor(n, grain: Swift.max(1, 2048 / Swift.max(classes, 1))) { range in
         for i in range {
+            guard kept?[i] != false else { kl[i] = 0; continue }
             let o = i * classes
             _ = logSoftmaxLane(s + o, into: ls + o, count: classes, stride: 1, inverseTemperature: inverse)
             _ = logSoftmaxLane(t + o, into: lt + o, count: classes, stride: 1, inverseTemperature: inverse)
@@ -158,11 +198,11 @@ public func distillationKLDivergence(
             kl[i] = total * scale
         }
     }
-    withExtendedLifetime((studentLog, teacherLog)) {}
+    withExtendedLifetime((studentRows, teacherRows, studentLog, teacherLog)) {}
     var result = perSample
-    if Tensor.shouldRecord(studentLogits, teacherLogits) {
+    if Tensor.shouldRecord(studentRows, teacherRows) {
         let values = perSample.detached()
-        result = perSample.recorded(inputs: [studentLogits, teacherLogits]) { g, needed in
+        result = perSample.recorded(inputs: [studentRows, teacherRows]) { g, needed in
             let gp = g.storage.pointer
             let ls = studentLog.storage.pointer, lt = teacherLog.storage.pointer, kl = values.storage.pointer
             var gradStudent: Tensor?, gradTeacher: Tensor?
@@ -170,6 +210,7 @@ public func distillationKLDivergence(
                 gradStudent = Tensor(uninitialized: [n, classes])
                 let d = gradStudent!.storage.pointer
                 for i in 0..<n {
+                    guard kept?[i] != false else { (d + i * classes).update(repeating: 0, count: classes); continue }
                     for c in 0..<classes {
                         let o = i * classes + c
                         d[o] = gp[i] * temperature * (Foundation.exp(ls[o]) - Foundation.exp(lt[o]))
@@ -180,6 +221,7 @@ public func distillationKLDivergence(
                 gradTeacher = Tensor(uninitialized: [n, classes])
                 let d = gradTeacher!.storage.pointer
                 for i in 0..<n {
+                    guard kept?[i] != false else { (d + i * classes).update(repeating: 0, count: classes); continue }
                     let divergence = kl[i] / scale
                     for c in 0..<classes {
                         let o = i * classes + c
@@ -190,7 +232,8 @@ public func distillationKLDivergence(
             return [gradStudent, gradTeacher]
         }
     }
-    return result.reducedLoss(reduction, batchSize: n)
+    let positions = kept.map { $0.lazy.filter { $0 }.count } ?? n
+    return result.reshaped(positionShape).reducedLoss(reduction, batchSize: positions, meanCount: positions)
 }
 
 /// Binary cross-entropy of logits `x` against targets `y` in [0, 1], computed stably as
