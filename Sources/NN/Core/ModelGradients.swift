@@ -15,14 +15,21 @@ extension Module {
     /// Compares the pullbacks' gradients with respect to every parameter with central finite
     /// differences (`checkGradients`), for the module applied to `input`.
     public func checkParameterGradients(input: Tensor, tolerance: Float = 5e-3) -> GradientCheckResult {
+        checkParameterGradients(tolerance: tolerance) { self(input) }
+    }
+
+    /// The same check for any call of the module (one with several inputs, or a mask).
+    public func checkParameterGradients(tolerance: Float = 5e-3, of call: () -> Tensor) -> GradientCheckResult {
         let parameters = namedParameters().map(\.parameter)
-        return checkGradients(of: { values in
-            // Substitute the checker's tensors for the parameters, one nested scope each.
-            func forward(from index: Int) -> Tensor {
-                index == parameters.count ? self(input) : parameters[index].substituting(values[index]) { forward(from: index + 1) }
-            }
-            return forward(from: 0)
-        }, at: parameters.map { $0.wrappedValue.detached() }, absoluteTolerance: tolerance, relativeTolerance: tolerance)
+        return withoutActuallyEscaping(call) { call in
+            checkGradients(of: { values in
+                // Substitute the checker's tensors for the parameters, one nested scope each.
+                func forward(from index: Int) -> Tensor {
+                    index == parameters.count ? call() : parameters[index].substituting(values[index]) { forward(from: index + 1) }
+                }
+                return forward(from: 0)
+            }, at: parameters.map { $0.wrappedValue.detached() }, absoluteTolerance: tolerance, relativeTolerance: tolerance)
+        }
     }
 }
 

@@ -35,6 +35,15 @@ open class Module {
         return output
     }
 
+    /// Runs `compute` as a call of this module, recording its output for a feature tap on
+    /// it. A module whose call takes more than one input (`attention(x, mask: m)`) calls
+    /// through this, or a tap on it would silently record nothing.
+    public final func recordingCall(_ compute: () -> Tensor) -> Tensor {
+        let output = compute()
+        tap?.record(output)
+        return output
+    }
+
     // MARK: Tree
 
     /// The direct children, by name. The default reflects over stored properties; a

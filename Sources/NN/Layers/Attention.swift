@@ -1,13 +1,56 @@
 import Foundation
 import Tensors
 
+/// Which keys each query may attend to: none (every key), causal (keys at or before the
+/// query), padding (keys whose sequence position holds a token), or both.
+public struct AttentionMask {
+    /// Whether query `i` sees only keys `j ≤ i` (a decoder's mask).
+    public var isCausal: Bool
+    /// `[B, N]`: 1 where a key is a token, 0 where it is padding.
+    public var keyPadding: Tensor?
+
+    public init(isCausal: Bool = false, keyPadding: Tensor? = nil) {
+        self.isCausal = isCausal
+        self.keyPadding = keyPadding
+    }
+
+    /// Each query sees itself and the keys before it.
+    public static let causal = AttentionMask(isCausal: true)
+
+    /// Each query sees the keys that are tokens (`keep`: `[B, N]`, 1 for a token, 0 for padding).
+    public static func padding(_ keep: Tensor) -> AttentionMask { AttentionMask(keyPadding: keep) }
+
+    /// 1 where a query may attend to a key, broadcastable against scores `[B, H, N, N]`:
+    /// `[1, 1, N, N]` for causal alone, `[B, 1, 1|N, N]` with padding.
+    func allowed(batch: Int, tokens: Int) -> Tensor? {
+        var result: Tensor?
+        if isCausal {
+            var lower = [Float](repeating: 0, count: tokens * tokens)
+            for i in 0..<tokens { for j in 0...i { lower[i * tokens + j] = 1 } }
+            result = Tensor(lower, shape: [1, 1, tokens, tokens])
+        }
+        if let keyPadding {
+            precondition(keyPadding.shape == [batch, tokens],
+                         "AttentionMask: key padding of shape \(keyPadding.shape) is not [B, N] = [\(batch), \(tokens)]")
+            let keys = keyPadding.reshaped([batch, 1, 1, tokens]) .!= 0
+            result = result.map { $0 * keys } ?? keys
+        }
+        return result
+    }
+}
+
 /// Multi-head self-attention (Vaswani et al., 2017) over `[B, N, D]` tokens, with one fused
 /// `qkv` projection and an output `proj` (the parameter names of timm's ViT):
-/// `softmax(QKᵀ/√d)V` per head.
+/// `softmax(QKᵀ/√d)V` per head, optionally masked.
 public final class MultiHeadSelfAttention: Module {
     public let qkv: Linear
     public let proj: Linear
     public let heads: Int
+
+    /// The score a masked key gets before the softmax. A large finite number rather than
+    /// −∞ (or an additive mask): a query whose keys are all masked then gets a uniform
+    /// softmax instead of NaN (0/0), and its gradient stays finite.
+    static let maskedScore: Float = -1e9
 
     public init(dimension: Int, heads: Int, using generator: inout RandomGenerator) {
         precondition(dimension % heads == 0, "MultiHeadSelfAttention: \(heads) heads do not divide dimension \(dimension)")
@@ -17,14 +60,25 @@ public final class MultiHeadSelfAttention: Module {
         super.init()
     }
 
-    public override func forward(_ input: Tensor) -> Tensor {
+    public override func forward(_ input: Tensor) -> Tensor { attend(input, mask: nil) }
+
+    /// Attention with `mask` choosing which keys each query sees; recorded by feature taps
+    /// as `attention(x)` is.
+    public func callAsFunction(_ input: Tensor, mask: AttentionMask?) -> Tensor {
+        recordingCall { attend(input, mask: mask) }
+    }
+
+    private func attend(_ input: Tensor, mask: AttentionMask?) -> Tensor {
         precondition(input.rank == 3, "MultiHeadSelfAttention: input \(input.shape) is not [B, N, D]")
         let (b, n, d) = (input.shape[0], input.shape[1], input.shape[2])
         let headSize = d / heads
         // [B, N, 3, H, d] → [3, B, H, N, d]
         let projected = qkv(input).reshaped([b, n, 3, heads, headSize]).permuted([2, 0, 3, 1, 4])
         let (q, k, v) = (projected[0], projected[1], projected[2])
-        let scores = matmul(q, k, transposeB: true) * (1 / Float(headSize).squareRoot())
+        var scores = matmul(q, k, transposeB: true) * (1 / Float(headSize).squareRoot())
+        if let allowed = mask?.allowed(batch: b, tokens: n) {
+            scores = `where`(allowed, scores, Tensor(Self.maskedScore))
+        }
         let attended = matmul(scores.softmax(axis: -1), v)  // [B, H, N, d]
         return proj(attended.permuted([0, 2, 1, 3]).reshaped([b, n, d]))
     }
@@ -55,8 +109,16 @@ public final class TransformerBlock: Module {
         super.init()
     }
 
-    public override func forward(_ input: Tensor) -> Tensor {
-        let x = input + attn(norm1(input))
+    public override func forward(_ input: Tensor) -> Tensor { apply(input, mask: nil) }
+
+    /// The block with its attention masked (causal for a decoder, padding for batches of
+    /// unequal sequences).
+    public func callAsFunction(_ input: Tensor, mask: AttentionMask?) -> Tensor {
+        recordingCall { apply(input, mask: mask) }
+    }
+
+    private func apply(_ input: Tensor, mask: AttentionMask?) -> Tensor {
+        let x = input + attn(norm1(input), mask: mask)
         return x + mlp(norm2(x))
     }
 }
