@@ -21,13 +21,17 @@ public struct TrainingOptions {
     public var metricsFile: URL?
     /// Whether to print progress: a line per epoch, and on a terminal a live line per batch.
     public var printsProgress: Bool
+    /// What is measured on the validation data after each epoch (classification by default).
+    public var evaluation: any TaskEvaluation
 
     public init(
         epochs: Int, batchSize: Int, schedule: LearningRateSchedule, seed: UInt64 = 0, transform: (any BatchTransform)? = nil,
-        checkpointDirectory: URL? = nil, metricsFile: URL? = nil, printsProgress: Bool = false
+        checkpointDirectory: URL? = nil, metricsFile: URL? = nil, printsProgress: Bool = false,
+        evaluation: any TaskEvaluation = ClassificationEvaluation()
     ) {
         (self.epochs, self.batchSize, self.schedule, self.seed, self.transform) = (epochs, batchSize, schedule, seed, transform)
         (self.checkpointDirectory, self.metricsFile, self.printsProgress) = (checkpointDirectory, metricsFile, printsProgress)
+        self.evaluation = evaluation
     }
 }
 
@@ -38,7 +42,8 @@ public struct EpochRecord: Codable, Equatable {
     public var learningRate: Double
     /// The mean of each loss term (and `total`) over the epoch's batches.
     public var trainLoss: [String: Double]
-    public var validation: ClassificationMetrics?
+    /// What `TrainingOptions.evaluation` measured on the validation data (nil without it).
+    public var validation: EvaluationRecord?
     public var seconds: Double
 }
 
@@ -138,9 +143,9 @@ public final class Trainer {
             let metrics = try validation.map { try evaluate(on: $0) }
             let record = EpochRecord(
                 epoch: epoch, step: step, learningRate: Double(optimizer.learningRate),
-                trainLoss: sums.mapValues { $0 / Double(max(batches, 1)) }, validation: metrics, seconds: Date().timeIntervalSince(start))
+                trainLoss: sums.mapValues { $0 / Double(max(batches, 1)) }, validation: metrics?.record, seconds: Date().timeIntervalSince(start))
             history.append(record)
-            try log(record)
+            try log(record, headline: metrics?.headline)
             if let checkpointURL {
                 // The loop keeps no generator of its own: the loader derives every batch's order
                 // and augmentation from (seed, epoch, batch), so the seed is the whole state.
@@ -223,20 +228,22 @@ public final class Trainer {
         }
     }
 
-    /// The student's metrics on a data set (and its agreement with the teacher).
-    public func evaluate<Data: Dataset>(on data: Data, batchSize: Int = 256) throws -> ClassificationMetrics {
-        student.eval()
-        defer { student.train() }
-        let studentOutput = try collectLogits(on: data, batchSize: batchSize) { inputs in withoutGradients { student(inputs) } }
-        let teacherLogits = try teacher.map { teacher in
-            try collectLogits(on: data, batchSize: batchSize) { try teacher.outputs(for: $0, featurePaths: []).logits }.logits
-        }
-        return ClassificationMetrics(logits: studentOutput.logits, labels: studentOutput.labels, teacherLogits: teacherLogits)
+    /// The student's metrics on a data set by the options' evaluation.
+    public func evaluate<Data: Dataset>(on data: Data) throws -> any EvaluationMetrics {
+        try evaluate(on: data, by: options.evaluation)
     }
 
-    private func log(_ record: EpochRecord) throws {
+    /// The student's metrics on a data set by `evaluation` (with the teacher's, where the
+    /// task compares the two), in inference mode.
+    public func evaluate<Evaluation: TaskEvaluation, Data: Dataset>(on data: Data, by evaluation: Evaluation) throws -> Evaluation.Metrics {
+        student.eval()
+        defer { student.train() }
+        return try evaluation.evaluate(student: student, teacher: teacher, on: data)
+    }
+
+    private func log(_ record: EpochRecord, headline: String?) throws {
         if options.printsProgress {
-            let accuracy = record.validation.map { "  " + $0.headline } ?? ""
+            let accuracy = headline.map { "  " + $0 } ?? ""
             ProgressLine().finish(String(format: "epoch %d/%d  loss %.4f", record.epoch + 1, options.epochs, record.trainLoss["total"] ?? .nan)
                 + accuracy + String(format: "  %.2f s", record.seconds))
         }

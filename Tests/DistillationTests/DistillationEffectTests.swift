@@ -33,7 +33,7 @@ final class DistillationEffectTests: XCTestCase {
             student: student, teacher: Self.teacher, loss: loss, optimizer: Adam(),
             options: TrainingOptions(epochs: epochs, batchSize: 16, schedule: .constant(3e-3), seed: seed))
         try trainer.fit(training, validation: Optional<TensorDataset>.none)
-        return try trainer.evaluate(on: Self.data.test).top1
+        return try trainer.evaluate(on: Self.data.test, by: ClassificationEvaluation()).top1
     }
 
     func testTeacherIsStrong() throws {
@@ -88,7 +88,7 @@ final class MutualInformationDistillationTests: XCTestCase {
             let trainer = Trainer(student: model, teacher: DistillationEffectTests.teacher, loss: WeightedLoss(terms), optimizer: Adam(learningRate: 3e-3),
                                   options: TrainingOptions(epochs: 15, batchSize: 32, schedule: .constant(3e-3), seed: 6))
             try trainer.fit(joined, validation: Optional<TensorDataset>.none)
-            return try trainer.evaluate(on: data.test).top1
+            return try trainer.evaluate(on: data.test, by: ClassificationEvaluation()).top1
         }
         let alone = try student(alpha: nil)
         let (infoNCESide, nwjSide) = (try student(alpha: 1, weight: 10), try student(alpha: 0, weight: 10))

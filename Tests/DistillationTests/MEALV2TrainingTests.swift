@@ -48,7 +48,7 @@ final class MEALV2TrainingTests: XCTestCase {
         }
         let (trainer, _, meal) = makeTrainer(epochs: 10)
         try trainer.fit(Self.training, validation: Optional<TensorDataset>.none)
-        let studentTop1 = try trainer.evaluate(on: data.test).top1
+        let studentTop1 = try trainer.evaluate(on: data.test, by: ClassificationEvaluation()).top1
         let weightSum = meal.discriminator.namedParameters().reduce(0.0) { $0 + Double($1.1.wrappedValue.sum().item) }
         let (real, fake) = try withoutGradients {
             let teacherProbabilities = try DistillationEffectTests.teacher.outputs(for: data.test.inputs, featurePaths: []).logits.softmax(axis: 1)

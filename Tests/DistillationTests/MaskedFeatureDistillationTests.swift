@@ -34,7 +34,7 @@ final class MaskedFeatureDistillationTests: XCTestCase {
                     student: student, teacher: nil, loss: WeightedLoss([(1, CrossEntropyTerm())]), optimizer: Adam(),
                     options: TrainingOptions(epochs: 60, batchSize: 16, schedule: .constant(1e-3), seed: seed))
                 try fineTuning.fit(data.train.labeledSplit(fraction: 0.035, seed: seed).labeled, validation: Optional<TensorDataset>.none)
-                total += try fineTuning.evaluate(on: data.test).top1 / Double(seeds.count)
+                total += try fineTuning.evaluate(on: data.test, by: ClassificationEvaluation()).top1 / Double(seeds.count)
             }
             return total
         }

@@ -99,3 +99,18 @@ public struct SoftTargetLoss: LossTerm {
         }
     }
 }
+
+/// Regression to the targets: the mean squared error between the student's outputs and the
+/// batch's real-valued labels (of the outputs' shape). The supervised term of a regressor,
+/// as `CrossEntropyTerm` is a classifier's.
+public struct TargetRegressionTerm: LossTerm {
+    public var name: String { "mse" }
+    public init() {}
+
+    public func callAsFunction(_ batch: DistillationBatch) -> Tensor {
+        let targets = batch.requireLabels(name)
+        precondition(targets.shape == batch.studentLogits.shape,
+                     "mse: targets of shape \(targets.shape) do not match the student's outputs \(batch.studentLogits.shape)")
+        return meanSquaredError(batch.studentLogits, targets)
+    }
+}

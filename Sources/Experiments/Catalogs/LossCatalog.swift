@@ -11,19 +11,21 @@ public struct LossContext {
     /// The teacher whose features teacher paths name (an ensemble offers its first member's,
     /// a panel its members' under `name/path`, a cache none); nil without a teacher.
     public let teacher: (any Teacher)?
-    public let sampleShape: [Int]
+    /// A few samples of the training data, which the models run on to read their feature
+    /// shapes: real inputs (token ids, graphs) where a tensor of zeros might not be one.
+    public let sampleInputs: Tensor
     /// The number of training samples (CRD's memory bank has a row for each).
     public let trainingSamples: Int
     public let classes: Int
 
-    public init(student: Module, teacher: (any Teacher)?, sampleShape: [Int], trainingSamples: Int, classes: Int) {
-        (self.student, self.teacher, self.sampleShape) = (student, teacher, sampleShape)
+    public init(student: Module, teacher: (any Teacher)?, sampleInputs: Tensor, trainingSamples: Int, classes: Int) {
+        (self.student, self.teacher, self.sampleInputs) = (student, teacher, sampleInputs)
         (self.trainingSamples, self.classes) = (trainingSamples, classes)
     }
 
     public var hasTeacher: Bool { teacher != nil }
 
-    /// The shape of the student's feature at the path in `node` (batch of 2), or an error at
+    /// The shape of the student's feature at the path in `node` (for the sample inputs), or an error at
     /// `node` naming the valid paths.
     func studentFeatureShape(at node: ConfigNode) throws -> [Int] {
         let wasTraining = student.isTraining
@@ -43,7 +45,7 @@ public struct LossContext {
     private func featureShape(role: String, at node: ConfigNode, _ features: (String, Tensor) throws -> [String: Tensor]) throws -> [Int] {
         let path: String = try node.value()
         do {
-            guard let feature = try features(path, Tensor.zeros([2] + sampleShape))[path] else {
+            guard let feature = try features(path, sampleInputs)[path] else {
                 throw node.error("the \(role)'s module '\(path)' produced no output")
             }
             return feature.shape

@@ -93,7 +93,8 @@ public final class Experiment {
         }
         try modelSection.finish()
 
-        let context = LossContext(student: model, teacher: teacher, sampleShape: data.sampleShape,
+        let sampleInputs = data.training.batch(at: Array(0..<min(2, data.training.count))).inputs
+        let context = LossContext(student: model, teacher: teacher, sampleInputs: sampleInputs,
                                   trainingSamples: data.training.count, classes: data.classCount)
         let objective: any TrainingObjective
         if let method = try config.optional("method") {
@@ -167,7 +168,7 @@ public final class Experiment {
         try model.save(to: weights, metadata: ["model": modelName, "config": configFile])
 
         let teacherMetrics = try data.validation.flatMap { validation in
-            try teacher.map { try ClassificationMetrics(evaluating: $0, on: AnyDataset(validation)) }
+            try teacher.map { try ClassificationMetrics(evaluating: $0, on: AnyDataset(validation)).record }
         }
         let robustness = try data.validation.flatMap { validation in
             try threat.map { threat in
@@ -199,6 +200,6 @@ public final class Experiment {
     public func evaluate(weights: URL? = nil) throws -> ClassificationMetrics {
         try loadTrainedWeights(from: weights)
         guard let validation = data.validation else { throw DataError(configFile, "data.validation is none: nothing to evaluate on") }
-        return try trainer.evaluate(on: AnyDataset(validation))
+        return try trainer.evaluate(on: AnyDataset(validation), by: ClassificationEvaluation())
     }
 }

@@ -13,7 +13,7 @@ public struct RunSummary: Codable, Equatable {
     public var parameters: Int
     public var teacher: String?
     /// The teacher on the validation data (with a teacher and validation data).
-    public var teacherMetrics: ClassificationMetrics?
+    public var teacherMetrics: EvaluationRecord?
     public var history: [EpochRecord]
     public var weights: String
     /// Clean, PGD-20 and PGD-20 (CW margin) accuracy at the robust method's threat model
@@ -24,11 +24,11 @@ public struct RunSummary: Codable, Equatable {
     /// (nil in summaries written before it was recorded).
     public var blas: BLASReport?
 
-    /// The last epoch's validation metrics.
-    public var final: ClassificationMetrics? { history.last?.validation }
+    /// The last epoch's validation metrics, where they are a classifier's.
+    public var final: ClassificationMetrics? { history.last?.validation.flatMap(ClassificationMetrics.init) }
     /// The epoch with the best validation top-1.
     public var best: EpochRecord? {
-        history.filter { $0.validation != nil }.max { $0.validation!.top1 < $1.validation!.top1 }
+        history.filter { $0.validation?["top1"] != nil }.max { $0.validation!["top1"]! < $1.validation!["top1"]! }
     }
     /// Wall time per epoch (median over the run's epochs).
     public var secondsPerEpoch: Double {
@@ -60,8 +60,8 @@ public struct RunSummary: Codable, Equatable {
             lines.append("| \(name) | \(percent(metrics.top1)) | \(percent(metrics.top5)) | \(String(format: "%.4f", metrics.expectedCalibrationError)) | \(String(format: "%.4f", metrics.loss)) | \(percent(metrics.teacherAgreement)) |")
         }
         row("final", final)
-        if let best, best.epoch != history.last?.epoch { row("best (epoch \(best.epoch + 1))", best.validation) }
-        row("teacher", teacherMetrics)
+        if let best, best.epoch != history.last?.epoch { row("best (epoch \(best.epoch + 1))", best.validation.flatMap(ClassificationMetrics.init)) }
+        row("teacher", teacherMetrics.flatMap(ClassificationMetrics.init))
         if let robustness, let threat {
             lines += ["", "Robustness (\(threat), \(robustness.count) validation samples):", "", robustness.markdown()]
         }

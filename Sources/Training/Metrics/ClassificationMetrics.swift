@@ -1,11 +1,12 @@
 import Datasets
 import Foundation
+import NN
 import Tensors
 
 /// What an evaluation measures: top-1 and top-5 accuracy, expected calibration error
 /// (Guo et al., 2017: 15 equal-width confidence bins), the mean cross-entropy, and — with
 /// a teacher — the fraction of samples on which student and teacher predict the same class.
-public struct ClassificationMetrics: EvaluationMetrics {
+public struct ClassificationMetrics: EvaluationMetrics, Codable {
     public var top1: Double
     public var top5: Double
     public var expectedCalibrationError: Double
@@ -47,6 +48,8 @@ public struct ClassificationMetrics: EvaluationMetrics {
 }
 
 extension ClassificationMetrics {
+    public static let task = "classification"
+
     public var namedValues: [String: Double] {
         var values = ["top1": top1, "top5": top5, "ece": expectedCalibrationError, "loss": loss]
         values["teacher_agreement"] = teacherAgreement
@@ -55,23 +58,47 @@ extension ClassificationMetrics {
 
     public var headline: String { String(format: "val top-1 %.2f%%", top1 * 100) }
 
+    public init?(_ record: EvaluationRecord) {
+        guard record.task == Self.task, let top1 = record["top1"], let top5 = record["top5"],
+              let ece = record["ece"], let loss = record["loss"] else { return nil }
+        (self.top1, self.top5, expectedCalibrationError, self.loss) = (top1, top5, ece, loss)
+        (teacherAgreement, count) = (record["teacher_agreement"], record.count)
+    }
+
     /// A teacher's metrics on labeled data.
     public init<Data: Dataset>(evaluating teacher: any Teacher, on data: Data, batchSize: Int = 256) throws {
-        let output = try collectLogits(on: data, batchSize: batchSize) { try teacher.outputs(for: $0, featurePaths: []).logits }
-        self.init(logits: output.logits, labels: output.labels)
+        let output = try collectOutputs(on: data, batchSize: batchSize) { try teacher.outputs(for: $0, featurePaths: []).logits }
+        self.init(logits: output.outputs, labels: output.labels)
     }
 }
 
-/// The logits `predict` gives for every sample of `data`, in order, with the labels.
-func collectLogits<Data: Dataset>(
+/// A classifier's evaluation: `ClassificationMetrics` of the student's logits, with its
+/// agreement with the teacher's predictions.
+public struct ClassificationEvaluation: TaskEvaluation {
+    public var batchSize: Int
+
+    public init(batchSize: Int = 256) { self.batchSize = batchSize }
+
+    public func evaluate<Data: Dataset>(student: Module, teacher: (any Teacher)?, on data: Data) throws -> ClassificationMetrics {
+        let studentOutput = try collectOutputs(on: data, batchSize: batchSize) { inputs in withoutGradients { student(inputs) } }
+        let teacherLogits = try teacher.map { teacher in
+            try collectOutputs(on: data, batchSize: batchSize) { try teacher.outputs(for: $0, featurePaths: []).logits }.outputs
+        }
+        return ClassificationMetrics(logits: studentOutput.outputs, labels: studentOutput.labels, teacherLogits: teacherLogits)
+    }
+}
+
+/// The outputs `predict` gives for every sample of `data`, in order, with the labels (or
+/// regression targets).
+func collectOutputs<Data: Dataset>(
     on data: Data, batchSize: Int, _ predict: (Tensor) throws -> Tensor
-) throws -> (logits: Tensor, labels: Tensor) {
-    var logits: [Tensor] = [], labels: [Tensor] = []
+) throws -> (outputs: Tensor, labels: Tensor) {
+    var outputs: [Tensor] = [], labels: [Tensor] = []
     for start in stride(from: 0, to: data.count, by: batchSize) {
         let batch = data.batch(at: Array(start..<min(start + batchSize, data.count)))
         guard let batchLabels = batch.labels else { throw DataError("evaluation", "the evaluation data has no labels") }
-        logits.append(try predict(batch.inputs))
+        outputs.append(try predict(batch.inputs))
         labels.append(batchLabels)
     }
-    return (concatenate(logits), concatenate(labels))
+    return (concatenate(outputs), concatenate(labels))
 }
