@@ -29,8 +29,8 @@ extension Tensor {
     /// a view when the class axis is already last, a permuted copy otherwise.
     fileprivate func classRows(classAxis: Int, operation: String) -> Tensor {
         precondition(rank >= 2, "\(operation): logits of shape \(shape) need a batch and a class axis")
-        let axis = classAxis < 0 ? classAxis + rank : classAxis
-        precondition((1..<rank).contains(axis), "\(operation): class axis \(classAxis) is not an axis after the batch axis of logits \(shape)")
+        let axis = normalizedAxis(classAxis, rank: rank, operation: operation)
+        precondition(axis >= 1, "\(operation): class axis \(classAxis) is the batch axis of logits \(shape)")
         if rank == 2 { return self }
         if axis == rank - 1 { return reshaped([-1, shape[axis]]) }
         let others = (0..<rank).filter { $0 != axis }
@@ -39,7 +39,7 @@ extension Tensor {
 
     /// The shape of one value per position: the logits' shape without the class axis.
     fileprivate func positionShape(classAxis: Int) -> [Int] {
-        let axis = classAxis < 0 ? classAxis + rank : classAxis
+        let axis = normalizedAxis(classAxis, rank: rank, operation: "loss")
         return shape.enumerated().filter { $0.offset != axis }.map(\.element)
     }
 }
@@ -86,9 +86,10 @@ public func crossEntropy(
     let smoothing = labelSmoothing / Float(classes)
     parallelFor(n, grain: Swift.max(1, 4096 / Swift.max(classes, 1))) { range in
         for i in range {
+            // A row that does not count is never read again: no log-softmax for it.
+            guard counts[i] else { loss[i] = 0; continue }
             let row = lp + i * classes
             _ = logSoftmaxLane(z + i * classes, into: row, count: classes, stride: 1, inverseTemperature: 1)
-            guard counts[i] else { loss[i] = 0; continue }
             var value = -(1 - labelSmoothing) * row[targets[i]]
             if labelSmoothing > 0 {
                 var total: Float = 0

@@ -80,12 +80,21 @@ public struct ClassificationEvaluation: TaskEvaluation {
     public init(batchSize: Int = 256) { self.batchSize = batchSize }
 
     public func evaluate<Data: Dataset>(student: Module, teacher: (any Teacher)?, on data: Data) throws -> ClassificationMetrics {
-        let studentOutput = try collectOutputs(on: data, batchSize: batchSize) { inputs in withoutGradients { student(inputs) } }
-        let teacherLogits = try teacher.map { teacher in
-            try collectOutputs(on: data, batchSize: batchSize) { try teacher.outputs(for: $0, featurePaths: []).logits }.outputs
-        }
-        return ClassificationMetrics(logits: studentOutput.outputs, labels: studentOutput.labels, teacherLogits: teacherLogits)
+        let predicted = try predictions(of: student, teacher: teacher, on: data, batchSize: batchSize)
+        return ClassificationMetrics(logits: predicted.student, labels: predicted.labels, teacherLogits: predicted.teacher)
     }
+}
+
+/// The student's outputs (in inference mode, without gradients) and the teacher's for every
+/// sample of `data`, in order, with the labels: what each task's evaluation measures.
+func predictions<Data: Dataset>(
+    of student: Module, teacher: (any Teacher)?, on data: Data, batchSize: Int
+) throws -> (student: Tensor, labels: Tensor, teacher: Tensor?) {
+    let studentOutput = try collectOutputs(on: data, batchSize: batchSize) { inputs in withoutGradients { student(inputs) } }
+    let teacherOutput = try teacher.map { teacher in
+        try collectOutputs(on: data, batchSize: batchSize) { try teacher.outputs(for: $0, featurePaths: []).logits }.outputs
+    }
+    return (studentOutput.outputs, studentOutput.labels, teacherOutput)
 }
 
 /// The outputs `predict` gives for every sample of `data`, in order, with the labels (or

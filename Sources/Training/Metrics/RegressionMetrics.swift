@@ -68,16 +68,13 @@ public struct RegressionEvaluation: TaskEvaluation {
     public init(batchSize: Int = 256) { self.batchSize = batchSize }
 
     public func evaluate<Data: Dataset>(student: Module, teacher: (any Teacher)?, on data: Data) throws -> RegressionMetrics {
-        let studentOutput = try collectOutputs(on: data, batchSize: batchSize) { inputs in withoutGradients { student(inputs) } }
-        guard studentOutput.outputs.shape == studentOutput.labels.shape else {
-            throw DataError("evaluation", "the model's outputs \(studentOutput.outputs.shape) and the data's targets \(studentOutput.labels.shape) differ in shape")
+        let predicted = try predictions(of: student, teacher: teacher, on: data, batchSize: batchSize)
+        guard predicted.student.shape == predicted.labels.shape else {
+            throw DataError("evaluation", "the model's outputs \(predicted.student.shape) and the data's targets \(predicted.labels.shape) differ in shape")
         }
-        let teacherOutputs = try teacher.map { teacher in
-            try collectOutputs(on: data, batchSize: batchSize) { try teacher.outputs(for: $0, featurePaths: []).logits }.outputs
+        if let teacherOutputs = predicted.teacher, teacherOutputs.shape != predicted.student.shape {
+            throw DataError("evaluation", "the teacher's outputs \(teacherOutputs.shape) and the student's \(predicted.student.shape) differ in shape")
         }
-        if let teacherOutputs, teacherOutputs.shape != studentOutput.outputs.shape {
-            throw DataError("evaluation", "the teacher's outputs \(teacherOutputs.shape) and the student's \(studentOutput.outputs.shape) differ in shape")
-        }
-        return RegressionMetrics(predictions: studentOutput.outputs, targets: studentOutput.labels, teacherPredictions: teacherOutputs)
+        return RegressionMetrics(predictions: predicted.student, targets: predicted.labels, teacherPredictions: predicted.teacher)
     }
 }
