@@ -30,7 +30,6 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        .target(name: "CVectorMath"),
         .target(name: "CProcessorID"),
         .target(
             name: "Tensors",
@@ -47,7 +46,7 @@ let package = Package(
         ),
         .target(
             name: "Optim",
-            dependencies: ["Tensors", "NN", "CVectorMath"]
+            dependencies: ["Tensors", "NN"]
         ),
         .target(
             name: "Training",

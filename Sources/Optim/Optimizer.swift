@@ -1,4 +1,3 @@
-import CVectorMath
 import NN
 import Tensors
 
@@ -92,12 +91,23 @@ func flushingSubnormal(_ x: SIMD8<Float>) -> SIMD8<Float> {
     x.replacing(with: 0, where: (x .< .leastNormalMagnitude) .& (x .> -.leastNormalMagnitude))
 }
 
-/// The square root of each lane, in two vector instructions (Swift's own `squareRoot()`
-/// on SIMD values takes eight scalar ones, each with a libm fallback).
+/// The square root of each lane, in two vector instructions (`sqrtps` on x86-64). Swift's
+/// own `squareRoot()` on SIMD values takes eight scalar ones, each with a libm fallback
+/// for `errno`.
+///
+/// This calls LLVM's target-independent intrinsic directly. A C function (`static inline`,
+/// even `always_inline`, and the SSE intrinsic `_mm_sqrt_ps` alike) was called, not
+/// inlined, from the shared optimizer loop: the Swift compiler marks those call sites
+/// `noinline`, and each Adam block paid two calls with the vector registers spilled
+/// around them. An intrinsic is lowered, never called.
 @inline(__always)
 func squareRoot(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    SIMD8(lowHalf: distillery_sqrt4(x.lowHalf), highHalf: distillery_sqrt4(x.highHalf))
+    SIMD8(lowHalf: llvmSquareRoot(x.lowHalf), highHalf: llvmSquareRoot(x.highHalf))
 }
+
+/// `llvm.sqrt.v4f32`: `SIMD4<Float>` is passed as LLVM's `<4 x float>`, the intrinsic's type.
+@_silgen_name("llvm.sqrt.v4f32")
+private func llvmSquareRoot(_ x: SIMD4<Float>) -> SIMD4<Float>
 
 /// Up to eight consecutive floats of the arrays an optimizer step updates, loaded and
 /// stored as one `SIMD8`. The update loops write several arrays in place, which the

@@ -1,2 +1,0 @@
-// Everything is in the header, as static inline functions; SwiftPM needs one source file.
-#include "VectorMath.h"
