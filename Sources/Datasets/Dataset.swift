@@ -1,24 +1,5 @@
 import Tensors
 
-/// A batch of samples: inputs `[B, …]` and labels — integer class indices `[B]`, or a
-/// distribution per sample `[B, C]` after mixup or cutmix (or for unlabeled data, nil).
-public struct Batch {
-    public var inputs: Tensor
-    public var labels: Tensor?
-    /// The positions in the data set the samples were drawn from, when a `DataLoader` made
-    /// the batch (a memory bank indexed by sample, as CRD keeps, needs them).
-    public var indices: [Int]?
-
-    public init(inputs: Tensor, labels: Tensor?, indices: [Int]? = nil) {
-        self.inputs = inputs
-        self.labels = labels
-        self.indices = indices
-    }
-
-    /// The number of samples.
-    public var count: Int { inputs.shape.first ?? 0 }
-}
-
 /// A random-access collection of labeled (or unlabeled) samples.
 public protocol Dataset {
     /// The number of samples.
@@ -39,30 +20,39 @@ extension Dataset {
     public func all() -> Batch { batch(at: Array(0..<count)) }
 }
 
-/// A data set held in memory as one input tensor `[N, …]` and optional labels `[N]` (or
-/// soft labels `[N, C]`).
+/// A data set held in memory as one input tensor `[N, …]`, optional labels `[N]` (or soft
+/// labels `[N, C]`, or real-valued targets `[N, …]`), and optional per-sample fields (time,
+/// condition, mask) and graph, which every batch carries.
 public struct TensorDataset: Dataset {
-    public let inputs: Tensor
-    public let labels: Tensor?
+    /// Every sample, as one batch.
+    public let contents: Batch
     public let classNames: [String]
 
-    /// Fails (with the counts) when inputs and labels disagree on the number of samples.
-    public init(inputs: Tensor, labels: Tensor?, classNames: [String] = []) throws {
-        guard inputs.rank >= 1 else { throw DataError("TensorDataset", "inputs of shape \(inputs.shape) have no sample axis") }
-        if let labels, labels.shape.first != inputs.shape[0] {
-            throw DataError("TensorDataset", "\(inputs.shape[0]) inputs but labels of shape \(labels.shape)")
-        }
-        self.inputs = inputs
-        self.labels = labels
-        self.classNames = classNames
+    /// Fails (with the counts) when inputs, labels and fields disagree on the number of
+    /// samples.
+    public init(inputs: Tensor, labels: Tensor?, classNames: [String] = [], time: Tensor? = nil, condition: Tensor? = nil,
+                mask: Tensor? = nil, graph: SparseMatrix? = nil) throws {
+        try self.init(Batch(inputs: inputs, labels: labels, time: time, condition: condition, mask: mask, graph: graph),
+                      classNames: classNames)
     }
 
-    public var count: Int { inputs.shape[0] }
+    /// The samples of `contents`, with every field it carries.
+    public init(_ contents: Batch, classNames: [String] = []) throws {
+        guard contents.inputs.rank >= 1 else {
+            throw DataError("TensorDataset", "inputs of shape \(contents.inputs.shape) have no sample axis")
+        }
+        try contents.validateFields(source: "TensorDataset")
+        var contents = contents
+        contents.indices = nil
+        (self.contents, self.classNames) = (contents, classNames)
+    }
+
+    public var inputs: Tensor { contents.inputs }
+    public var labels: Tensor? { contents.labels }
+    public var count: Int { contents.count }
     public var sampleShape: [Int] { Array(inputs.shape.dropFirst()) }
 
-    public func batch(at indices: [Int]) -> Batch {
-        Batch(inputs: inputs.indexSelect(axis: 0, indices: indices), labels: labels?.indexSelect(axis: 0, indices: indices))
-    }
+    public func batch(at indices: [Int]) -> Batch { contents.selecting(rows: indices) }
 
     /// The number of samples of each class (labels must be class indices).
     public func classHistogram() -> [Int] {
@@ -100,6 +90,10 @@ public struct ConcatenatedDataset: Dataset {
         for part in parts where part.sampleShape != first.sampleShape {
             throw DataError("ConcatenatedDataset", "sample shapes \(parts.map(\.sampleShape)) differ")
         }
+        // Each part's first sample says which fields its batches carry: parts that differ
+        // would lose a field in every mixed batch.
+        let samples = parts.filter { $0.count > 0 }.map { $0.batch(at: [0]) }
+        _ = try Batch.concatenating(samples, source: "ConcatenatedDataset")
         self.parts = parts
         var running = 0
         starts = parts.map { part in defer { running += part.count }; return running }
@@ -122,8 +116,11 @@ public struct ConcatenatedDataset: Dataset {
         let pieces = used.map { parts[$0].batch(at: localByPart[$0]) }
         var order = [Int](repeating: 0, count: indices.count)
         for (row, position) in used.flatMap({ positionsByPart[$0] }).enumerated() { order[position] = row }
-        let labels = pieces.allSatisfy { $0.labels != nil } ? concatenate(pieces.map { $0.labels! }).indexSelect(axis: 0, indices: order) : nil
-        return Batch(inputs: concatenate(pieces.map(\.inputs)).indexSelect(axis: 0, indices: order), labels: labels)
+        do {
+            return try Batch.concatenating(pieces, source: "ConcatenatedDataset").selecting(rows: order)
+        } catch {
+            preconditionFailure("ConcatenatedDataset: a part's batches changed the fields they carry: \(error)")
+        }
     }
 }
 

@@ -23,8 +23,9 @@ public struct UnlabeledDataset<Base: Dataset>: Dataset {
     public var classNames: [String] { base.classNames }
 
     public func batch(at indices: [Int]) -> Batch {
-        let inputs = base.batch(at: indices).inputs
-        return Batch(inputs: inputs, labels: marked ? Tensor.full([indices.count], value: Batch.unlabeledMarker) : nil)
+        var batch = base.batch(at: indices)
+        batch.labels = marked ? Tensor.full([indices.count], value: Batch.unlabeledMarker) : nil
+        return batch
     }
 }
 

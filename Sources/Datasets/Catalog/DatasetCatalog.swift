@@ -128,6 +128,6 @@ public enum DatasetCatalog {
 
     private static func materialize(_ subset: Subset<TensorDataset>) throws -> TensorDataset {
         let batch = subset.all()
-        return try TensorDataset(inputs: batch.inputs, labels: batch.labels, classNames: subset.classNames)
+        return try TensorDataset(batch, classNames: subset.classNames)
     }
 }

@@ -33,7 +33,7 @@ public struct Normalize: BatchTransform {
         precondition(x.rank >= 2 && x.shape[1] == mean.count, "Normalize: \(mean.count) channels expected on axis 1 of \(x.shape)")
         let channelShape = [1, mean.count] + [Int](repeating: 1, count: x.rank - 2)
         let scaled = (x - Tensor(mean, shape: channelShape)) / Tensor(standardDeviation, shape: channelShape)
-        return Batch(inputs: scaled, labels: batch.labels)
+        return batch.replacing(inputs: scaled)
     }
 }
 
@@ -44,7 +44,7 @@ public struct GaussianNoise: BatchTransform {
 
     public func callAsFunction(_ batch: Batch, using generator: inout RandomGenerator) -> Batch {
         let noise = Tensor.normal(batch.inputs.shape, standardDeviation: standardDeviation, using: &generator)
-        return Batch(inputs: batch.inputs + noise, labels: batch.labels)
+        return batch.replacing(inputs: batch.inputs + noise)
     }
 }
 
@@ -57,6 +57,6 @@ extension Batch {
         images.withUnsafeMutableBufferPointer { buffer in
             for i in 0..<b { body(buffer.baseAddress! + i * c * h * w, c, h, w) }
         }
-        return Batch(inputs: images, labels: labels)
+        return replacing(inputs: images)
     }
 }

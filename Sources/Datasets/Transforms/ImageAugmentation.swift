@@ -57,7 +57,7 @@ public struct RandomCrop: BatchTransform {
                 }
             }
         }
-        return Batch(inputs: result, labels: batch.labels)
+        return batch.replacing(inputs: result)
     }
 }
 

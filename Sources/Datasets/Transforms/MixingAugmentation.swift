@@ -17,7 +17,7 @@ public struct Mixup: BatchTransform {
         let lambda = Float(generator.nextBeta(alpha, alpha))
         let pairing = randomPermutation(batch.count, using: &generator)
         let inputs = batch.inputs * lambda + batch.inputs.indexSelect(axis: 0, indices: pairing) * (1 - lambda)
-        return Batch(inputs: inputs, labels: mixedLabels(batch, pairing: pairing, keep: lambda, classCount: classCount))
+        return batch.replacing(inputs: inputs, labels: mixedLabels(batch, pairing: pairing, keep: lambda, classCount: classCount))
     }
 }
 
@@ -61,7 +61,7 @@ public struct CutMix: BatchTransform {
         }
         // λ is corrected to the box that was actually pasted (it may be clipped at the edges).
         let kept = 1 - Float((bottom - top) * (right - left)) / Float(h * w)
-        return Batch(inputs: mixed, labels: mixedLabels(batch, pairing: pairing, keep: kept, classCount: classCount))
+        return batch.replacing(inputs: mixed, labels: mixedLabels(batch, pairing: pairing, keep: kept, classCount: classCount))
     }
 }
 

@@ -37,7 +37,7 @@ public struct AdversarialTraining: TrainingObjective {
     public func prepare(_ batch: Batch, student: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Batch {
         let labels = try requireLabels(batch, "adversarial training")
         let adversarial = inInferenceMode(student) { attack.perturb(student, inputs: batch.inputs, labels: labels, using: &generator) }
-        return Batch(inputs: adversarial, labels: labels)
+        return batch.replacing(inputs: adversarial)
     }
 
     public func loss(_ adversarial: Batch, student: Module) throws -> (total: Tensor, parts: [String: Float]) {

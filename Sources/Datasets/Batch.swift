@@ -1,0 +1,100 @@
+import Tensors
+
+/// A batch of samples: inputs `[B, …]`, labels — integer class indices `[B]`, real-valued
+/// targets `[B, …]`, or a distribution per sample `[B, C]` after mixup or cutmix (nil for
+/// unlabeled data) — and the fields other tasks need beside them.
+///
+/// The per-sample fields (`time`, `condition`, `mask`) have the batch axis first and are
+/// selected, shuffled and concatenated with the inputs; `graph` belongs to the whole batch
+/// and passes through unchanged. Code that changes a batch changes a copy
+/// (`replacing(inputs:)`), so no field it does not know about is dropped.
+public struct Batch {
+    public var inputs: Tensor
+    public var labels: Tensor?
+    /// The positions in the data set the samples were drawn from, when a `DataLoader` made
+    /// the batch (a memory bank indexed by sample, as CRD keeps, needs them; a graph batch
+    /// names the nodes it trains on).
+    public var indices: [Int]?
+    /// A time per sample `[B]`: a diffusion or flow model's `t`.
+    public var time: Tensor?
+    /// What a conditional model is conditioned on `[B, …]`: a class label, a low-resolution
+    /// image, a prompt's tokens.
+    public var condition: Tensor?
+    /// Which positions count `[B, …]` (1 kept, 0 padding): a token sequence's padding mask.
+    public var mask: Tensor?
+    /// The graph the samples are nodes of (its adjacency, `[nodes, nodes]`), shared by the
+    /// whole batch.
+    public var graph: SparseMatrix?
+
+    public init(inputs: Tensor, labels: Tensor?, indices: [Int]? = nil, time: Tensor? = nil, condition: Tensor? = nil,
+                mask: Tensor? = nil, graph: SparseMatrix? = nil) {
+        (self.inputs, self.labels, self.indices) = (inputs, labels, indices)
+        (self.time, self.condition, self.mask, self.graph) = (time, condition, mask, graph)
+    }
+
+    /// The number of samples.
+    public var count: Int { inputs.shape.first ?? 0 }
+
+    /// The per-sample fields beside the inputs and labels, by name, in a fixed order.
+    public var sampleFields: [(name: String, value: Tensor)] {
+        [("time", time), ("condition", condition), ("mask", mask)].compactMap { name, value in value.map { (name, $0) } }
+    }
+
+    /// The names of the fields this batch carries beyond inputs and labels.
+    public var fieldNames: [String] { sampleFields.map(\.name) + (graph == nil ? [] : ["graph"]) }
+
+    /// This batch with other inputs, every other field kept.
+    public func replacing(inputs: Tensor) -> Batch {
+        var copy = self
+        copy.inputs = inputs
+        return copy
+    }
+
+    /// This batch with other inputs and labels, every other field kept.
+    public func replacing(inputs: Tensor, labels: Tensor?) -> Batch {
+        var copy = self
+        (copy.inputs, copy.labels) = (inputs, labels)
+        return copy
+    }
+
+    /// The samples at `rows`, in that order: inputs, labels and every per-sample field
+    /// selected alike; the graph kept; `indices` mapped when the batch has them.
+    public func selecting(rows: [Int]) -> Batch {
+        Batch(inputs: inputs.indexSelect(axis: 0, indices: rows), labels: labels?.indexSelect(axis: 0, indices: rows),
+              indices: indices.map { indices in rows.map { indices[$0] } }, time: time?.indexSelect(axis: 0, indices: rows),
+              condition: condition?.indexSelect(axis: 0, indices: rows), mask: mask?.indexSelect(axis: 0, indices: rows), graph: graph)
+    }
+
+    /// The batches one after another. Labels and each per-sample field are kept when every
+    /// batch has them; a field some batches have and others lack is an error (it would be
+    /// dropped silently). The graph must be the same in all.
+    public static func concatenating(_ batches: [Batch], source: String = "batches") throws -> Batch {
+        guard let first = batches.first else { throw DataError(source, "no batches to concatenate") }
+        func joined(_ name: String, _ field: (Batch) -> Tensor?) throws -> Tensor? {
+            let present = batches.compactMap(field)
+            if present.isEmpty { return nil }
+            guard present.count == batches.count else {
+                throw DataError(source, "\(present.count) of \(batches.count) parts carry '\(name)' and the others do not")
+            }
+            return concatenate(present)
+        }
+        let (time, condition, mask) = (try joined("time", \.time), try joined("condition", \.condition), try joined("mask", \.mask))
+        for batch in batches.dropFirst() where batch.graph != first.graph {
+            throw DataError(source, "the parts are on different graphs")
+        }
+        let labels = batches.allSatisfy { $0.labels != nil } ? concatenate(batches.map { $0.labels! }) : nil
+        return Batch(inputs: concatenate(batches.map(\.inputs)), labels: labels, time: time, condition: condition, mask: mask,
+                     graph: first.graph)
+    }
+
+    /// Checks that every per-sample field has one entry per input sample, naming the field
+    /// and both counts when one does not.
+    public func validateFields(source: String) throws {
+        if let labels, labels.shape.first != count {
+            throw DataError(source, "\(count) inputs but labels of shape \(labels.shape)")
+        }
+        for (name, value) in sampleFields where value.rank == 0 || value.shape[0] != count {
+            throw DataError(source, "\(count) inputs but '\(name)' of shape \(value.shape) (expected \(count) along the first axis)")
+        }
+    }
+}

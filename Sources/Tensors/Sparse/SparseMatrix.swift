@@ -1,0 +1,91 @@
+/// A sparse matrix in compressed sparse rows (CSR), as `scipy.sparse.csr_matrix` and
+/// PyTorch's `sparse_csr_tensor` store it: row `i`'s entries are at positions
+/// `rowOffsets[i] ..< rowOffsets[i + 1]` of `columns` and `values`.
+///
+/// A graph's adjacency is one (a batch carries it as `Batch.graph`). The storage is three
+/// arrays, so a copy shares them until one is changed.
+public struct SparseMatrix: Equatable, Sendable {
+    public let rowCount: Int
+    public let columnCount: Int
+    /// `rowCount + 1` non-decreasing offsets, from 0 to the number of entries.
+    public let rowOffsets: [Int]
+    /// The column of each entry, ascending within a row.
+    public let columns: [Int]
+    /// The value of each entry.
+    public let values: [Float]
+
+    /// Checks the arrays and fails with the first thing wrong: the offsets' count, start,
+    /// order and end; each column's range and order within its row; the values' count.
+    /// Data read from files enters here, so nothing later indexes out of range.
+    public init(rowCount: Int, columnCount: Int, rowOffsets: [Int], columns: [Int], values: [Float]) throws {
+        func fail(_ reason: String) -> SparseMatrixError { SparseMatrixError(reason: reason) }
+        guard rowCount >= 0, columnCount >= 0 else { throw fail("shape [\(rowCount), \(columnCount)] has a negative size") }
+        guard rowOffsets.count == rowCount + 1 else {
+            throw fail("\(rowOffsets.count) row offsets for \(rowCount) rows (expected \(rowCount + 1))")
+        }
+        guard rowOffsets.first == 0, rowOffsets.last == columns.count else {
+            throw fail("row offsets run from \(rowOffsets.first ?? -1) to \(rowOffsets.last ?? -1); expected 0 to \(columns.count) (the number of entries)")
+        }
+        guard values.count == columns.count else { throw fail("\(values.count) values for \(columns.count) entries") }
+        // Monotone offsets from 0 to the count keep every row's range inside the arrays.
+        for row in 0..<rowCount where rowOffsets[row] > rowOffsets[row + 1] {
+            throw fail("row offsets decrease at row \(row) (\(rowOffsets[row]) then \(rowOffsets[row + 1]))")
+        }
+        for row in 0..<rowCount {
+            let (start, end) = (rowOffsets[row], rowOffsets[row + 1])
+            var previous = -1
+            for column in columns[start..<end] {
+                guard column >= 0 && column < columnCount else {
+                    throw fail("row \(row) has column \(column), outside 0..<\(columnCount)")
+                }
+                guard column > previous else { throw fail("row \(row)'s columns are not strictly ascending (\(previous) then \(column))") }
+                previous = column
+            }
+        }
+        (self.rowCount, self.columnCount, self.rowOffsets, self.columns, self.values) = (rowCount, columnCount, rowOffsets, columns, values)
+    }
+
+    /// A matrix from `(row, column)` pairs, each with value 1 unless `values` are given (an
+    /// edge list). Pairs may come in any order; a repeated pair is an error.
+    public init(rowCount: Int, columnCount: Int, entries: [(row: Int, column: Int)], values: [Float]? = nil) throws {
+        if let values, values.count != entries.count {
+            throw SparseMatrixError(reason: "\(values.count) values for \(entries.count) entries")
+        }
+        for (row, column) in entries where !(0..<rowCount).contains(row) || !(0..<max(columnCount, 0)).contains(column) {
+            throw SparseMatrixError(reason: "entry (\(row), \(column)) is outside the shape [\(rowCount), \(columnCount)]")
+        }
+        let order = entries.indices.sorted { (entries[$0].row, entries[$0].column) < (entries[$1].row, entries[$1].column) }
+        var offsets = [Int](repeating: 0, count: max(rowCount, 0) + 1)
+        for (row, _) in entries { offsets[row + 1] += 1 }
+        for row in 0..<max(rowCount, 0) { offsets[row + 1] += offsets[row] }
+        for (previous, next) in zip(order, order.dropFirst()) where entries[previous] == entries[next] {
+            throw SparseMatrixError(reason: "entry (\(entries[next].row), \(entries[next].column)) is given twice")
+        }
+        try self.init(rowCount: rowCount, columnCount: columnCount, rowOffsets: offsets, columns: order.map { entries[$0].column },
+                      values: order.map { values?[$0] ?? 1 })
+    }
+
+    /// The number of stored entries.
+    public var entryCount: Int { columns.count }
+
+    /// The shape, `[rows, columns]`.
+    public var shape: [Int] { [rowCount, columnCount] }
+
+    /// The columns of row `row`'s entries (a node's neighbours).
+    public func columns(inRow row: Int) -> ArraySlice<Int> { columns[rowOffsets[row]..<rowOffsets[row + 1]] }
+
+    /// The matrix as a dense tensor `[rows, columns]`, zeros where no entry is stored.
+    public func dense() -> Tensor {
+        var scalars = [Float](repeating: 0, count: rowCount * columnCount)
+        for row in 0..<rowCount {
+            for position in rowOffsets[row]..<rowOffsets[row + 1] { scalars[row * columnCount + columns[position]] = values[position] }
+        }
+        return Tensor(scalars, shape: [rowCount, columnCount])
+    }
+}
+
+/// CSR arrays that do not form a matrix, and why.
+public struct SparseMatrixError: Error, CustomStringConvertible, Equatable {
+    public let reason: String
+    public var description: String { "sparse matrix: \(reason)" }
+}
