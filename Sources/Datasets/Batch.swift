@@ -40,6 +40,28 @@ public struct Batch {
         [("time", time), ("condition", condition), ("mask", mask)].compactMap { name, value in value.map { (name, $0) } }
     }
 
+    /// The tensor field `name` (`inputs`, `labels`, `time`, `condition` or `mask`), or nil
+    /// when the batch does not carry it.
+    public func field(_ name: String) -> Tensor? {
+        switch name {
+        case "inputs": inputs
+        case "labels": labels
+        case "time": time
+        case "condition": condition
+        case "mask": mask
+        default: nil
+        }
+    }
+
+    /// The tensor field `name`, or an error saying that `reader` (a model's inputs, a loss)
+    /// needs it and which fields the batch has.
+    public func requiredField(_ name: String, for reader: String) throws -> Tensor {
+        guard let value = field(name) else {
+            throw DataError(reader, "needs the batch field '\(name)'; the batch has \((["inputs"] + (labels == nil ? [] : ["labels"]) + fieldNames).joined(separator: ", "))")
+        }
+        return value
+    }
+
     /// The names of the fields this batch carries beyond inputs and labels.
     public var fieldNames: [String] { sampleFields.map(\.name) + (graph == nil ? [] : ["graph"]) }
 

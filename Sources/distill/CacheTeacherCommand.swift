@@ -38,7 +38,7 @@ struct CacheTeacherCommand: ParsableCommand {
         let path = experiment.teacherCachePath ?? experiment.outputDirectory.appendingPathComponent("teacher-cache.safetensors").path
         try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
         try cache.save(to: URL(fileURLWithPath: path))
-        print(String(format: "cached %d logits of %@ in %.1f s: %@", cache.logits.shape[0], experiment.teacherName ?? "the teacher", Date().timeIntervalSince(start), path))
+        print(String(format: "cached %d samples' %@ of %@ in %.1f s: %@", cache.sampleCount, cache.cachedOutputs.names.joined(separator: ", "), experiment.teacherName ?? "the teacher", Date().timeIntervalSince(start), path))
         if experiment.teacherCachePath == nil { print("add `cache: \(path)` to the config's teacher section to use it") }
     }
 }

@@ -3,7 +3,8 @@ import Tensors
 import Training
 
 /// What a loss term sees of one batch: the student's and teacher's logits, the labels
-/// (class indices; nil on unlabeled data), and the features tapped from both models by path.
+/// (class indices; nil on unlabeled data), the features tapped from both models by path,
+/// every named output of both models, and the batch's padding mask.
 public struct DistillationBatch {
     public var studentLogits: Tensor
     public var teacherLogits: Tensor?
@@ -14,10 +15,18 @@ public struct DistillationBatch {
     public var epoch: Int
     /// The samples' positions in the training set (for CRD's memory bank); nil outside a loader.
     public var sampleIndices: [Int]?
+    /// All of the student's outputs by name (`studentLogits` is its `logits`); nil where the
+    /// caller gave logits only.
+    public var studentOutputs: ModelOutputs?
+    /// All of the teacher's outputs by name.
+    public var teacherOutputs: ModelOutputs?
+    /// The batch's mask (1 kept, 0 padding), for terms over token positions.
+    public var mask: Tensor?
 
     public init(
         studentLogits: Tensor, teacherLogits: Tensor? = nil, labels: Tensor? = nil,
-        studentFeatures: [String: Tensor] = [:], teacherFeatures: [String: Tensor] = [:], epoch: Int = 0, sampleIndices: [Int]? = nil
+        studentFeatures: [String: Tensor] = [:], teacherFeatures: [String: Tensor] = [:], epoch: Int = 0, sampleIndices: [Int]? = nil,
+        studentOutputs: ModelOutputs? = nil, teacherOutputs: ModelOutputs? = nil, mask: Tensor? = nil
     ) {
         self.studentLogits = studentLogits
         self.teacherLogits = teacherLogits
@@ -26,6 +35,7 @@ public struct DistillationBatch {
         self.teacherFeatures = teacherFeatures
         self.epoch = epoch
         self.sampleIndices = sampleIndices
+        (self.studentOutputs, self.teacherOutputs, self.mask) = (studentOutputs, teacherOutputs, mask)
     }
 
     /// The teacher's logits, or a failure naming the term that needs them.

@@ -1,3 +1,4 @@
+import Datasets
 import NN
 import Tensors
 import Training
@@ -13,17 +14,18 @@ public struct ModelTeacher: Teacher {
         self.model = model
     }
 
-    public func outputs(for inputs: Tensor, featurePaths: [String]) throws -> (logits: Tensor, features: [String: Tensor]) {
+    public func outputs(for batch: Batch, featurePaths: [String]) throws -> TeacherOutputs {
         try withoutGradients {
-            let (logits, features) = try model.capturingFeatures(featurePaths) { model(inputs) }
-            return (logits, features)
+            let (outputs, features) = try model.capturingFeatures(featurePaths) { try model.outputs(for: batch) }
+            return TeacherOutputs(outputs: outputs, features: features)
         }
     }
 }
 
-/// Several teachers as one (MEAL V2's averaged ensemble): the weighted mean of their
-/// softmax probabilities, returned as its log (so that `softmax` of the result is the
-/// mean). Features come from the first teacher.
+/// Several teachers as one (MEAL V2's averaged ensemble). Logits are combined as the
+/// weighted mean of the members' softmax probabilities, returned as its log (so that
+/// `softmax` of the result is the mean); any other output (a denoiser's prediction) as the
+/// weighted mean of the members'. Features come from the first teacher.
 public struct EnsembleTeacher: Teacher {
     public let members: [any Teacher]
     public let weights: [Float]
@@ -38,15 +40,24 @@ public struct EnsembleTeacher: Teacher {
         self.weights = weights.map { $0 / total }
     }
 
-    public func outputs(for inputs: Tensor, featurePaths: [String]) throws -> (logits: Tensor, features: [String: Tensor]) {
-        var mean: Tensor?
+    public func outputs(for batch: Batch, featurePaths: [String]) throws -> TeacherOutputs {
+        var sums: [Tensor] = [], names: [String] = []
         var features: [String: Tensor] = [:]
         for (index, (member, weight)) in zip(members, weights).enumerated() {
-            let output = try member.outputs(for: inputs, featurePaths: index == 0 ? featurePaths : [])
-            if index == 0 { features = output.features }
-            let probabilities = output.logits.softmax(axis: 1) * weight
-            mean = mean.map { $0 + probabilities } ?? probabilities
+            let output = try member.outputs(for: batch, featurePaths: index == 0 ? featurePaths : [])
+            if index == 0 {
+                (features, names) = (output.features, output.outputs.names)
+            } else if output.outputs.names != names {
+                throw MissingOutputError(model: "ensemble member \(index)", output: names.joined(separator: ", "), available: output.outputs.names)
+            }
+            let terms = output.outputs.entries.map { name, tensor in
+                (name == ModelOutputs.logitsName ? tensor.softmax(axis: 1) : tensor) * weight
+            }
+            sums = sums.isEmpty ? terms : zip(sums, terms).map { $0 + $1 }
         }
-        return (withoutGradients { maximum(mean!, Tensor(1e-12)).log() }, features)
+        let combined = withoutGradients {
+            zip(names, sums).map { name, sum in (name, name == ModelOutputs.logitsName ? maximum(sum, Tensor(1e-12)).log() : sum) }
+        }
+        return TeacherOutputs(outputs: ModelOutputs(combined), features: features)
     }
 }

@@ -24,23 +24,24 @@ public struct DistillationObjective: TrainingObjective {
 
     public struct Prepared {
         let batch: Batch
-        let teacherOutput: (logits: Tensor, features: [String: Tensor])?
+        let teacherOutput: TeacherOutputs?
         let epoch: Int
     }
 
     public func prepare(_ batch: Batch, student: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
-        let teacherOutput = try teacher?.outputs(for: batch.inputs, featurePaths: lossTerms.teacherFeaturePaths)
+        let teacherOutput = try teacher?.outputs(for: batch, featurePaths: lossTerms.teacherFeaturePaths)
         var studentBatch = studentView.map { $0(batch, using: &generator) } ?? batch
         studentBatch.indices = batch.indices
         return Prepared(batch: studentBatch, teacherOutput: teacherOutput, epoch: epoch)
     }
 
     public func loss(_ prepared: Prepared, student: Module) throws -> (total: Tensor, parts: [String: Float]) {
-        let (logits, features) = try student.capturingFeatures(lossTerms.studentFeaturePaths) { student(prepared.batch.inputs) }
+        let (outputs, features) = try student.capturingFeatures(lossTerms.studentFeaturePaths) { try student.outputs(for: prepared.batch) }
         return lossTerms(DistillationBatch(
-            studentLogits: logits, teacherLogits: prepared.teacherOutput?.logits, labels: prepared.batch.labels,
-            studentFeatures: features, teacherFeatures: prepared.teacherOutput?.features ?? [:], epoch: prepared.epoch,
-            sampleIndices: prepared.batch.indices))
+            studentLogits: try outputs.required(ModelOutputs.logitsName, of: "the student"), teacherLogits: prepared.teacherOutput?.outputs.logits,
+            labels: prepared.batch.labels, studentFeatures: features, teacherFeatures: prepared.teacherOutput?.features ?? [:],
+            epoch: prepared.epoch, sampleIndices: prepared.batch.indices, studentOutputs: outputs, teacherOutputs: prepared.teacherOutput?.outputs,
+            mask: prepared.batch.mask))
     }
 }
 

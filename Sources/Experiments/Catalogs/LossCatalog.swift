@@ -1,10 +1,11 @@
+import Datasets
 import Distillation
 import NN
 import Robustness
 import Tensors
 
 /// What a loss term may refer to: the models whose features it reads, and their feature
-/// shapes (found by one forward pass on a zero batch, so that a wrong path or an
+/// shapes (found by one forward pass on two training samples, so that a wrong path or an
 /// incompatible pair fails before training).
 public struct LossContext {
     public let student: Module
@@ -12,14 +13,14 @@ public struct LossContext {
     /// a panel its members' under `name/path`, a cache none); nil without a teacher.
     public let teacher: (any Teacher)?
     /// A few samples of the training data, which the models run on to read their feature
-    /// shapes: real inputs (token ids, graphs) where a tensor of zeros might not be one.
-    public let sampleInputs: Tensor
+    /// shapes: real inputs and fields (token ids, times, graphs) where zeros might not be.
+    public let sampleBatch: Batch
     /// The number of training samples (CRD's memory bank has a row for each).
     public let trainingSamples: Int
     public let classes: Int
 
-    public init(student: Module, teacher: (any Teacher)?, sampleInputs: Tensor, trainingSamples: Int, classes: Int) {
-        (self.student, self.teacher, self.sampleInputs) = (student, teacher, sampleInputs)
+    public init(student: Module, teacher: (any Teacher)?, sampleBatch: Batch, trainingSamples: Int, classes: Int) {
+        (self.student, self.teacher, self.sampleBatch) = (student, teacher, sampleBatch)
         (self.trainingSamples, self.classes) = (trainingSamples, classes)
     }
 
@@ -31,21 +32,21 @@ public struct LossContext {
         let wasTraining = student.isTraining
         student.eval()
         defer { student.train(wasTraining) }
-        return try featureShape(role: "student", at: node) { path, inputs in
-            try withoutGradients { try student.capturingFeatures([path]) { student(inputs) } }.features
+        return try featureShape(role: "student", at: node) { path, batch in
+            try withoutGradients { try student.capturingFeatures([path]) { try student.outputs(for: batch) } }.features
         }
     }
 
     /// The shape of the teacher's feature at the path in `node`.
     func teacherFeatureShape(at node: ConfigNode) throws -> [Int] {
         guard let teacher else { throw node.error("this run has no teacher") }
-        return try featureShape(role: "teacher", at: node) { path, inputs in try teacher.outputs(for: inputs, featurePaths: [path]).features }
+        return try featureShape(role: "teacher", at: node) { path, batch in try teacher.outputs(for: batch, featurePaths: [path]).features }
     }
 
-    private func featureShape(role: String, at node: ConfigNode, _ features: (String, Tensor) throws -> [String: Tensor]) throws -> [Int] {
+    private func featureShape(role: String, at node: ConfigNode, _ features: (String, Batch) throws -> [String: Tensor]) throws -> [Int] {
         let path: String = try node.value()
         do {
-            guard let feature = try features(path, sampleInputs)[path] else {
+            guard let feature = try features(path, sampleBatch)[path] else {
                 throw node.error("the \(role)'s module '\(path)' produced no output")
             }
             return feature.shape

@@ -93,8 +93,8 @@ public final class Experiment {
         }
         try modelSection.finish()
 
-        let sampleInputs = data.training.batch(at: Array(0..<min(2, data.training.count))).inputs
-        let context = LossContext(student: model, teacher: teacher, sampleInputs: sampleInputs,
+        let sampleBatch = data.training.batch(at: Array(0..<min(2, data.training.count)))
+        let context = LossContext(student: model, teacher: teacher, sampleBatch: sampleBatch,
                                   trainingSamples: data.training.count, classes: data.classCount)
         let objective: any TrainingObjective
         if let method = try config.optional("method") {

@@ -52,12 +52,12 @@ public final class MTARD: TrainingObjective {
     }
 
     public func prepare(_ batch: Batch, student: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
-        let robustOnClean = try robustTeacher.outputs(for: batch.inputs, featurePaths: []).logits.softmax(axis: 1, temperature: robustTemperature)
+        let robustOnClean = try robustTeacher.outputs(for: batch, featurePaths: []).logits.softmax(axis: 1, temperature: robustTemperature)
         let adversarial = inInferenceMode(student) {
             attack.maximize(student, around: batch.inputs, start: jitteredStart(batch.inputs, using: &generator),
                             objective: { divergence(from: robustOnClean, logits: $0) }, using: &generator)
         }
-        let cleanTargets = try cleanTeacher.outputs(for: batch.inputs, featurePaths: []).logits.softmax(axis: 1, temperature: cleanTemperature)
+        let cleanTargets = try cleanTeacher.outputs(for: batch, featurePaths: []).logits.softmax(axis: 1, temperature: cleanTemperature)
         let robustTargets = try robustTeacher.outputs(for: adversarial, featurePaths: []).logits.softmax(axis: 1, temperature: robustTemperature)
         // Entropy-Based Balance.
         (cleanEntropy, robustEntropy) = (Self.meanEntropy(cleanTargets), Self.meanEntropy(robustTargets))

@@ -86,7 +86,7 @@ public struct ProARD: TrainingObjective {
 
     public func prepare(_ batch: Batch, student: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
         guard let network = student as? DynamicMLP else { preconditionFailure("ProARD trains a DynamicMLP student") }
-        let teacherLogits = try teacherModel.outputs(for: batch.inputs, featurePaths: []).logits
+        let teacherLogits = try teacherModel.outputs(for: batch, featurePaths: []).logits
         let softLabels = teacherLogits.softmax(axis: 1)
         var sampled = [[Int](repeating: widthChoices.last!, count: depthChoices.last!), [Int](repeating: widthChoices[0], count: depthChoices[0])]
         for _ in 0..<randomSubnetworks {

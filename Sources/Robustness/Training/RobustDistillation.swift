@@ -26,7 +26,7 @@ public struct ARD: TrainingObjective {
         let labels = try requireLabels(batch, "ARD")
         let adversarial = inInferenceMode(student) { attack.perturb(student, inputs: batch.inputs, labels: labels, using: &generator) }
         return Prepared(clean: batch.inputs, adversarial: adversarial, labels: labels,
-                        teacherLogits: try teacherModel.outputs(for: batch.inputs, featurePaths: []).logits)
+                        teacherLogits: try teacherModel.outputs(for: batch, featurePaths: []).logits)
     }
 
     public func loss(_ prepared: Prepared, student: Module) throws -> (total: Tensor, parts: [String: Float]) {
@@ -61,7 +61,7 @@ public struct RSLAD: TrainingObjective {
     }
 
     public func prepare(_ batch: Batch, student: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
-        let teacherLogits = try teacherModel.outputs(for: batch.inputs, featurePaths: []).logits
+        let teacherLogits = try teacherModel.outputs(for: batch, featurePaths: []).logits
         let softLabels = teacherLogits.softmax(axis: 1)
         let adversarial = inInferenceMode(student) {
             attack.maximize(student, around: batch.inputs, start: jitteredStart(batch.inputs, using: &generator),

@@ -80,19 +80,23 @@ public struct ClassificationEvaluation: TaskEvaluation {
     public init(batchSize: Int = 256) { self.batchSize = batchSize }
 
     public func evaluate<Data: Dataset>(student: Module, teacher: (any Teacher)?, on data: Data) throws -> ClassificationMetrics {
-        let predicted = try predictions(of: student, teacher: teacher, on: data, batchSize: batchSize)
+        let predicted = try predictions(of: student, teacher: teacher, on: data, batchSize: batchSize) { try $0.required(ModelOutputs.logitsName, of: $1) }
         return ClassificationMetrics(logits: predicted.student, labels: predicted.labels, teacherLogits: predicted.teacher)
     }
 }
 
-/// The student's outputs (in inference mode, without gradients) and the teacher's for every
-/// sample of `data`, in order, with the labels: what each task's evaluation measures.
+/// The student's output that `select` picks (in inference mode, without gradients) and the
+/// teacher's for every sample of `data`, in order, with the labels: what each task's
+/// evaluation measures. `select` gets the outputs and whose they are ("the student").
 func predictions<Data: Dataset>(
-    of student: Module, teacher: (any Teacher)?, on data: Data, batchSize: Int
+    of student: Module, teacher: (any Teacher)?, on data: Data, batchSize: Int,
+    select: (ModelOutputs, String) throws -> Tensor
 ) throws -> (student: Tensor, labels: Tensor, teacher: Tensor?) {
-    let studentOutput = try collectOutputs(on: data, batchSize: batchSize) { inputs in withoutGradients { student(inputs) } }
+    let studentOutput = try collectOutputs(on: data, batchSize: batchSize) { batch in
+        try select(try withoutGradients { try student.outputs(for: batch) }, "the student")
+    }
     let teacherOutput = try teacher.map { teacher in
-        try collectOutputs(on: data, batchSize: batchSize) { try teacher.outputs(for: $0, featurePaths: []).logits }.outputs
+        try collectOutputs(on: data, batchSize: batchSize) { try select(try teacher.outputs(for: $0, featurePaths: []).outputs, "the teacher") }.outputs
     }
     return (studentOutput.outputs, studentOutput.labels, teacherOutput)
 }
@@ -100,13 +104,13 @@ func predictions<Data: Dataset>(
 /// The outputs `predict` gives for every sample of `data`, in order, with the labels (or
 /// regression targets).
 func collectOutputs<Data: Dataset>(
-    on data: Data, batchSize: Int, _ predict: (Tensor) throws -> Tensor
+    on data: Data, batchSize: Int, _ predict: (Batch) throws -> Tensor
 ) throws -> (outputs: Tensor, labels: Tensor) {
     var outputs: [Tensor] = [], labels: [Tensor] = []
     for start in stride(from: 0, to: data.count, by: batchSize) {
         let batch = data.batch(at: Array(start..<min(start + batchSize, data.count)))
         guard let batchLabels = batch.labels else { throw DataError("evaluation", "the evaluation data has no labels") }
-        outputs.append(try predict(batch.inputs))
+        outputs.append(try predict(batch))
         labels.append(batchLabels)
     }
     return (concatenate(outputs), concatenate(labels))

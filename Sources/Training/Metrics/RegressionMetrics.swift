@@ -60,15 +60,15 @@ public struct RegressionMetrics: EvaluationMetrics {
     }
 }
 
-/// A regressor's evaluation: the student's outputs against the data's targets (the batch's
-/// labels, real-valued, in the outputs' shape), and against a teacher's outputs.
+/// A regressor's evaluation: the student's primary output against the data's targets (the
+/// batch's labels, real-valued, in the output's shape), and against a teacher's.
 public struct RegressionEvaluation: TaskEvaluation {
     public var batchSize: Int
 
     public init(batchSize: Int = 256) { self.batchSize = batchSize }
 
     public func evaluate<Data: Dataset>(student: Module, teacher: (any Teacher)?, on data: Data) throws -> RegressionMetrics {
-        let predicted = try predictions(of: student, teacher: teacher, on: data, batchSize: batchSize)
+        let predicted = try predictions(of: student, teacher: teacher, on: data, batchSize: batchSize) { outputs, _ in outputs.primary }
         guard predicted.student.shape == predicted.labels.shape else {
             throw DataError("evaluation", "the model's outputs \(predicted.student.shape) and the data's targets \(predicted.labels.shape) differ in shape")
         }
