@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Distillation", targets: ["Distillation"]),
         .library(name: "Robustness", targets: ["Robustness"]),
+        .library(name: "Configuration", targets: ["Configuration"]),
         .library(name: "Experiments", targets: ["Experiments"]),
         .executable(name: "distill", targets: ["distill"]),
         .executable(name: "distill-bench", targets: ["distill-bench"]),
@@ -31,6 +32,9 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(name: "CProcessorID"),
+        // The config-reading protocol and its errors, without the YAML library: the targets
+        // that build things from a config entry read through it.
+        .target(name: "Configuration"),
         .target(
             name: "Tensors",
             dependencies: ["CBLAS", "CProcessorID"]
@@ -64,7 +68,7 @@ let package = Package(
         ),
         .target(
             name: "Experiments",
-            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training", "Distillation", "Robustness", "Yams"]
+            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training", "Distillation", "Robustness", "Configuration", "Yams"]
         ),
         .executableTarget(
             name: "distill",

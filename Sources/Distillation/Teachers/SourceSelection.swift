@@ -28,10 +28,11 @@ public enum TaskSimilarity: String, Sendable, CaseIterable {
         source.eval()
         switch self {
         case .leep:
-            let probabilities = withoutGradients { source(batch.inputs).softmax(axis: 1) }
+            let logits = try withoutGradients { try source.outputs(for: batch).required(ModelOutputs.logitsName, of: "the source model") }
+            let probabilities = withoutGradients { logits.softmax(axis: 1) }
             return Self.leep(probabilities: probabilities, labels: labels)
         case .nearestNeighbor:
-            let (_, features) = try withoutGradients { try source.capturingFeatures([featurePath]) { source(batch.inputs) } }
+            let (_, features) = try withoutGradients { try source.capturingFeatures([featurePath]) { try source.outputs(for: batch) } }
             return Self.nearestNeighborAccuracy(features: features[featurePath]!.flattened(startAxis: 1), labels: labels)
         }
     }

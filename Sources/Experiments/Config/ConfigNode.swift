@@ -1,3 +1,4 @@
+import Configuration
 import Foundation
 import Yams
 
@@ -7,12 +8,15 @@ import Yams
 /// The schema is the set of reads: each key a mapping is asked for (present or not) is a
 /// known key, and `finish()` reports any other key as unknown, listing the known ones. A
 /// section is read completely, then finished; misspelt keys never pass silently.
-public final class ConfigNode {
+public final class ConfigNode: ConfigEntry {
     public let file: String
     /// The key path of this node (`""` for the root).
     public let path: String
     let node: Node
     private var knownKeys: [String] = []
+
+    /// The line of this node in the file, where the parser knows it.
+    public var line: Int? { node.mark?.line }
 
     init(node: Node, file: String, path: String) {
         (self.node, self.file, self.path) = (node, file, path)
@@ -41,11 +45,6 @@ public final class ConfigNode {
         return try parse(yaml: text, file: url.path)
     }
 
-    /// An error at this node.
-    public func error(_ message: String) -> ConfigError {
-        ConfigError(file: file, line: node.mark?.line, key: path, message: message)
-    }
-
     // MARK: Mappings
 
     private func child(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
@@ -68,14 +67,6 @@ public final class ConfigNode {
         guard let value = try pairs.first(where: { $0.key == key })?.value else { return nil }
         if case .scalar(let scalar) = value, scalar.tag == Tag(.null) || scalar.string.isEmpty && scalar.style == .plain { return nil }
         return ConfigNode(node: value, file: file, path: child(key))
-    }
-
-    /// The value at `key`, or an error saying it is required.
-    public func required(_ key: String, _ meaning: String = "") throws -> ConfigNode {
-        guard let value = try optional(key) else {
-            throw error("missing required key '\(key)'\(meaning.isEmpty ? "" : " (\(meaning))")")
-        }
-        return value
     }
 
     /// Marks keys as known without reading them (keys handled by another reader).
@@ -107,46 +98,6 @@ public final class ConfigNode {
         return scalar.string
     }
 
-    /// This node as a value of `T`.
-    public func value<T: ConfigScalar>(_: T.Type = T.self) throws -> T {
-        let text = try scalarText(expected: T.configDescription)
-        guard let value = T(configText: text) else { throw error("expected \(T.configDescription), found '\(text)'") }
-        return value
-    }
-
-    /// The value at `key`, or `defaultValue` when absent.
-    public func value<T: ConfigScalar>(_ key: String, default defaultValue: T) throws -> T {
-        try optional(key)?.value(T.self) ?? defaultValue
-    }
-
-    /// The value at `key`, or nil when absent.
-    public func value<T: ConfigScalar>(_ key: String) throws -> T? {
-        try optional(key)?.value(T.self)
-    }
-
-    /// The value at `key`, which must be present.
-    public func requiredValue<T: ConfigScalar>(_ key: String, _ meaning: String = "") throws -> T {
-        try required(key, meaning).value(T.self)
-    }
-
-    /// A list of scalars at `key`, or `defaultValue` when absent.
-    public func values<T: ConfigScalar>(_ key: String, default defaultValue: [T]) throws -> [T] {
-        guard let list = try optional(key) else { return defaultValue }
-        return try list.elements().map { try $0.value(T.self) }
-    }
-
-    /// One of `choices` at `key` (or `defaultValue`); anything else is an error listing them,
-    /// calling the value `what` (`unknown loss 'kdd' (valid: …)`).
-    public func choice(_ key: String, from choices: [String], default defaultValue: String? = nil, what: String = "value") throws -> String {
-        guard let node = try optional(key) else {
-            guard let defaultValue else { throw error("missing required key '\(key)' (one of: \(choices.joined(separator: ", ")))") }
-            return defaultValue
-        }
-        let text: String = try node.value()
-        guard choices.contains(text) else { throw node.error("unknown \(what) '\(text)' (valid: \(choices.joined(separator: ", ")))") }
-        return text
-    }
-
     private var kind: String {
         switch node {
         case .scalar(let scalar): return "'\(scalar.string)'"
@@ -157,51 +108,3 @@ public final class ConfigNode {
     }
 }
 
-/// A scalar type a configuration can hold.
-public protocol ConfigScalar {
-    /// What the error says was expected (`an integer`).
-    static var configDescription: String { get }
-    init?(configText: String)
-}
-
-extension String: ConfigScalar {
-    public static var configDescription: String { "a string" }
-    public init?(configText: String) { self = configText }
-}
-
-extension Int: ConfigScalar {
-    public static var configDescription: String { "an integer" }
-    public init?(configText: String) { self.init(configText.replacingOccurrences(of: "_", with: "")) }
-}
-
-extension UInt64: ConfigScalar {
-    public static var configDescription: String { "a non-negative integer" }
-    public init?(configText: String) { self.init(configText.replacingOccurrences(of: "_", with: "")) }
-}
-
-extension Double: ConfigScalar {
-    public static var configDescription: String { "a number" }
-    public init?(configText: String) {
-        guard let value = Double(configText.replacingOccurrences(of: "_", with: "")), value.isFinite else { return nil }
-        self = value
-    }
-}
-
-extension Float: ConfigScalar {
-    public static var configDescription: String { "a number" }
-    public init?(configText: String) {
-        guard let value = Double(configText: configText) else { return nil }
-        self = Float(value)
-    }
-}
-
-extension Bool: ConfigScalar {
-    public static var configDescription: String { "true or false" }
-    public init?(configText: String) {
-        switch configText.lowercased() {
-        case "true", "yes", "on": self = true
-        case "false", "no", "off": self = false
-        default: return nil
-        }
-    }
-}

@@ -1,0 +1,3 @@
+// Configs are read through `Configuration`; code that imports `Experiments` sees its
+// errors and the `ConfigEntry` protocol without a second import.
+@_exported import Configuration
