@@ -58,13 +58,13 @@ let package = Package(
         ),
         .target(
             name: "Distillation",
-            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training"]
+            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training", "Configuration"]
         ),
         // Robustness trains through Training; it imports Distillation only for the robust
         // distillation objectives (ARD, RSLAD, MTARD), which use its teachers and losses.
         .target(
             name: "Robustness",
-            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training", "Distillation"]
+            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training", "Distillation", "Configuration"]
         ),
         .target(
             name: "Experiments",

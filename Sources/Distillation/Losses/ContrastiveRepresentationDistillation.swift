@@ -1,3 +1,4 @@
+import Configuration
 import Foundation
 import NN
 import Tensors
@@ -137,5 +138,17 @@ public final class ContrastiveRepresentationDistillation: FeaturePairTerm {
                 }
             }
         }
+    }
+}
+
+extension ContrastiveRepresentationDistillation: ConfigurableLossTerm {
+    public static let configName = "crd"
+    public static let configKeys = "student, teacher, embedding_size, negatives, temperature, momentum"
+    public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
+        let (student, teacher, s, t) = try context.featurePair(entry)
+        return Self(student: student, teacher: teacher, studentSize: s.dropFirst().reduce(1, *), teacherSize: t.dropFirst().reduce(1, *),
+                    samples: context.trainingSamples, embeddingSize: try entry.value("embedding_size", default: 128),
+                    negatives: try entry.value("negatives", default: 4096), temperature: try entry.positiveValue("temperature", default: 0.07),
+                    momentum: try entry.value("momentum", default: 0.5), using: &generator)
     }
 }

@@ -1,3 +1,4 @@
+import Configuration
 import Foundation
 import NN
 import Tensors
@@ -182,5 +183,81 @@ public final class VariationalInformationDistillation: FeaturePairTerm {
         precondition(mean.shape == t.shape, "vid: the predicted feature \(mean.shape) does not match the teacher feature \(t.shape)")
         let variance = (predictor.logScale.softplus() + 1e-5).reshaped([1, -1] + [Int](repeating: 1, count: t.rank - 2))
         return (((mean - t).squared() / variance + variance.log()) * 0.5).mean()
+    }
+}
+
+// MARK: Config names
+
+extension FitNetsHint: ConfigurableLossTerm {
+    public static let configName = "fitnets"
+    public static let configKeys = "student, teacher (feature paths)"
+    public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
+        let (student, teacher, s, t) = try context.featurePair(entry)
+        // [N, D] vectors and [N, T, D] tokens regress their last axis with a linear map;
+        // [N, C, H, W] maps their channels with a 1×1 convolution.
+        guard s.count == t.count, s.count == 2 || (s.count == 3 && s[1] == t[1]) || (s.count == 4 && s[2...] == t[2...]) else {
+            throw entry.error("fitnets needs features of the same kind and spatial size (or token count); student '\(student)' is \(s), teacher '\(teacher)' is \(t)")
+        }
+        let channelAxis = s.count == 3 ? 2 : 1
+        return Self(student: student, teacher: teacher, studentChannels: s[channelAxis], teacherChannels: t[channelAxis],
+                    spatial: s.count == 4, using: &generator)
+    }
+}
+
+extension AttentionTransfer: ConfigurableLossTerm {
+    public static let configName = "at"
+    public static let configKeys = "pairs: [{student, teacher}], power"
+    public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
+        let pairs = try entry.required("pairs", "a list of {student, teacher} module paths").elements().map { pair -> (student: String, teacher: String) in
+            let studentEntry = try pair.required("student"), teacherEntry = try pair.required("teacher")
+            try pair.finish()
+            let s = try context.studentFeatureShape(at: studentEntry)
+            let t = try context.teacherFeatureShape(at: teacherEntry)
+            guard s.count == 4, t.count == 4, s[2...] == t[2...] else {
+                throw pair.error("attention transfer needs [N, C, H, W] features of one spatial size; the student's is \(s), the teacher's \(t)")
+            }
+            return (try studentEntry.value(), try teacherEntry.value())
+        }
+        return Self(pairs: pairs, power: try entry.value("power", default: 2))
+    }
+}
+
+extension SimilarityPreserving: ConfigurableLossTerm {
+    public static let configName = "sp"
+    public static let configKeys = "student, teacher"
+    public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
+        let (student, teacher, _, _) = try context.featurePair(entry)
+        return Self(student: student, teacher: teacher)
+    }
+}
+
+extension RelationalKD: ConfigurableLossTerm {
+    public static let configName = "rkd"
+    public static let configKeys = "student, teacher, distance_weight, angle_weight"
+    public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
+        let (student, teacher, _, _) = try context.featurePair(entry)
+        return Self(student: student, teacher: teacher, distanceWeight: try entry.value("distance_weight", default: 25),
+                    angleWeight: try entry.value("angle_weight", default: 50))
+    }
+}
+
+extension ProbabilisticKT: ConfigurableLossTerm {
+    public static let configName = "pkt"
+    public static let configKeys = "student, teacher"
+    public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
+        let (student, teacher, _, _) = try context.featurePair(entry)
+        return Self(student: student, teacher: teacher)
+    }
+}
+
+extension VariationalInformationDistillation: ConfigurableLossTerm {
+    public static let configName = "vid"
+    public static let configKeys = "student, teacher"
+    public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
+        let (student, teacher, s, t) = try context.featurePair(entry)
+        guard s.count == t.count, s.count == 2 || (s.count == 4 && s[2...] == t[2...]) else {
+            throw entry.error("vid needs features of the same kind and spatial size; student '\(student)' is \(s), teacher '\(teacher)' is \(t)")
+        }
+        return Self(student: student, teacher: teacher, studentChannels: s[1], teacherChannels: t[1], spatial: s.count == 4, using: &generator)
     }
 }

@@ -1,3 +1,4 @@
+import Configuration
 import Datasets
 import Tensors
 
@@ -112,5 +113,44 @@ public struct TargetRegressionTerm: LossTerm {
         precondition(targets.shape == batch.studentLogits.shape,
                      "mse: targets of shape \(targets.shape) do not match the student's outputs \(batch.studentLogits.shape)")
         return meanSquaredError(batch.studentLogits, targets)
+    }
+}
+
+// MARK: Config names
+
+extension CrossEntropyTerm: ConfigurableLossTerm {
+    public static let configName = "ce"
+    public static let configKeys = "label_smoothing"
+    public static var needs: Set<LossTermNeed> { [.labels] }
+    public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
+        Self(labelSmoothing: try entry.value("label_smoothing", default: 0))
+    }
+}
+
+extension KnowledgeDistillationLoss: ConfigurableLossTerm {
+    public static let configName = "kd"
+    public static let configKeys = "temperature"
+    public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
+        Self(temperature: try entry.positiveValue("temperature", default: 4))
+    }
+}
+
+extension SoftTargetLoss: ConfigurableLossTerm {
+    public static let configName = "ssld"
+    public static let configKeys = "divergence (kl | js), temperature"
+    public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
+        let divergence = try entry.choice("divergence", from: Divergence.allCases.map { $0.rawValue }, default: "js")
+        return Self(divergence: Divergence(rawValue: divergence)!, temperature: try entry.positiveValue("temperature", default: 1))
+    }
+}
+
+extension DecoupledKD: ConfigurableLossTerm {
+    public static let configName = "dkd"
+    public static let configKeys = "alpha, beta, temperature, warmup_epochs"
+    /// DKD splits each sample's distribution at its label, so every sample needs one.
+    public static var needs: Set<LossTermNeed> { [.teacher, .labels, .everySampleLabeled] }
+    public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
+        Self(alpha: try entry.value("alpha", default: 1), beta: try entry.value("beta", default: 8),
+             temperature: try entry.positiveValue("temperature", default: 4), warmupEpochs: try entry.value("warmup_epochs", default: 0))
     }
 }

@@ -1,7 +1,7 @@
+import Configuration
 import NN
 import Optim
 import Tensors
-import Training
 import Training
 
 /// MEAL V2's discriminator on the outputs (Shen & Savvides, 2020; after MEAL, Shen et al.,
@@ -46,5 +46,17 @@ public final class MEALV2Discriminator: LossTerm {
             + binaryCrossEntropy(logits: discriminator(student.detached()), targets: fake)
         let studentLoss = discriminator.withFrozenParameters { binaryCrossEntropy(logits: discriminator(student), targets: real) }
         return discriminatorLoss + studentLoss
+    }
+}
+
+extension MEALV2Discriminator: ConfigurableLossTerm {
+    public static let configName = "meal"
+    public static let configKeys = "hidden, optimizer (MEAL V2's discriminator on the outputs; its optimizer defaults to a copy of the student's)"
+    public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
+        // Its own optimizer, at a constant learning rate, where the config names one; else a
+        // copy of the student's, on the student's schedule.
+        let optimizer = try entry.optional("optimizer").map(context.readOptimizer)
+        return Self(classes: context.classes, hidden: try entry.value("hidden", default: 64), optimizer: optimizer?.optimizer,
+                    schedule: optimizer.map { .constant($0.learningRate) }, using: &generator)
     }
 }

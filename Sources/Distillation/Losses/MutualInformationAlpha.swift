@@ -1,3 +1,4 @@
+import Configuration
 import Foundation
 import NN
 import Tensors
@@ -85,4 +86,16 @@ private extension Float {
     func log() -> Float { Foundation.log(self) }
     /// log(x), with log(0) a large negative number rather than −∞ (α = 0 or 1).
     func safeLog() -> Float { self > 0 ? Foundation.log(self) : -1e9 }
+}
+
+extension MutualInformationAlpha: ConfigurableLossTerm {
+    public static let configName = "mi_alpha"
+    public static let configKeys = "student, teacher, alpha, critic_size"
+    public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
+        let (student, teacher, s, t) = try context.featurePair(entry)
+        let alpha: Float = try entry.value("alpha", default: 0.5)
+        guard (0...1).contains(alpha) else { throw (try entry.optional("alpha") ?? entry).error("must be in [0, 1], found \(alpha)") }
+        return Self(student: student, teacher: teacher, studentSize: s.dropFirst().reduce(1, *), teacherSize: t.dropFirst().reduce(1, *),
+                    alpha: alpha, criticSize: try entry.value("critic_size", default: 64), using: &generator)
+    }
 }

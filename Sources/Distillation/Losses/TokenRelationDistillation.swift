@@ -1,3 +1,4 @@
+import Configuration
 import Tensors
 
 /// Token-relation distillation, the half of Hybrid Distill (Shi et al., 2023) that comes from
@@ -37,5 +38,17 @@ public struct TokenRelationDistillation: FeaturePairTerm {
         let rows = [n * tokens, tokens]
         return klDivergence(logProbabilities: studentRelations.reshaped(rows).logSoftmax(axis: 1),
                             target: teacherRelations.reshaped(rows).softmax(axis: 1))
+    }
+}
+
+extension TokenRelationDistillation: ConfigurableLossTerm {
+    public static let configName = "token_relations"
+    public static let configKeys = "student, teacher, temperature (Hybrid Distill's relation half)"
+    public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
+        let (student, teacher, s, t) = try context.featurePair(entry)
+        guard [3, 4].contains(s.count), [3, 4].contains(t.count) else {
+            throw entry.error("token_relations needs token features [N, T, D] (or [N, C, H, W]); student '\(student)' is \(s), teacher '\(teacher)' is \(t)")
+        }
+        return Self(student: student, teacher: teacher, temperature: try entry.positiveValue("temperature", default: 0.1))
     }
 }

@@ -11,7 +11,7 @@ public enum OptimizerCatalog {
     public static let schedules = ["constant", "step", "multistep", "cosine", "onecycle"]
 
     /// The optimizer the section names; its learning rate is the schedule's base.
-    public static func optimizer(_ section: ConfigNode) throws -> (optimizer: Optimizer, learningRate: Float) {
+    public static func optimizer(_ section: any ConfigEntry) throws -> (optimizer: Optimizer, learningRate: Float) {
         let name = try section.choice("name", from: optimizers, what: "optimizer")
         let learningRate: Float = try section.value("learning_rate", default: name == "sgd" ? 0.1 : name == "rmsprop" ? 0.01 : 1e-3)
         guard learningRate > 0 else { throw (try section.optional("learning_rate") ?? section).error("must be positive, found \(learningRate)") }

@@ -95,20 +95,14 @@ public final class Experiment {
 
         let sampleBatch = data.training.batch(at: Array(0..<min(2, data.training.count)))
         let context = LossContext(student: model, teacher: teacher, sampleBatch: sampleBatch,
-                                  trainingSamples: data.training.count, classes: data.classCount)
+                                  trainingSamples: data.training.count, classes: data.classCount, hasLabels: data.hasLabels,
+                                  hasUnlabeledSamples: data.hasUnlabeledSamples, readOptimizer: OptimizerCatalog.optimizer)
         let objective: any TrainingObjective
         if let method = try config.optional("method") {
             if let losses = try config.optional("losses") { throw losses.error("a config with a robust `method` takes no `losses` (the method defines its loss)") }
             (objective, threat) = try MethodCatalog.build(method, teacher: teacher, cleanTeacher: cleanTeacher)
         } else if let losses = try config.optional("losses") {
             let loss = try LossCatalog.build(losses, context: context, using: &generator)
-            if !data.hasLabels, let index = loss.terms.firstIndex(where: { $0.term is CrossEntropyTerm }) {
-                throw try losses.elements()[index].error("loss 'ce' needs labels, and data.labels is false")
-            }
-            // DKD splits each sample's distribution at its label, so every sample needs one.
-            if data.hasUnlabeledSamples, let index = loss.terms.firstIndex(where: { $0.term is DecoupledKD }) {
-                throw try losses.elements()[index].error("loss 'dkd' needs every sample's label; drop data.labeled_fraction and data.labels")
-            }
             (objective, threat) = (DistillationObjective(teacher: teacher, loss: loss, studentView: try Self.studentView(config, data: data)), nil)
         } else if kind == .train {
             (objective, threat) = (DistillationObjective(teacher: nil, loss: WeightedLoss([(1, CrossEntropyTerm())]), studentView: try Self.studentView(config, data: data)), nil)

@@ -1,3 +1,4 @@
+import Configuration
 import Distillation
 import Training
 import Tensors
@@ -26,5 +27,15 @@ public struct DefensiveDistillationLoss: LossTerm {
         }
         guard let labels = batch.labels else { preconditionFailure("defensive: needs teacher logits or labels") }
         return crossEntropy(logits: scaled, labels: labels)
+    }
+}
+
+extension DefensiveDistillationLoss: ConfigurableLossTerm {
+    public static let configName = "defensive"
+    public static let configKeys = "temperature (defensive distillation: labels or teacher at T)"
+    /// The teacher itself is trained with this term, from the labels.
+    public static var needs: Set<LossTermNeed> { [] }
+    public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
+        Self(temperature: try entry.positiveValue("temperature", default: 20))
     }
 }
