@@ -54,7 +54,7 @@ let package = Package(
         ),
         .target(
             name: "Training",
-            dependencies: ["Tensors", "NN", "Optim", "Datasets"]
+            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Configuration"]
         ),
         .target(
             name: "Distillation",

@@ -1,5 +1,7 @@
+import Datasets
 import Distillation
 import Experiments
+import Robustness
 import Foundation
 import NN
 import Tensors
@@ -21,10 +23,36 @@ struct HalfKnowledgeDistillation: ConfigurableLossTerm {
     }
 }
 
+/// Training on label-smoothed cross-entropy: a method registered from outside the library.
+struct SmoothedTraining: ConfigurableMethod {
+    static let configName = "test_smoothed_ce"
+    static let configKeys = "smoothing"
+    static var needs: Set<MethodNeed> { [.noTeacher] }
+    let smoothing: Float
+    var teacher: (any Teacher)? { nil }
+    var trainableModules: [Module] { [] }
+
+    static func build(from entry: any ConfigEntry, context: MethodContext) throws -> Self {
+        let smoothing: Float = try entry.value("smoothing", default: 0.1)
+        guard (0..<1).contains(smoothing) else { throw (try entry.optional("smoothing") ?? entry).error("must be in [0, 1), found \(smoothing)") }
+        return Self(smoothing: smoothing)
+    }
+
+    func prepare(_ batch: Batch, student: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Batch { batch }
+
+    func loss(_ batch: Batch, student: Module) throws -> (total: Tensor, parts: [String: Float]) {
+        let loss = crossEntropy(logits: student(batch.inputs), labels: batch.labels!, labelSmoothing: smoothing)
+        return (loss, ["smoothed_ce": loss.item])
+    }
+}
+
 /// The catalogs are the targets' registries joined; a program adds its own entries.
 final class RegistryTests: XCTestCase {
     /// Registered once per process (the catalog is global).
-    static let registration: Void = { try! LossCatalog.register(HalfKnowledgeDistillation.self) }()
+    static let registration: Void = {
+        try! LossCatalog.register(HalfKnowledgeDistillation.self)
+        try! MethodCatalog.register(SmoothedTraining.self)
+    }()
 
     func testTheTargetsListEveryLossTerm() {
         XCTAssertEqual(Array(LossCatalog.names.prefix(15)),
@@ -57,5 +85,32 @@ final class RegistryTests: XCTestCase {
     func testAnUnknownLossListsExactlyTheRegisteredNames() {
         XCTAssertEqual(validationError(distillConfig(["  - {name: kd": "  - {name: kdd}"])),
                        "run.yaml:7: losses[0].name: unknown loss 'kdd' (valid: \(LossCatalog.names.joined(separator: ", ")))")
+    }
+
+    func testTheTargetsListEveryMethod() {
+        XCTAssertEqual(Array(MethodCatalog.names.prefix(6)), ["pgd-at", "trades", "ard", "rslad", "mtard", "hard"])
+    }
+
+    func testAMethodRegisteredByAProgramIsUsableByName() throws {
+        Self.registration
+        let yaml = """
+            data: {dataset: digits, train_limit: 64}
+            model: {model: mlp, hidden: [8]}
+            method: {name: test_smoothed_ce, smoothing: 0.2}
+            training: {epochs: 1}
+            """
+        let experiment = try Experiment(config: try ConfigNode.parse(yaml: yaml, file: "run.yaml"), kind: .train)
+        XCTAssertEqual((experiment.trainer.objective as? SmoothedTraining)?.smoothing, 0.2)
+        XCTAssertNil(experiment.threat, "not a robust method: no threat to evaluate at")
+        XCTAssertEqual(validationError(yaml.replacingOccurrences(of: "smoothing: 0.2", with: "smoothing: 1.5"), kind: .train),
+                       "run.yaml:3: method.smoothing: must be in [0, 1), found 1.5")
+        XCTAssertThrowsError(try MethodCatalog.register(TRADES.self)) { error in
+            XCTAssertEqual("\(error)", "cannot register TRADES as method 'trades': TRADES has that name")
+        }
+    }
+
+    func testAnUnknownMethodListsExactlyTheRegisteredNames() {
+        let yaml = distillConfig(["losses:": "method: {name: fgsm-at, epsilon: 0.1}", "  - {name: kd": "", "  - {name: ce": ""])
+        XCTAssertEqual(validationError(yaml), "run.yaml:6: method.name: unknown method 'fgsm-at' (valid: \(MethodCatalog.names.joined(separator: ", ")))")
     }
 }

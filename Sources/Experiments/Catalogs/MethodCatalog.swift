@@ -1,7 +1,10 @@
+import Configuration
 import Distillation
 import Robustness
+import Training
 
-/// The robust training methods a config's `method:` section names. They replace `losses:`:
+/// The training methods a config's `method:` section names: the targets' registries joined,
+/// and any method a program registers itself. A method replaces `losses:`:
 ///
 /// ```yaml
 /// method: {name: pgd-at, epsilon: 0.1, norm: linf, steps: 7, step_size: 0.03}
@@ -12,51 +15,43 @@ import Robustness
 /// method: {name: hard, epsilon: 0.2, steps: 5, temperature: 4}        # HARD augmentation; needs a teacher model
 /// ```
 public enum MethodCatalog {
-    public static let names = ["pgd-at", "trades", "ard", "rslad", "mtard", "hard"]
+    private static let added = RegisteredTypes<any ConfigurableMethod.Type>()
 
-    /// The objective, and the threat model it trains against (the summary evaluates at it).
+    /// Every method a config can name, in the order errors list them.
+    public static var registered: [any ConfigurableMethod.Type] { RobustnessRegistry.methods + added.all }
+
+    /// Makes `type` available to configs by its `configName`; a name taken already is refused.
+    public static func register(_ type: any ConfigurableMethod.Type) throws {
+        let name = type.configName
+        if let holder = registered.first(where: { $0.configName == name }) {
+            throw RegistrationError(kind: "method", name: name, holder: "\(holder)", newcomer: "\(type)")
+        }
+        added.append(type)
+    }
+
+    public static var names: [String] { registered.map { $0.configName } }
+
+    /// The objective, and the threat model it trains against when it is a robust method (the
+    /// summary evaluates at it).
     public static func build(
-        _ section: ConfigNode, teacher: (any Teacher)?, cleanTeacher: (any Teacher)?
-    ) throws -> (objective: any TrainingObjective, threat: ThreatModel) {
-        let name = try section.choice("name", from: names, what: "method")
-        let norm = try section.choice("norm", from: ThreatModel.Norm.allCases.map(\.rawValue), default: "linf")
-        let epsilonNode = try section.required("epsilon", "the perturbation budget")
-        let epsilon: Float = try epsilonNode.value()
-        guard epsilon > 0 else { throw epsilonNode.error("must be positive, found \(epsilon)") }
-        let threat = ThreatModel(norm: ThreatModel.Norm(rawValue: norm)!, epsilon: epsilon)
-        let steps: Int = try section.value("steps", default: 10)
-        guard steps > 0 else { throw (try section.optional("steps") ?? section).error("must be positive, found \(steps)") }
-        let attack = PGD(threat, steps: steps, stepSize: try section.value("step_size", default: 2.5 * epsilon / Float(steps)))
-        func requireTeacher() throws -> any Teacher {
-            guard let teacher else { throw section.error("method '\(name)' distills from a (robust) teacher: add a `teacher:` section") }
-            return teacher
+        _ section: some ConfigEntry, teacher: (any Teacher)?, cleanTeacher: (any Teacher)?
+    ) throws -> (objective: any TrainingObjective, threat: ThreatModel?) {
+        let types = registered
+        let name = try section.choice("name", from: types.map { $0.configName }, what: "method")
+        let type = types.first { $0.configName == name }!
+        if type.needs.contains(.teacher) && teacher == nil {
+            throw section.error("method '\(name)' distills from a teacher: add a `teacher:` section")
         }
-        let objective: any TrainingObjective
-        switch name {
-        case "pgd-at":
-            objective = AdversarialTraining(attack: attack)
-        case "trades":
-            objective = TRADES(attack: attack, beta: try section.value("beta", default: 6))
-        case "ard":
-            objective = ARD(teacher: try requireTeacher(), attack: attack, alpha: try section.value("alpha", default: 1),
-                            temperature: try section.value("temperature", default: 30))
-        case "rslad":
-            objective = RSLAD(teacher: try requireTeacher(), attack: attack, adversarialWeight: try section.value("adversarial_weight", default: 5.0 / 6.0))
-        case "hard":
-            guard let model = (try requireTeacher() as? ModelTeacher)?.model else {
-                throw section.error("method 'hard' differentiates through the teacher: it needs a teacher model (not an ensemble or a cache)")
-            }
-            objective = HARD(teacher: model, augmentation: attack, temperature: try section.value("temperature", default: 4),
-                             augmentedWeight: try section.value("augmented_weight", default: 0.5), labelWeight: try section.value("label_weight", default: 0))
-        default:
-            guard let cleanTeacher else { throw section.error("method 'mtard' needs a `clean_teacher:` section besides the robust `teacher:`") }
-            objective = MTARD(cleanTeacher: cleanTeacher, robustTeacher: try requireTeacher(), attack: attack,
-                              temperatureRate: try section.value("temperature_rate", default: 0.1), balancePower: try section.value("balance_power", default: 1))
+        if type.needs.contains(.cleanTeacher) && cleanTeacher == nil {
+            throw section.error("method '\(name)' needs a `clean_teacher:` section besides the robust `teacher:`")
         }
-        if ["pgd-at", "trades"].contains(name), teacher != nil {
-            throw section.error("method '\(name)' trains without a teacher: remove the `teacher:` section (or use ard, rslad or mtard)")
+        // The section's own keys first: a missing epsilon is the first thing to fix.
+        let objective = try type.build(from: section, context: MethodContext(teacher: teacher, cleanTeacher: cleanTeacher))
+        if type.needs.contains(.noTeacher) && teacher != nil {
+            let distilling = types.filter { $0.needs.contains(.teacher) }.map { $0.configName }
+            throw section.error("method '\(name)' trains without a teacher: remove the `teacher:` section (or use \(distilling.joined(separator: ", ")))")
         }
         try section.finish()
-        return (objective, threat)
+        return (objective, (objective as? any RobustTrainingMethod)?.threat)
     }
 }

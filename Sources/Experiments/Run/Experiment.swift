@@ -109,8 +109,9 @@ public final class Experiment {
         } else {
             throw config.error("missing required key 'losses' (a list of terms: \(LossCatalog.names.joined(separator: ", "))) or 'method' (\(MethodCatalog.names.joined(separator: ", ")))")
         }
-        if cleanTeacher != nil && !(objective is MTARD) {
-            throw try config.required("clean_teacher").error("only method 'mtard' uses a clean_teacher")
+        if cleanTeacher != nil && (type(of: objective) as? any ConfigurableMethod.Type)?.needs.contains(.cleanTeacher) != true {
+            let users = MethodCatalog.registered.filter { $0.needs.contains(.cleanTeacher) }.map { "'\($0.configName)'" }
+            throw try config.required("clean_teacher").error("only method \(users.joined(separator: " and ")) uses a clean_teacher")
         }
 
         let epochs: Int = try training?.value("epochs", default: 10) ?? 10

@@ -1,7 +1,8 @@
+import Configuration
 import Datasets
-import Training
 import NN
 import Tensors
+import Training
 
 /// Runs `body` with `model` in inference mode (batch-norm statistics untouched, no
 /// dropout), as adversarial examples are crafted in every method here.
@@ -85,4 +86,26 @@ func requireLabels(_ batch: Batch, _ method: String) throws -> Tensor {
         throw DataError(method, "needs a label on every training sample")
     }
     return labels
+}
+
+// MARK: Config names
+
+extension AdversarialTraining: RobustTrainingMethod {
+    public static let configName = "pgd-at"
+    public static let configKeys = "epsilon, norm, steps, step_size"
+    public static var needs: Set<MethodNeed> { [.noTeacher] }
+    public var threat: ThreatModel { attack.threat }
+    public static func build(from entry: any ConfigEntry, context: MethodContext) throws -> Self {
+        Self(attack: try PGD.trainingAttack(from: entry))
+    }
+}
+
+extension TRADES: RobustTrainingMethod {
+    public static let configName = "trades"
+    public static let configKeys = "epsilon, norm, steps, step_size, beta"
+    public static var needs: Set<MethodNeed> { [.noTeacher] }
+    public var threat: ThreatModel { attack.threat }
+    public static func build(from entry: any ConfigEntry, context: MethodContext) throws -> Self {
+        Self(attack: try PGD.trainingAttack(from: entry), beta: try entry.value("beta", default: 6))
+    }
 }

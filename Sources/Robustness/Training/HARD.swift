@@ -1,8 +1,9 @@
+import Configuration
 import Datasets
 import Distillation
-import Training
 import NN
 import Tensors
+import Training
 
 /// HARD, hard augmentations for robust distillation (Sanchez et al., 2023): besides the
 /// data, the student learns from synthetic inputs chosen where teacher and student
@@ -71,5 +72,22 @@ final class SideBySide: Module {
 
     override func forward(_ input: Tensor) -> Tensor {
         concatenate([first(input), second(input)], axis: 1)
+    }
+}
+
+// MARK: Config name
+
+extension HARD: RobustTrainingMethod {
+    public static let configName = "hard"
+    public static let configKeys = "epsilon, norm, steps, step_size, temperature, augmented_weight, label_weight"
+    public static var needs: Set<MethodNeed> { [.teacher] }
+    public var threat: ThreatModel { augmentation.threat }
+    public static func build(from entry: any ConfigEntry, context: MethodContext) throws -> Self {
+        let augmentation = try PGD.trainingAttack(from: entry)
+        guard let model = (try requiredTeacher(context.teacher, entry, method: configName) as? ModelTeacher)?.model else {
+            throw entry.error("method 'hard' differentiates through the teacher: it needs a teacher model (not an ensemble or a cache)")
+        }
+        return Self(teacher: model, augmentation: augmentation, temperature: try entry.value("temperature", default: 4),
+                    augmentedWeight: try entry.value("augmented_weight", default: 0.5), labelWeight: try entry.value("label_weight", default: 0))
     }
 }

@@ -1,8 +1,9 @@
+import Configuration
 import Datasets
-import Training
 import Foundation
 import NN
 import Tensors
+import Training
 
 /// Multi-teacher adversarial robustness distillation, MTARD (Zhao et al., 2022): a clean
 /// teacher guides the student on clean inputs and a robust teacher on adversarial ones,
@@ -99,5 +100,22 @@ public final class MTARD: TrainingObjective {
         if let value = state["w_nat"] { cleanWeight = Float(value) }
         if let value = state["w_adv"] { robustWeight = Float(value) }
         if let clean = state["initial_nat"], let robust = state["initial_adv"] { initialLosses = (Float(clean), Float(robust)) }
+    }
+}
+
+// MARK: Config name
+
+extension MTARD: RobustTrainingMethod {
+    public static let configName = "mtard"
+    public static let configKeys = "epsilon, norm, steps, step_size, temperature_rate, balance_power"
+    public static var needs: Set<MethodNeed> { [.teacher, .cleanTeacher] }
+    public var threat: ThreatModel { attack.threat }
+    public static func build(from entry: any ConfigEntry, context: MethodContext) throws -> Self {
+        let attack = try PGD.trainingAttack(from: entry)
+        guard let cleanTeacher = context.cleanTeacher else {
+            throw entry.error("method 'mtard' needs a `clean_teacher:` section besides the robust `teacher:`")
+        }
+        return Self(cleanTeacher: cleanTeacher, robustTeacher: try requiredTeacher(context.teacher, entry, method: configName), attack: attack,
+                    temperatureRate: try entry.value("temperature_rate", default: 0.1), balancePower: try entry.value("balance_power", default: 1))
     }
 }

@@ -1,7 +1,8 @@
+import Configuration
 import Datasets
-import Training
 import NN
 import Tensors
+import Training
 
 /// Adversarially robust distillation, ARD (Goldblum et al., 2020): the student, attacked by
 /// PGD on its own cross-entropy, must reproduce on the adversarial input what the (robust)
@@ -74,5 +75,31 @@ public struct RSLAD: TrainingObjective {
         let robust = distillationKLDivergence(studentLogits: student(prepared.adversarial), teacherLogits: prepared.teacherLogits, temperature: 1)
         let natural = distillationKLDivergence(studentLogits: student(prepared.clean), teacherLogits: prepared.teacherLogits, temperature: 1)
         return (adversarialWeight * robust + (1 - adversarialWeight) * natural, ["rslad_adv": robust.item, "rslad_nat": natural.item])
+    }
+}
+
+// MARK: Config names
+
+extension ARD: RobustTrainingMethod {
+    public static let configName = "ard"
+    public static let configKeys = "epsilon, norm, steps, step_size, alpha, temperature"
+    public static var needs: Set<MethodNeed> { [.teacher] }
+    public var threat: ThreatModel { attack.threat }
+    public static func build(from entry: any ConfigEntry, context: MethodContext) throws -> Self {
+        let attack = try PGD.trainingAttack(from: entry)
+        return Self(teacher: try requiredTeacher(context.teacher, entry, method: configName), attack: attack,
+                    alpha: try entry.value("alpha", default: 1), temperature: try entry.value("temperature", default: 30))
+    }
+}
+
+extension RSLAD: RobustTrainingMethod {
+    public static let configName = "rslad"
+    public static let configKeys = "epsilon, norm, steps, step_size, adversarial_weight"
+    public static var needs: Set<MethodNeed> { [.teacher] }
+    public var threat: ThreatModel { attack.threat }
+    public static func build(from entry: any ConfigEntry, context: MethodContext) throws -> Self {
+        let attack = try PGD.trainingAttack(from: entry)
+        return Self(teacher: try requiredTeacher(context.teacher, entry, method: configName), attack: attack,
+                    adversarialWeight: try entry.value("adversarial_weight", default: 5.0 / 6.0))
     }
 }

@@ -1,0 +1,38 @@
+import Configuration
+
+/// What a training method needs of a run, checked before it is built.
+public enum MethodNeed: Hashable, Sendable {
+    /// A `teacher:` section.
+    case teacher
+    /// No `teacher:` section (a method that trains alone).
+    case noTeacher
+    /// A `clean_teacher:` section besides the teacher (MTARD).
+    case cleanTeacher
+}
+
+/// The teachers a run's config declares, for a method's builder.
+public struct MethodContext {
+    /// The `teacher:` section's teacher.
+    public let teacher: (any Teacher)?
+    /// The `clean_teacher:` section's teacher.
+    public let cleanTeacher: (any Teacher)?
+
+    public init(teacher: (any Teacher)?, cleanTeacher: (any Teacher)?) {
+        (self.teacher, self.cleanTeacher) = (teacher, cleanTeacher)
+    }
+}
+
+/// A training method a config's `method:` section can name (it replaces `losses:`): its
+/// name, its keys, what it needs, and how it builds itself from the section, next to its
+/// type. Each target lists its methods (`RobustnessRegistry.methods`); the config reader
+/// joins the lists.
+public protocol ConfigurableMethod: TrainingObjective {
+    /// The name in configs (`pgd-at`).
+    static var configName: String { get }
+    /// The keys it reads besides `name`, as listed in the README.
+    static var configKeys: String { get }
+    /// What it needs of the run.
+    static var needs: Set<MethodNeed> { get }
+    /// The objective from its section, each key validated; the caller finishes the section.
+    static func build(from entry: any ConfigEntry, context: MethodContext) throws -> Self
+}
