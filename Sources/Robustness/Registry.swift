@@ -9,4 +9,6 @@ public enum RobustnessRegistry {
     public static let methods: [any ConfigurableMethod.Type] = [
         AdversarialTraining.self, TRADES.self, ARD.self, RSLAD.self, MTARD.self, HARD.self,
     ]
+    /// The attacks, by the names they answer to.
+    public static let attacks: [any NamedAttack.Type] = [FGSM.self, PGD.self, MIFGSM.self, APGD.self, CarliniWagnerL2.self]
 }

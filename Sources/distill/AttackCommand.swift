@@ -14,7 +14,7 @@ struct AttackCommand: ParsableCommand {
     @Option(help: "A safetensors file to attack instead of the run's model.safetensors.")
     var weights: String?
 
-    @Option(parsing: .upToNextOption, help: "Attacks to run (\(AttackCatalog.examples.joined(separator: ", ")); pgd-K for K steps).")
+    @Option(parsing: .upToNextOption, help: "Attacks to run (\(AttackCatalog.names.joined(separator: ", "))).")
     var attacks: [String] = ["fgsm", "pgd-20", "pgd-20-cw", "apgd-ce"]
 
     @Option(help: "The perturbation budget.")
@@ -38,15 +38,12 @@ struct AttackCommand: ParsableCommand {
     func run() throws {
         guard let normValue = ThreatModel.Norm(rawValue: norm) else { throw ValidationError("--norm must be linf or l2, not '\(norm)'") }
         let threat = ThreatModel(norm: normValue, epsilon: epsilon)
+        var chosen = try attacks.map { name -> any Attack in
+            do { return try AttackCatalog.attack(named: name, threat: threat) } catch { throw CommandFailure("--attacks: \(error)") }
+        }
         let experiment = try options.experiment(nil)
         try experiment.loadTrainedWeights(from: weights.map { URL(fileURLWithPath: $0) })
         guard let validation = experiment.data.validation else { throw CommandFailure("\(options.config): data.validation is none: nothing to attack") }
-        var chosen = try attacks.map { name -> any Attack in
-            guard let attack = AttackCatalog.attack(named: name, threat: threat) else {
-                throw ValidationError("unknown attack '\(name)' (valid: \(AttackCatalog.examples.joined(separator: ", ")), pgd-K, pgd-K-cw)")
-            }
-            return attack
-        }
         if let surrogate {
             let run = try Experiment(configFile: URL(fileURLWithPath: surrogate), dataDirectory: options.dataDir)
             try run.loadTrainedWeights()
@@ -63,7 +60,7 @@ struct AttackCommand: ParsableCommand {
         print("\nreport in \(reportFile.path)")
         if !curve.isEmpty, let first = attacks.first {
             let series = try AccuracyCurve.measure(experiment.model, on: validation, epsilons: curve.sorted(), label: "\(experiment.modelName), \(first)",
-                                                   limit: limit, seed: seed) { AttackCatalog.attack(named: first, threat: ThreatModel(norm: normValue, epsilon: $0))! }
+                                                   limit: limit, seed: seed) { try! AttackCatalog.attack(named: first, threat: ThreatModel(norm: normValue, epsilon: $0)) }
             let plot = AccuracyCurve(title: "\(experiment.data.name): accuracy under \(first)", norm: normValue, series: [series])
             let svgFile = experiment.outputDirectory.appendingPathComponent("accuracy-vs-epsilon-\(norm).svg")
             try Data(plot.svg().utf8).write(to: svgFile, options: .atomic)

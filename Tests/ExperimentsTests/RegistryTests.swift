@@ -113,4 +113,17 @@ final class RegistryTests: XCTestCase {
         let yaml = distillConfig(["losses:": "method: {name: fgsm-at, epsilon: 0.1}", "  - {name: kd": "", "  - {name: ce": ""])
         XCTAssertEqual(validationError(yaml), "run.yaml:6: method.name: unknown method 'fgsm-at' (valid: \(MethodCatalog.names.joined(separator: ", ")))")
     }
+
+    func testEveryAttackNameResolvesAndAnUnknownOneListsThemAll() throws {
+        XCTAssertEqual(AttackCatalog.names, ["fgsm", "fgsm-cw", "pgd-<steps>", "pgd-<steps>-cw", "mi-fgsm", "apgd-ce", "apgd-cw", "cw-l2"])
+        let threat = ThreatModel(norm: .linf, epsilon: 0.1)
+        for name in AttackCatalog.names {
+            let attack = try AttackCatalog.attack(named: name.replacingOccurrences(of: "<steps>", with: "7"), threat: threat)
+            XCTAssertTrue(type(of: attack) is any NamedAttack.Type, name)
+        }
+        XCTAssertEqual((try AttackCatalog.attack(named: "pgd-7-cw", threat: threat) as? PGD)?.steps, 7)
+        XCTAssertThrowsError(try AttackCatalog.attack(named: "pgd-0", threat: threat)) { error in
+            XCTAssertEqual("\(error)", "unknown attack 'pgd-0' (valid: \(AttackCatalog.names.joined(separator: ", ")))")
+        }
+    }
 }
