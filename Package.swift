@@ -46,7 +46,7 @@ let package = Package(
         ),
         .target(
             name: "NN",
-            dependencies: ["Tensors"]
+            dependencies: ["Tensors", "Configuration"]
         ),
         .target(
             name: "Optim",

@@ -126,4 +126,15 @@ final class RegistryTests: XCTestCase {
             XCTAssertEqual("\(error)", "unknown attack 'pgd-0' (valid: \(AttackCatalog.names.joined(separator: ", ")))")
         }
     }
+
+    func testEveryModelNameIsListedAndAnUnknownOneListsThemAll() {
+        XCTAssertEqual(ModelCatalog.names, [
+            "mlp", "lenet5", "resnet8", "resnet14", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "resnet8x4", "resnet32x4",
+            "resnet18", "resnet34", "wrn-<depth>-<width>",
+        ] + VGG.configurations.keys.sorted() + ["mobilenetv2", "shufflenetv1", "shufflenetv2", "vit"])
+        XCTAssertEqual(validationError(distillConfig(["  model: mlp": "  model: resnet21"])),
+                       "run.yaml:4: student.model: unknown model 'resnet21' (valid: \(ModelCatalog.names.joined(separator: ", ")))")
+        XCTAssertEqual(validationError(distillConfig(["  model: mlp": "  model: wrn-16-2"])),
+                       "run.yaml:4: student.model: wrn-16-2 takes square 3-channel images; the data's samples are [1, 8, 8] (mlp and lenet5 take any)")
+    }
 }

@@ -1,3 +1,4 @@
+import Configuration
 import Tensors
 
 /// A multi-layer perceptron: `Linear → activation (→ dropout)` for each hidden width, then a
@@ -51,5 +52,35 @@ public final class LeNet5: Module, Classifier {
         var x = maxPool2d(conv1(input).relu(), kernelSize: (2, 2))
         x = maxPool2d(conv2(x).relu(), kernelSize: (2, 2)).flattened(startAxis: 1)
         return fc3(fc2(fc1(x).relu()).relu())
+    }
+}
+
+// MARK: Config names
+
+extension MLP: ConfigurableModel {
+    /// `hidden` (widths, default [256]), `activation`, `dropout`; any input shape, flattened.
+    public static var modelNames: [String] { ["mlp"] }
+    public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
+        guard request.name == "mlp" else { return nil }
+        let section = request.section
+        let hidden: [Int] = try section.values("hidden", default: [256])
+        let activation = try section.choice("activation", from: Activation.Kind.allCases.map { $0.rawValue }, default: "relu")
+        let dropout: Float = try section.value("dropout", default: 0)
+        guard hidden.allSatisfy({ $0 > 0 }) else { throw section.error("hidden widths \(hidden) must be positive") }
+        return MLP(widths: [request.inputShape.reduce(1, *)] + hidden + [request.classes], activation: Activation.Kind(rawValue: activation)!,
+                   dropout: dropout, using: &generator)
+    }
+}
+
+extension LeNet5: ConfigurableModel {
+    /// 28×28 or 32×32 images, any channel count.
+    public static var modelNames: [String] { ["lenet5"] }
+    public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
+        guard request.name == "lenet5" else { return nil }
+        let shape = request.inputShape
+        guard shape.count == 3, [28, 32].contains(shape[1]), shape[1] == shape[2] else {
+            throw request.nameEntry.error("lenet5 takes 28×28 or 32×32 images; the data's samples are \(shape)")
+        }
+        return LeNet5(inputChannels: shape[0], classes: request.classes, padding: shape[1] == 28 ? 2 : 0, using: &generator)
     }
 }

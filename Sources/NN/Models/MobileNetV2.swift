@@ -1,3 +1,4 @@
+import Configuration
 import Tensors
 
 /// `Conv → BatchNorm → ReLU` as one `Sequential` (`0`, `1`, `2`), as the CRD repo's
@@ -68,5 +69,17 @@ public final class MobileNetV2: Module, Classifier {
     public override func forward(_ input: Tensor) -> Tensor {
         let x = conv2(blocks.reduce(conv1(input)) { $1($0) })
         return classifier(adaptiveAvgPool2d(x, outputSize: (1, 1)).flattened(startAxis: 1))
+    }
+}
+
+// MARK: Config name
+
+extension MobileNetV2: ConfigurableModel {
+    public static var modelNames: [String] { ["mobilenetv2"] }
+    public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
+        guard request.name == "mobilenetv2" else { return nil }
+        let model = MobileNetV2(classes: request.classes, using: &generator)
+        try request.requireColorImages()
+        return model
     }
 }

@@ -1,3 +1,4 @@
+import Configuration
 import Tensors
 
 /// The basic residual block (He et al., 2016): two 3×3 convolutions with batch norm, and
@@ -111,5 +112,32 @@ public final class ResNet: Module, Classifier {
     public override func forward(_ input: Tensor) -> Tensor {
         let x = layer4(layer3(layer2(layer1(bn1(conv1(input)).relu()))))
         return linear(adaptiveAvgPool2d(x, outputSize: (1, 1)).flattened(startAxis: 1))
+    }
+}
+
+// MARK: Config names
+
+extension CIFARResNet: ConfigurableModel {
+    public static var modelNames: [String] {
+        ["resnet8", "resnet14", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "resnet8x4", "resnet32x4"]
+    }
+    public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
+        guard let model = CIFARResNet(named: request.name, classes: request.classes, using: &generator) else { return nil }
+        try request.requireColorImages()
+        return model
+    }
+}
+
+extension ResNet: ConfigurableModel {
+    public static var modelNames: [String] { ["resnet18", "resnet34"] }
+    public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
+        let model: ResNet
+        switch request.name {
+        case "resnet18": model = resnet18(classes: request.classes, using: &generator)
+        case "resnet34": model = resnet34(classes: request.classes, using: &generator)
+        default: return nil
+        }
+        try request.requireColorImages()
+        return model
     }
 }

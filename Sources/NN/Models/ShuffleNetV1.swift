@@ -1,3 +1,4 @@
+import Configuration
 import Tensors
 
 /// ShuffleNet's bottleneck (Zhang et al., 2018): grouped 1×1 convolution, channel
@@ -63,5 +64,17 @@ public final class ShuffleNetV1: Module, Classifier {
     public override func forward(_ input: Tensor) -> Tensor {
         let x = layer3(layer2(layer1(bn1(conv1(input)).relu())))
         return linear(adaptiveAvgPool2d(x, outputSize: (1, 1)).flattened(startAxis: 1))
+    }
+}
+
+// MARK: Config name
+
+extension ShuffleNetV1: ConfigurableModel {
+    public static var modelNames: [String] { ["shufflenetv1"] }
+    public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
+        guard request.name == "shufflenetv1" else { return nil }
+        let model = ShuffleNetV1(classes: request.classes, using: &generator)
+        try request.requireColorImages()
+        return model
     }
 }

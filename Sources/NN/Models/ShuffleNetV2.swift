@@ -1,3 +1,4 @@
+import Configuration
 import Tensors
 
 /// Interleaves the channels of `groups` groups (ShuffleNet's channel shuffle).
@@ -95,5 +96,17 @@ public final class ShuffleNetV2: Module, Classifier {
     public override func forward(_ input: Tensor) -> Tensor {
         let x = bn2(conv2(layer3(layer2(layer1(bn1(conv1(input)).relu()))))).relu()
         return linear(adaptiveAvgPool2d(x, outputSize: (1, 1)).flattened(startAxis: 1))
+    }
+}
+
+// MARK: Config name
+
+extension ShuffleNetV2: ConfigurableModel {
+    public static var modelNames: [String] { ["shufflenetv2"] }
+    public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
+        guard request.name == "shufflenetv2" else { return nil }
+        let model = ShuffleNetV2(classes: request.classes, using: &generator)
+        try request.requireColorImages()
+        return model
     }
 }

@@ -1,3 +1,4 @@
+import Configuration
 import Tensors
 
 /// VGG with batch norm for CIFAR (Simonyan & Zisserman, 2015), as in the CRD benchmark:
@@ -47,5 +48,16 @@ public final class VGG: Module, Classifier {
         if input.shape[2] == 64 { x = maxPool2d(x, kernelSize: (2, 2)) }
         x = block4(x).relu()
         return classifier(adaptiveAvgPool2d(x, outputSize: (1, 1)).flattened(startAxis: 1))
+    }
+}
+
+// MARK: Config names
+
+extension VGG: ConfigurableModel {
+    public static var modelNames: [String] { configurations.keys.sorted() }
+    public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
+        guard let model = VGG(named: request.name, classes: request.classes, using: &generator) else { return nil }
+        try request.requireColorImages()
+        return model
     }
 }

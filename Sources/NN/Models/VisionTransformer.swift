@@ -1,3 +1,4 @@
+import Configuration
 import Tensors
 
 /// Splits an image into `patch × patch` patches and embeds each linearly (a strided
@@ -53,5 +54,25 @@ public final class VisionTransformer: Module, Classifier {
         var x = concatenate([classToken.broadcast(to: [batch, 1, classToken.shape[2]]), patches], axis: 1) + positionEmbedding
         for block in blocks { x = block(x) }
         return head(norm(x).slice(axis: 1, start: 0, end: 1).squeezed(axis: 1))
+    }
+}
+
+// MARK: Config name
+
+extension VisionTransformer: ConfigurableModel {
+    /// `patch`, `dimension`, `depth`, `heads`, `mlp_ratio`; square images the patch divides.
+    public static var modelNames: [String] { ["vit"] }
+    public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
+        guard request.name == "vit" else { return nil }
+        let (section, shape) = (request.section, request.inputShape)
+        let patch: Int = try section.value("patch", default: 4)
+        guard shape.count == 3, shape[1] == shape[2], patch > 0, shape[1] % patch == 0 else {
+            throw request.nameEntry.error("vit takes square images whose side the patch (\(patch)) divides; the data's samples are \(shape)")
+        }
+        return VisionTransformer(
+            imageSize: shape[1], patch: patch, channels: shape[0],
+            dimension: try section.value("dimension", default: 192), depth: try section.value("depth", default: 6),
+            heads: try section.value("heads", default: 3), mlpRatio: try section.value("mlp_ratio", default: 4),
+            classes: request.classes, using: &generator)
     }
 }

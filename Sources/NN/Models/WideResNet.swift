@@ -1,3 +1,4 @@
+import Configuration
 import Tensors
 
 /// The pre-activation block of wide residual networks (Zagoruyko & Komodakis, 2016):
@@ -75,5 +76,16 @@ public final class WideResNet: Module, Classifier {
     public override func forward(_ input: Tensor) -> Tensor {
         let x = bn1(block3(block2(block1(conv1(input))))).relu()
         return fc(adaptiveAvgPool2d(x, outputSize: (1, 1)).flattened(startAxis: 1))
+    }
+}
+
+// MARK: Config names
+
+extension WideResNet: ConfigurableModel {
+    public static var modelNames: [String] { ["wrn-<depth>-<width>"] }
+    public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
+        guard let model = WideResNet(named: request.name, classes: request.classes, using: &generator) else { return nil }
+        try request.requireColorImages()
+        return model
     }
 }

@@ -1,0 +1,47 @@
+import Configuration
+import Tensors
+
+/// What a config asks of a model: the name its `model:` key gives, the data's sample shape
+/// and class count, and the entries to read its keys from and to blame in errors.
+public struct ModelRequest {
+    /// The name in the config (`resnet8x4`).
+    public let name: String
+    /// One sample's shape, without the batch axis (`[3, 32, 32]`).
+    public let inputShape: [Int]
+    public let classes: Int
+    /// The model's section, whose other keys (`hidden`, `dropout`, …) the model reads.
+    public let section: any ConfigEntry
+    /// The `model:` entry itself, where a name that does not fit the data is reported.
+    public let nameEntry: any ConfigEntry
+
+    public init(name: String, inputShape: [Int], classes: Int, section: any ConfigEntry, nameEntry: any ConfigEntry) {
+        (self.name, self.inputShape, self.classes, self.section, self.nameEntry) = (name, inputShape, classes, section, nameEntry)
+    }
+
+    /// Fails unless the samples are square 3-channel images (the CRD benchmark's models).
+    public func requireColorImages() throws {
+        guard inputShape.count == 3, inputShape[0] == 3, inputShape[1] >= 8, inputShape[1] == inputShape[2] else {
+            throw nameEntry.error("\(name) takes square 3-channel images; the data's samples are \(inputShape) (mlp and lenet5 take any)")
+        }
+    }
+}
+
+/// An architecture a config can name: the names it answers to (a family with a parameter in
+/// the name written with a placeholder, `wrn-<depth>-<width>`) and how it builds itself for
+/// a request, reading and validating its own keys. Its target lists it (`NNRegistry.models`);
+/// the config reader joins the lists.
+public protocol ConfigurableModel: Module {
+    /// The names this type answers to, as errors list them.
+    static var modelNames: [String] { get }
+    /// The model the request names, or nil when the name is not one of this type's.
+    static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module?
+}
+
+/// What this target offers to configs by name (see `DistillationRegistry`).
+public enum NNRegistry {
+    /// The architectures, in the order errors list them.
+    public static let models: [any ConfigurableModel.Type] = [
+        MLP.self, LeNet5.self, CIFARResNet.self, ResNet.self, WideResNet.self, VGG.self, MobileNetV2.self, ShuffleNetV1.self,
+        ShuffleNetV2.self, VisionTransformer.self,
+    ]
+}
