@@ -41,7 +41,7 @@ let package = Package(
         ),
         .target(
             name: "Datasets",
-            dependencies: ["Tensors", "CZlib"],
+            dependencies: ["Tensors", "CZlib", "Configuration"],
             resources: [.copy("Resources/digits.csv.gz")]
         ),
         .target(

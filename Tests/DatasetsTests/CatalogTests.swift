@@ -63,4 +63,45 @@ final class CatalogTests: XCTestCase {
         XCTAssertEqual(train.labels?.scalars, [0, 1, 2, 3, 4])
         XCTAssertEqual(train.inputs.max().item, 1)
     }
+
+    /// CIFAR-100's binary layout: a coarse and a fine label byte, then 3,072 pixel bytes per
+    /// record; the fine label is the class.
+    func testCIFAR100ReadsTheFineLabels() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cifar-data-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = root.appendingPathComponent("cifar100")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        func records(_ labels: [(coarse: UInt8, fine: UInt8)]) -> Data {
+            Data(labels.enumerated().flatMap { index, label in [label.coarse, label.fine] + [UInt8](repeating: UInt8(index * 50), count: 3_072) })
+        }
+        try records([(4, 30), (19, 99), (0, 0)]).write(to: folder.appendingPathComponent("train.bin"))
+        try records([(14, 2)]).write(to: folder.appendingPathComponent("test.bin"))
+        let train = try DatasetCatalog.load("cifar100", split: .train, dataDirectory: root.path)
+        let test = try DatasetCatalog.load("cifar100", split: .test, dataDirectory: root.path)
+        XCTAssertEqual(train.labels?.scalars, [30, 99, 0])
+        XCTAssertEqual(test.labels?.scalars, [2])
+        XCTAssertEqual(train.sampleShape, [3, 32, 32])
+        XCTAssertEqual(train.inputs[1].max().item, 50 / 255, accuracy: 1e-6)
+        XCTAssertEqual(train.classNames.count, 100)
+        XCTAssertEqual([train.classNames[30], train.classNames[99], train.classNames[2]], ["dolphin", "worm", "baby"])
+    }
+
+    func testAProgramRegistersItsOwnDataSetAndUnknownNamesListThemAll() throws {
+        let ring = KnownDataset(name: "test-ring", summary: "points on a ring", files: [], systemLocation: nil, installation: "none",
+                                classNames: ["inner", "outer"]) { split, _, _ in
+            let count = split == .train ? 20 : 6
+            let radii = (0..<count).map { Float(1 + $0 % 2) }
+            return try TensorDataset(inputs: Tensor(radii.flatMap { [$0, 0] }, shape: [count, 2]), labels: Tensor(radii.map { $0 - 1 }),
+                                     classNames: ["inner", "outer"])
+        }
+        if (try? DatasetCatalog.dataset(named: "test-ring")) == nil { try DatasetCatalog.register(ring) }
+        XCTAssertEqual(try DatasetCatalog.load("test-ring", split: .test).count, 6)
+        XCTAssertThrowsError(try DatasetCatalog.register(ring)) { error in
+            XCTAssertEqual("\(error)", "test-ring: a data set of that name is registered already")
+        }
+        XCTAssertEqual(Array(DatasetCatalog.all.map { $0.name }.prefix(5)), ["digits", "fashion-mnist", "mnist", "cifar10", "cifar100"])
+        XCTAssertThrowsError(try DatasetCatalog.dataset(named: "imagenet")) { error in
+            XCTAssertEqual("\(error)", "imagenet: unknown data set (known: \(DatasetCatalog.all.map { $0.name }.joined(separator: ", ")))")
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import Configuration
 import Foundation
 import Tensors
 
@@ -20,6 +21,14 @@ public struct KnownDataset: Sendable {
     public let installation: String
     /// The class names.
     public let classNames: [String]
+    /// Reads a split from the data set's folder (present: every file is there).
+    public let loader: @Sendable (_ split: DataSplit, _ folder: URL, _ dataset: KnownDataset) throws -> TensorDataset
+
+    public init(name: String, summary: String, files: [String], systemLocation: String?, installation: String, classNames: [String],
+                loader: @escaping @Sendable (_ split: DataSplit, _ folder: URL, _ dataset: KnownDataset) throws -> TensorDataset) {
+        (self.name, self.summary, self.files, self.systemLocation) = (name, summary, files, systemLocation)
+        (self.installation, self.classNames, self.loader) = (installation, classNames, loader)
+    }
 
     /// True for data that ships inside Distillery.
     public var isEmbedded: Bool { files.isEmpty }
@@ -45,36 +54,62 @@ public enum DataSplit: String, Sendable, CaseIterable {
     case train, test
 }
 
+/// The data sets a config or the command line can name: each entry says where its files are
+/// looked for, how to install them and how to read them, in one place; a program adds its
+/// own with `register(_:)`.
 public enum DatasetCatalog {
     /// The environment variable that overrides where data sets are looked for.
     public static let environmentVariable = "DISTILLERY_DATA_DIR"
 
     private static let idxFiles = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
 
-    /// Every known data set.
-    public static let all: [KnownDataset] = [
+    /// The data sets that ship with the library, in the order errors list them.
+    public static let builtIn: [KnownDataset] = [
         KnownDataset(
             name: "digits", summary: "UCI optical digits, 1,797 8×8 images, 10 classes (embedded)", files: [], systemLocation: nil,
-            installation: "none needed: ships with Distillery", classNames: (0..<10).map(String.init)),
+            installation: "none needed: ships with Distillery", classNames: (0..<10).map(String.init)) { split, _, _ in try digits(split: split) },
         KnownDataset(
             name: "fashion-mnist", summary: "Fashion-MNIST, 60,000 + 10,000 28×28 images, 10 classes", files: idxFiles,
             systemLocation: "/usr/share/datasets/fashion-mnist", installation: "apt-get install dataset-fashion-mnist",
-            classNames: ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]),
+            classNames: ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+            loader: readIDX),
         KnownDataset(
             name: "mnist", summary: "MNIST, 60,000 + 10,000 28×28 images, 10 classes", files: idxFiles, systemLocation: nil,
             installation: "no package on the reachable registries ships it: copy the four IDX files (gz) into the folder",
-            classNames: (0..<10).map(String.init)),
+            classNames: (0..<10).map(String.init), loader: readIDX),
         KnownDataset(
             name: "cifar10", summary: "CIFAR-10 binary version, 50,000 + 10,000 32×32 colour images, 10 classes",
             files: (1...5).map { "data_batch_\($0).bin" } + ["test_batch.bin"], systemLocation: nil,
             installation: "no package on the reachable registries ships it: copy cifar-10-batches-bin/*.bin into the folder",
-            classNames: ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]),
+            classNames: ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]) { split, folder, dataset in
+            try readCIFAR(split == .train ? Array(dataset.files.prefix(5)) : ["test_batch.bin"], in: folder, variant: .cifar10, dataset)
+        },
+        KnownDataset(
+            name: "cifar100", summary: "CIFAR-100 binary version, 50,000 + 10,000 32×32 colour images, 100 classes (the fine labels)",
+            files: ["train.bin", "test.bin"], systemLocation: nil,
+            installation: "no package on the reachable registries ships it: copy cifar-100-binary/train.bin and test.bin into the folder",
+            classNames: cifar100FineLabels) { split, folder, dataset in
+            try readCIFAR([split == .train ? "train.bin" : "test.bin"], in: folder, variant: .cifar100(fine: true), dataset)
+        },
     ]
+
+    private static let added = RegisteredEntries<KnownDataset>()
+
+    /// Every data set a config can name: the built-in ones, then those a program registered.
+    public static var all: [KnownDataset] { builtIn + added.all }
+
+    /// Makes `dataset` available by its name; a name taken already is refused.
+    public static func register(_ dataset: KnownDataset) throws {
+        guard !all.contains(where: { $0.name == dataset.name }) else {
+            throw DataError(dataset.name, "a data set of that name is registered already")
+        }
+        added.append(dataset)
+    }
 
     /// The data set called `name`, or an error listing the known names.
     public static func dataset(named name: String) throws -> KnownDataset {
         guard let found = all.first(where: { $0.name == name }) else {
-            throw DataError(name, "unknown data set (known: \(all.map(\.name).joined(separator: ", ")))")
+            throw DataError(name, "unknown data set (known: \(all.map { $0.name }.joined(separator: ", ")))")
         }
         return found
     }
@@ -88,25 +123,38 @@ public enum DatasetCatalog {
             let missing = info.files.filter { !FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent($0)) }
             throw DataError(name, "not found in \(folder) (missing \(missing.joined(separator: ", "))); install with: \(info.installation)")
         }
-        let folder = URL(fileURLWithPath: info.location(dataDirectory: dataDirectory))
-        switch name {
-        case "digits":
-            return try digits(split: split)
-        case "cifar10":
-            let files = split == .train ? Array(info.files.prefix(5)) : ["test_batch.bin"]
-            let parts = try files.map { try CIFARReader.read(contentsOf: folder.appendingPathComponent($0)) }
-            return try TensorDataset(
-                inputs: concatenate(parts.map(\.images)) / 255, labels: concatenate(parts.map(\.labels)), classNames: info.classNames)
-        default:
-            let prefix = split == .train ? "train" : "t10k"
-            let images = try IDXReader.read(contentsOf: folder.appendingPathComponent("\(prefix)-images-idx3-ubyte.gz"))
-            let labels = try IDXReader.read(contentsOf: folder.appendingPathComponent("\(prefix)-labels-idx1-ubyte.gz"))
-            guard images.rank == 3, labels.shape == [images.shape[0]] else {
-                throw DataError(folder.path, "images \(images.shape) and labels \(labels.shape) are not [N, H, W] and [N]")
-            }
-            return try TensorDataset(inputs: images.unsqueezed(axis: 1) / 255, labels: labels, classNames: info.classNames)
-        }
+        return try info.loader(split, URL(fileURLWithPath: info.location(dataDirectory: dataDirectory)), info)
     }
+
+    /// MNIST's layout: gzipped IDX images `[N, H, W]` and labels `[N]`.
+    @Sendable private static func readIDX(split: DataSplit, folder: URL, dataset: KnownDataset) throws -> TensorDataset {
+        let prefix = split == .train ? "train" : "t10k"
+        let images = try IDXReader.read(contentsOf: folder.appendingPathComponent("\(prefix)-images-idx3-ubyte.gz"))
+        let labels = try IDXReader.read(contentsOf: folder.appendingPathComponent("\(prefix)-labels-idx1-ubyte.gz"))
+        guard images.rank == 3, labels.shape == [images.shape[0]] else {
+            throw DataError(folder.path, "images \(images.shape) and labels \(labels.shape) are not [N, H, W] and [N]")
+        }
+        return try TensorDataset(inputs: images.unsqueezed(axis: 1) / 255, labels: labels, classNames: dataset.classNames)
+    }
+
+    /// CIFAR's binary batches, one after another.
+    private static func readCIFAR(_ files: [String], in folder: URL, variant: CIFARReader.Variant, _ dataset: KnownDataset) throws -> TensorDataset {
+        let parts = try files.map { try CIFARReader.read(contentsOf: folder.appendingPathComponent($0), variant: variant) }
+        return try TensorDataset(inputs: concatenate(parts.map { $0.images }) / 255, labels: concatenate(parts.map { $0.labels }),
+                                 classNames: dataset.classNames)
+    }
+
+    /// CIFAR-100's fine labels, in label order (`fine_label_names` of the Python version).
+    static let cifar100FineLabels = [
+        "apple", "aquarium_fish", "baby", "bear", "beaver", "bed", "bee", "beetle", "bicycle", "bottle", "bowl", "boy", "bridge", "bus",
+        "butterfly", "camel", "can", "castle", "caterpillar", "cattle", "chair", "chimpanzee", "clock", "cloud", "cockroach", "couch", "crab",
+        "crocodile", "cup", "dinosaur", "dolphin", "elephant", "flatfish", "forest", "fox", "girl", "hamster", "house", "kangaroo", "keyboard",
+        "lamp", "lawn_mower", "leopard", "lion", "lizard", "lobster", "man", "maple_tree", "motorcycle", "mountain", "mouse", "mushroom",
+        "oak_tree", "orange", "orchid", "otter", "palm_tree", "pear", "pickup_truck", "pine_tree", "plain", "plate", "poppy", "porcupine",
+        "possum", "rabbit", "raccoon", "ray", "road", "rocket", "rose", "sea", "seal", "shark", "shrew", "skunk", "skyscraper", "snail", "snake",
+        "spider", "squirrel", "streetcar", "sunflower", "sweet_pepper", "table", "tank", "telephone", "television", "tiger", "tractor", "train",
+        "trout", "tulip", "turtle", "wardrobe", "whale", "willow_tree", "wolf", "woman", "worm",
+    ]
 
     /// The embedded digits, split once and for all (seed 0, 80% of each class rounded):
     /// 1,438 to train and 359 to test. Images `[N, 1, 8, 8]` scaled from 0…16 to [0, 1].

@@ -16,7 +16,7 @@ import Tensors
 /// ```
 public enum LossCatalog {
     /// Terms registered at run time (a program's own), after the targets' own.
-    private static let added = RegisteredTypes<any ConfigurableLossTerm.Type>()
+    private static let added = RegisteredEntries<any ConfigurableLossTerm.Type>()
 
     /// Every term a config can name, in the order errors list them.
     public static var registered: [any ConfigurableLossTerm.Type] {
@@ -65,15 +65,6 @@ public enum LossCatalog {
         }
         return try type.build(from: entry, context: context, using: &generator)
     }
-}
-
-/// Types a program adds to a catalog at run time, kept behind a lock.
-final class RegisteredTypes<Entry>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [Entry] = []
-
-    var all: [Entry] { lock.withLock { entries } }
-    func append(_ entry: Entry) { lock.withLock { entries.append(entry) } }
 }
 
 /// A name registered twice.

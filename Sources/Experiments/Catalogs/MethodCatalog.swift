@@ -15,7 +15,7 @@ import Training
 /// method: {name: hard, epsilon: 0.2, steps: 5, temperature: 4}        # HARD augmentation; needs a teacher model
 /// ```
 public enum MethodCatalog {
-    private static let added = RegisteredTypes<any ConfigurableMethod.Type>()
+    private static let added = RegisteredEntries<any ConfigurableMethod.Type>()
 
     /// Every method a config can name, in the order errors list them.
     public static var registered: [any ConfigurableMethod.Type] { RobustnessRegistry.methods + added.all }
