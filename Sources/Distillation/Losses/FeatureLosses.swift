@@ -222,13 +222,21 @@ extension AttentionTransfer: ConfigurableLossTerm {
     }
 }
 
-extension SimilarityPreserving: ConfigurableLossTerm {
-    public static let configName = "sp"
-    public static let configKeys = "student, teacher"
+/// A feature-matching term made from its two module paths alone (any feature shapes).
+public protocol ModulePathPairTerm: ConfigurableLossTerm {
+    init(student: String, teacher: String)
+}
+
+extension ModulePathPairTerm {
+    public static var configKeys: String { "student, teacher" }
     public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
         let (student, teacher, _, _) = try context.featurePair(entry)
         return Self(student: student, teacher: teacher)
     }
+}
+
+extension SimilarityPreserving: ModulePathPairTerm {
+    public static let configName = "sp"
 }
 
 extension RelationalKD: ConfigurableLossTerm {
@@ -241,13 +249,8 @@ extension RelationalKD: ConfigurableLossTerm {
     }
 }
 
-extension ProbabilisticKT: ConfigurableLossTerm {
+extension ProbabilisticKT: ModulePathPairTerm {
     public static let configName = "pkt"
-    public static let configKeys = "student, teacher"
-    public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
-        let (student, teacher, _, _) = try context.featurePair(entry)
-        return Self(student: student, teacher: teacher)
-    }
 }
 
 extension VariationalInformationDistillation: ConfigurableLossTerm {

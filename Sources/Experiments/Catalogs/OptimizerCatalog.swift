@@ -32,9 +32,11 @@ public enum OptimizerCatalog {
         case "adamw":
             optimizer = AdamW(learningRate: learningRate, beta1: try section.value("beta1", default: 0.9),
                               beta2: try section.value("beta2", default: 0.999), weightDecay: weightDecay, maxGradientNorm: clipping)
-        default:
+        case "rmsprop":
             optimizer = RMSprop(learningRate: learningRate, momentum: try section.value("momentum", default: 0), weightDecay: weightDecay,
                                 maxGradientNorm: clipping)
+        default:
+            preconditionFailure("OptimizerCatalog: optimizer '\(name)' is listed but not built")
         }
         try section.finish()
         return (optimizer, learningRate)
@@ -58,8 +60,10 @@ public enum OptimizerCatalog {
             schedule = .multiStep(base: base, milestones: milestones.map { $0 * stepsPerEpoch }, gamma: try section.value("gamma", default: 0.1))
         case "cosine":
             schedule = .cosine(base: base, total: total, minimum: try section.value("minimum", default: 0))
-        default:
+        case "onecycle":
             schedule = .oneCycle(maximum: base, total: total, pctStart: try section.value("pct_start", default: 0.3))
+        default:
+            preconditionFailure("OptimizerCatalog: schedule '\(name)' is listed but not built")
         }
         let warmupEpochs: Int = try section.value("warmup_epochs", default: 0)
         if warmupEpochs > 0 {
