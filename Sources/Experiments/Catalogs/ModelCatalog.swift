@@ -16,6 +16,11 @@ public enum ModelCatalog {
     /// Every name, a family's with its placeholder (`wrn-<depth>-<width>`).
     public static var names: [String] { NNRegistry.models.flatMap { $0.modelNames } }
 
+    /// Every name with the keys its section may hold, as the README lists them.
+    public static var entries: [(name: String, keys: String)] {
+        NNRegistry.models.flatMap { type in type.modelNames.map { ($0, type.configKeys) } }
+    }
+
     /// Builds the model the section names (reading its keys; the caller finishes the section).
     public static func build(_ section: some ConfigEntry, inputShape: [Int], classes: Int, using generator: inout RandomGenerator) throws -> Module {
         let nameEntry = try section.required("model", "one of: \(names.joined(separator: ", "))")

@@ -33,8 +33,14 @@ public struct ModelRequest {
 public protocol ConfigurableModel: Module {
     /// The names this type answers to, as errors list them.
     static var modelNames: [String] { get }
+    /// The keys its section may hold besides `model` (empty for none), as the README lists them.
+    static var configKeys: String { get }
     /// The model the request names, or nil when the name is not one of this type's.
     static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module?
+}
+
+extension ConfigurableModel {
+    public static var configKeys: String { "" }
 }
 
 /// What this target offers to configs by name (see `DistillationRegistry`).

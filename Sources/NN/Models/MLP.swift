@@ -58,8 +58,9 @@ public final class LeNet5: Module, Classifier {
 // MARK: Config names
 
 extension MLP: ConfigurableModel {
-    /// `hidden` (widths, default [256]), `activation`, `dropout`; any input shape, flattened.
+    /// Any input shape, flattened.
     public static var modelNames: [String] { ["mlp"] }
+    public static var configKeys: String { "hidden (widths, default [256]), activation, dropout" }
     public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
         guard request.name == "mlp" else { return nil }
         let section = request.section

@@ -60,8 +60,9 @@ public final class VisionTransformer: Module, Classifier {
 // MARK: Config name
 
 extension VisionTransformer: ConfigurableModel {
-    /// `patch`, `dimension`, `depth`, `heads`, `mlp_ratio`; square images the patch divides.
+    /// Square images the patch divides.
     public static var modelNames: [String] { ["vit"] }
+    public static var configKeys: String { "patch, dimension, depth, heads, mlp_ratio" }
     public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
         guard request.name == "vit" else { return nil }
         let (section, shape) = (request.section, request.inputShape)
