@@ -190,6 +190,24 @@ final class ExperimentRunTests: XCTestCase {
         let experiment = try Experiment(config: try ConfigNode.parse(yaml: recommended, file: "recommended.yaml"))
         XCTAssertEqual(experiment.trainer.options.epochs, 7)
         XCTAssertEqual(experiment.data.validation?.count, 359)
+        // Every trial's config, written as YAML data, loads back to its candidate's pipeline.
+        for trial in trials {
+            let loaded = try Experiment(config: try ConfigNode.parse(yaml: trial.config, file: "trial.yaml"), kind: .distill)
+            let terms = (loaded.trainer.objective as! DistillationObjective).lossTerms.terms
+            let candidate = trial.candidate
+            let expected: [String] = switch candidate.objective {
+            case "kd": ["kd"]
+            case "ssld": ["ssld"]
+            case "dkd+ce (β 2)", "dkd+ce (β 8)": ["ce", "dkd"]
+            default: ["kd", "ce"]
+            }
+            XCTAssertEqual(terms.map { $0.term.name }, expected + (candidate.hintWeight > 0 ? ["fitnets"] : []), candidate.summary)
+            if let kd = terms.first(where: { $0.term is KnowledgeDistillationLoss }) {
+                XCTAssertEqual((kd.term as! KnowledgeDistillationLoss).temperature, candidate.temperature)
+                XCTAssertEqual(kd.weight, candidate.objective == "kd+ce (α 0.5)" ? 0.5 : candidate.objective == "kd+ce (α 0.9)" ? 0.9 : 1)
+            }
+            if let hint = terms.first(where: { $0.term.name == "fitnets" }) { XCTAssertEqual(hint.weight, candidate.hintWeight) }
+        }
         print(AutoDistiller.table(trials))
     }
 

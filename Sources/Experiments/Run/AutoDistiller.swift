@@ -23,29 +23,36 @@ public struct AutoDistiller {
         public var hintWeight: Float
         public var augmentation: String
 
-        /// The `losses` list for a student and teacher with these deepest stages.
-        func losses(studentStage: String?, teacherStage: String?) -> String {
-            var terms: [String]
+        /// The `losses` list for a student and teacher with these deepest stages, as YAML data.
+        func losses(studentStage: String?, teacherStage: String?) -> Node {
+            let t = Node("\(temperature)")
+            var terms: [[(String, Node)]]
             switch objective {
-            case "kd+ce (α 0.5)": terms = ["{name: kd, weight: 0.5, temperature: \(temperature)}", "{name: ce, weight: 0.5}"]
-            case "kd+ce (α 0.9)": terms = ["{name: kd, weight: 0.9, temperature: \(temperature)}", "{name: ce, weight: 0.1}"]
-            case "kd": terms = ["{name: kd, weight: 1, temperature: \(temperature)}"]
-            case "ssld": terms = ["{name: ssld, weight: 1, divergence: js, temperature: \(temperature)}"]
-            case "dkd+ce (β 2)": terms = ["{name: ce, weight: 1}", "{name: dkd, weight: 1, alpha: 1, beta: 2, temperature: \(temperature), warmup_epochs: 2}"]
-            default: terms = ["{name: ce, weight: 1}", "{name: dkd, weight: 1, alpha: 1, beta: 8, temperature: \(temperature), warmup_epochs: 2}"]
+            case "kd+ce (α 0.5)": terms = [[("name", "kd"), ("weight", 0.5), ("temperature", t)], [("name", "ce"), ("weight", 0.5)]]
+            case "kd+ce (α 0.9)": terms = [[("name", "kd"), ("weight", 0.9), ("temperature", t)], [("name", "ce"), ("weight", 0.1)]]
+            case "kd": terms = [[("name", "kd"), ("weight", 1), ("temperature", t)]]
+            case "ssld": terms = [[("name", "ssld"), ("weight", 1), ("divergence", "js"), ("temperature", t)]]
+            case "dkd+ce (β 2)", "dkd+ce (β 8)":
+                let beta: Node = objective == "dkd+ce (β 2)" ? 2 : 8
+                terms = [[("name", "ce"), ("weight", 1)],
+                         [("name", "dkd"), ("weight", 1), ("alpha", 1), ("beta", beta), ("temperature", t), ("warmup_epochs", 2)]]
+            default: preconditionFailure("AutoDistiller: objective '\(objective)' is in the search space but builds no losses")
             }
             if hintWeight > 0, let studentStage, let teacherStage {
-                terms.append("{name: fitnets, weight: \(hintWeight), student: '\(studentStage)', teacher: '\(teacherStage)'}")
+                terms.append([("name", "fitnets"), ("weight", Node("\(hintWeight)")), ("student", Node(studentStage)), ("teacher", Node(teacherStage))])
             }
-            return "[" + terms.joined(separator: ", ") + "]"
+            return .sequence(Node.Sequence(terms.map(Node.mapping(ordered:))))
         }
 
-        func augmentationList(sampleShape: [Int]) -> String {
+        /// The `data.augmentation` list, as YAML data.
+        func augmentationList(sampleShape: [Int]) -> Node {
+            let transforms: [[(String, Node)]]
             switch augmentation {
-            case "noise": return "[{name: gaussian_noise, std: 0.05}]"
-            case "crop+flip": return "[{name: random_crop, padding: \(max(1, sampleShape[1] / 8))}, {name: horizontal_flip}]"
-            default: return "[]"
+            case "noise": transforms = [[("name", "gaussian_noise"), ("std", 0.05)]]
+            case "crop+flip": transforms = [[("name", "random_crop"), ("padding", Node("\(max(1, sampleShape[1] / 8))"))], [("name", "horizontal_flip")]]
+            default: transforms = []
             }
+            return .sequence(Node.Sequence(transforms.map(Node.mapping(ordered:))))
         }
 
         public var summary: String {
@@ -132,7 +139,7 @@ public struct AutoDistiller {
     func config(for candidate: Candidate, sampleShape: [Int], stages: (student: String, teacher: String)?, trialEpochs: Int?, output: String?) throws -> String {
         guard case .mapping(var root) = baseConfig.node else { throw baseConfig.error("expected a mapping of sections") }
         guard case .mapping(var data)? = root["data"] else { throw baseConfig.error("missing required key 'data'") }
-        data["augmentation"] = try fragment(candidate.augmentationList(sampleShape: sampleShape))
+        data["augmentation"] = candidate.augmentationList(sampleShape: sampleShape)
         if let trialEpochs {
             data["validation"] = Node("holdout")
             var training: Node.Mapping = [:]
@@ -141,7 +148,7 @@ public struct AutoDistiller {
             root["training"] = .mapping(training)
         }
         root["data"] = .mapping(data)
-        root["losses"] = try fragment(candidate.losses(studentStage: stages?.student, teacherStage: stages?.teacher))
+        root["losses"] = candidate.losses(studentStage: stages?.student, teacherStage: stages?.teacher)
         if let output { root["output"] = Node(output) }
         return try Yams.serialize(node: .mapping(root))
     }
@@ -149,7 +156,7 @@ public struct AutoDistiller {
     /// The base config as a run (with a KD loss when it names none: the search replaces it).
     private func baseExperiment() throws -> Experiment {
         guard case .mapping(var root) = baseConfig.node else { throw baseConfig.error("expected a mapping of sections") }
-        if root["losses"] == nil { root["losses"] = try fragment("[{name: kd}]") }
+        if root["losses"] == nil { root["losses"] = .sequence(Node.Sequence([Node.mapping(ordered: [("name", "kd")])])) }
         return try Experiment(config: ConfigNode(node: .mapping(root), file: baseConfig.file, path: ""), kind: .distill)
     }
 
@@ -160,6 +167,11 @@ public struct AutoDistiller {
         return (student, teacher)
     }
 
-    private func fragment(_ yaml: String) throws -> Node { try Yams.compose(yaml: yaml)! }
+}
 
+extension Node {
+    /// A YAML mapping of `pairs`, in their order.
+    static func mapping(ordered pairs: [(String, Node)]) -> Node {
+        .mapping(Node.Mapping(pairs.map { (Node($0.0), $0.1) }))
+    }
 }
