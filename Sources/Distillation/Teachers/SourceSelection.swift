@@ -28,8 +28,9 @@ public enum TaskSimilarity: String, Sendable, CaseIterable {
         source.eval()
         switch self {
         case .leep:
-            let logits = try withoutGradients { try source.outputs(for: batch).required(ModelOutputs.logitsName, of: "the source model") }
-            let probabilities = withoutGradients { logits.softmax(axis: 1) }
+            let probabilities = try withoutGradients {
+                try source.outputs(for: batch).required(ModelOutputs.logitsName, of: "the source model").softmax(axis: 1)
+            }
             return Self.leep(probabilities: probabilities, labels: labels)
         case .nearestNeighbor:
             let (_, features) = try withoutGradients { try source.capturingFeatures([featurePath]) { try source.outputs(for: batch) } }

@@ -5,7 +5,7 @@ import Robustness
 /// steps), `pgd-K-cw` (the CW margin loss), `mi-fgsm`, `apgd-ce`, `apgd-cw`, `cw-l2` (its
 /// minimal perturbations projected onto the ε-ball).
 public enum AttackCatalog {
-    /// Every name, a family's with its placeholder (`pgd-<steps>`).
+    /// Every name; a family's as its name pattern (`pgd-<steps>` for `pgd-20`).
     public static var names: [String] { RobustnessRegistry.attacks.flatMap { $0.attackNames } }
 
     /// The attack called `name` within `threat`; an unknown name is an error listing them all.

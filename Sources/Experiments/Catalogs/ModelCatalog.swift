@@ -13,7 +13,7 @@ import Tensors
 /// model: vit          # patch, dimension, depth, heads, mlp_ratio
 /// ```
 public enum ModelCatalog {
-    /// Every name, a family's with its placeholder (`wrn-<depth>-<width>`).
+    /// Every name; a family's as its name pattern (`wrn-<depth>-<width>` for `wrn-16-2`).
     public static var names: [String] { NNRegistry.models.flatMap { $0.modelNames } }
 
     /// Every name with the keys its section may hold, as the README lists them.

@@ -13,8 +13,7 @@ public enum OptimizerCatalog {
     /// The optimizer the section names; its learning rate is the schedule's base.
     public static func optimizer(_ section: any ConfigEntry) throws -> (optimizer: Optimizer, learningRate: Float) {
         let name = try section.choice("name", from: optimizers, what: "optimizer")
-        let learningRate: Float = try section.value("learning_rate", default: name == "sgd" ? 0.1 : name == "rmsprop" ? 0.01 : 1e-3)
-        guard learningRate > 0 else { throw (try section.optional("learning_rate") ?? section).error("must be positive, found \(learningRate)") }
+        let learningRate: Float = try section.positiveValue("learning_rate", default: name == "sgd" ? 0.1 : name == "rmsprop" ? 0.01 : 1e-3)
         let weightDecay: Float = try section.value("weight_decay", default: name == "adamw" ? 0.01 : 0)
         let clipping: Float? = try section.optional("max_grad_norm").map { node in
             let norm: Float = try node.value()

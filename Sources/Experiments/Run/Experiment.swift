@@ -114,10 +114,8 @@ public final class Experiment {
             throw try config.required("clean_teacher").error("only method \(users.joined(separator: " and ")) uses a clean_teacher")
         }
 
-        let epochs: Int = try training?.value("epochs", default: 10) ?? 10
-        let batchSize: Int = try training?.value("batch_size", default: 64) ?? 64
-        guard epochs > 0 else { throw (try training?.optional("epochs") ?? config).error("must be positive, found \(epochs)") }
-        guard batchSize > 0 else { throw (try training?.optional("batch_size") ?? config).error("must be positive, found \(batchSize)") }
+        let epochs: Int = try training?.positiveValue("epochs", default: 10) ?? 10
+        let batchSize: Int = try training?.positiveValue("batch_size", default: 64) ?? 64
         let (optimizer, baseRate) = try training?.optional("optimizer").map(OptimizerCatalog.optimizer) ?? (Adam(), 1e-3)
         let stepsPerEpoch = (data.training.count + batchSize - 1) / batchSize
         let schedule = try OptimizerCatalog.schedule(training?.optional("schedule"), base: baseRate, epochs: epochs, stepsPerEpoch: stepsPerEpoch)

@@ -18,16 +18,21 @@ public struct ModelRequest {
         (self.name, self.inputShape, self.classes, self.section, self.nameEntry) = (name, inputShape, classes, section, nameEntry)
     }
 
-    /// Fails unless the samples are square 3-channel images (the CRD benchmark's models).
-    public func requireColorImages() throws {
+    /// The model `make` builds for this request, when it builds one, checked to fit the data:
+    /// the CRD benchmark's models take square 3-channel images. `make` returns nil for a name
+    /// that is not its own.
+    public func colorImageModel(_ make: () -> Module?) throws -> Module? {
+        guard let model = make() else { return nil }
         guard inputShape.count == 3, inputShape[0] == 3, inputShape[1] >= 8, inputShape[1] == inputShape[2] else {
             throw nameEntry.error("\(name) takes square 3-channel images; the data's samples are \(inputShape) (mlp and lenet5 take any)")
         }
+        return model
     }
 }
 
-/// An architecture a config can name: the names it answers to (a family with a parameter in
-/// the name written with a placeholder, `wrn-<depth>-<width>`) and how it builds itself for
+/// An architecture a config can name: the names it answers to (a family whose name carries
+/// parameters listed as its name pattern, `wrn-<depth>-<width>` for `wrn-16-2`, `wrn-40-2`,
+/// …, which `build` parses in full) and how it builds itself for
 /// a request, reading and validating its own keys. Its target lists it (`NNRegistry.models`);
 /// the config reader joins the lists.
 public protocol ConfigurableModel: Module {

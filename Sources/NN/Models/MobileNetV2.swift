@@ -77,9 +77,6 @@ public final class MobileNetV2: Module, Classifier {
 extension MobileNetV2: ConfigurableModel {
     public static var modelNames: [String] { ["mobilenetv2"] }
     public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
-        guard request.name == "mobilenetv2" else { return nil }
-        let model = MobileNetV2(classes: request.classes, using: &generator)
-        try request.requireColorImages()
-        return model
+        try request.colorImageModel { request.name == "mobilenetv2" ? MobileNetV2(classes: request.classes, using: &generator) : nil }
     }
 }

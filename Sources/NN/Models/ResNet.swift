@@ -122,22 +122,19 @@ extension CIFARResNet: ConfigurableModel {
         ["resnet8", "resnet14", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "resnet8x4", "resnet32x4"]
     }
     public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
-        guard let model = CIFARResNet(named: request.name, classes: request.classes, using: &generator) else { return nil }
-        try request.requireColorImages()
-        return model
+        try request.colorImageModel { CIFARResNet(named: request.name, classes: request.classes, using: &generator) }
     }
 }
 
 extension ResNet: ConfigurableModel {
     public static var modelNames: [String] { ["resnet18", "resnet34"] }
     public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
-        let model: ResNet
-        switch request.name {
-        case "resnet18": model = resnet18(classes: request.classes, using: &generator)
-        case "resnet34": model = resnet34(classes: request.classes, using: &generator)
-        default: return nil
+        try request.colorImageModel {
+            switch request.name {
+            case "resnet18": resnet18(classes: request.classes, using: &generator)
+            case "resnet34": resnet34(classes: request.classes, using: &generator)
+            default: nil
+            }
         }
-        try request.requireColorImages()
-        return model
     }
 }

@@ -72,9 +72,6 @@ public final class ShuffleNetV1: Module, Classifier {
 extension ShuffleNetV1: ConfigurableModel {
     public static var modelNames: [String] { ["shufflenetv1"] }
     public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
-        guard request.name == "shufflenetv1" else { return nil }
-        let model = ShuffleNetV1(classes: request.classes, using: &generator)
-        try request.requireColorImages()
-        return model
+        try request.colorImageModel { request.name == "shufflenetv1" ? ShuffleNetV1(classes: request.classes, using: &generator) : nil }
     }
 }

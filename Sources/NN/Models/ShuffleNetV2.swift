@@ -104,9 +104,6 @@ public final class ShuffleNetV2: Module, Classifier {
 extension ShuffleNetV2: ConfigurableModel {
     public static var modelNames: [String] { ["shufflenetv2"] }
     public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
-        guard request.name == "shufflenetv2" else { return nil }
-        let model = ShuffleNetV2(classes: request.classes, using: &generator)
-        try request.requireColorImages()
-        return model
+        try request.colorImageModel { request.name == "shufflenetv2" ? ShuffleNetV2(classes: request.classes, using: &generator) : nil }
     }
 }

@@ -56,8 +56,6 @@ public final class VGG: Module, Classifier {
 extension VGG: ConfigurableModel {
     public static var modelNames: [String] { configurations.keys.sorted() }
     public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
-        guard let model = VGG(named: request.name, classes: request.classes, using: &generator) else { return nil }
-        try request.requireColorImages()
-        return model
+        try request.colorImageModel { VGG(named: request.name, classes: request.classes, using: &generator) }
     }
 }

@@ -84,8 +84,6 @@ public final class WideResNet: Module, Classifier {
 extension WideResNet: ConfigurableModel {
     public static var modelNames: [String] { ["wrn-<depth>-<width>"] }
     public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
-        guard let model = WideResNet(named: request.name, classes: request.classes, using: &generator) else { return nil }
-        try request.requireColorImages()
-        return model
+        try request.colorImageModel { WideResNet(named: request.name, classes: request.classes, using: &generator) }
     }
 }

@@ -1,6 +1,7 @@
 /// An attack a command line or a config can name (`distill attack --attacks fgsm pgd-20`).
-/// Each type lists the names it answers to, a family with a parameter in the name written
-/// with a placeholder (`pgd-<steps>`); its target lists the type (`RobustnessRegistry.attacks`).
+/// Each type lists the names it answers to; a family whose name carries a parameter is
+/// listed as its name pattern (`pgd-<steps>` for `pgd-1`, `pgd-20`, …), which `named(_:)`
+/// parses in full. Its target lists the type (`RobustnessRegistry.attacks`).
 public protocol NamedAttack: Attack {
     /// The names this type answers to, as errors and help list them.
     static var attackNames: [String] { get }
