@@ -78,6 +78,33 @@ extension ConfigEntry {
         return value
     }
 
+    /// The number at `key` (or `defaultValue`), which must lie in `range`
+    /// ("must be in [0, 1], found 1.5").
+    public func value<T: ConfigScalar & Comparable>(_ key: String, default defaultValue: T, in range: ClosedRange<T>) throws -> T {
+        let value: T = try self.value(key, default: defaultValue)
+        guard range.contains(value) else {
+            throw (try optional(key) ?? self).error("must be in [\(range.lowerBound), \(range.upperBound)], found \(value)")
+        }
+        return value
+    }
+
+    /// The number at `key` (or `defaultValue`), which must lie in the half-open `range`
+    /// ("must be in [0, 1), found 1").
+    public func value<T: ConfigScalar & Comparable>(_ key: String, default defaultValue: T, in range: Range<T>) throws -> T {
+        let value: T = try self.value(key, default: defaultValue)
+        guard range.contains(value) else {
+            throw (try optional(key) ?? self).error("must be in [\(range.lowerBound), \(range.upperBound)), found \(value)")
+        }
+        return value
+    }
+
+    /// The number at `key` (or `defaultValue`), which must be zero or more.
+    public func nonNegativeValue<T: ConfigScalar & Comparable & Numeric>(_ key: String, default defaultValue: T) throws -> T {
+        let value: T = try self.value(key, default: defaultValue)
+        guard value >= 0 else { throw (try optional(key) ?? self).error("must be zero or more, found \(value)") }
+        return value
+    }
+
     /// One of `choices` at `key` (or `defaultValue`); anything else is an error listing them,
     /// calling the value `what` (`unknown loss 'kdd' (valid: …)`).
     public func choice(_ key: String, from choices: [String], default defaultValue: String? = nil, what: String = "value") throws -> String {

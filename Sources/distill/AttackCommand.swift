@@ -37,6 +37,11 @@ struct AttackCommand: ParsableCommand {
 
     func run() throws {
         guard let normValue = ThreatModel.Norm(rawValue: norm) else { throw ValidationError("--norm must be linf or l2, not '\(norm)'") }
+        if let problem = ThreatModel.budgetProblem(epsilon, norm: normValue) { throw ValidationError("--epsilon \(problem)") }
+        for budget in curve {
+            if let problem = ThreatModel.budgetProblem(budget, norm: normValue) { throw ValidationError("--curve \(problem)") }
+        }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, found \(limit)") }
         let threat = ThreatModel(norm: normValue, epsilon: epsilon)
         var chosen = try attacks.map { name -> any Attack in
             do { return try AttackCatalog.attack(named: name, threat: threat) } catch { throw CommandFailure("--attacks: \(error)") }
@@ -44,6 +49,12 @@ struct AttackCommand: ParsableCommand {
         let experiment = try options.experiment(nil)
         try experiment.loadTrainedWeights(from: weights.map { URL(fileURLWithPath: $0) })
         guard let validation = experiment.data.validation else { throw CommandFailure("\(options.config): data.validation is none: nothing to attack") }
+        let inputDimension = experiment.data.sampleShape.reduce(1, *)
+        for budget in [epsilon] + curve {
+            if let problem = ThreatModel.budgetProblem(budget, norm: normValue, inputDimension: inputDimension) {
+                throw CommandFailure("--\(budget == epsilon ? "epsilon" : "curve") \(problem)")
+            }
+        }
         if let surrogate {
             let run = try Experiment(configFile: URL(fileURLWithPath: surrogate), dataDirectory: options.dataDir)
             try run.loadTrainedWeights()

@@ -124,4 +124,75 @@ final class ReaderTests: XCTestCase {
         let npz = try Data(contentsOf: fixtures.appendingPathComponent("compressed.npz"))
         assertDataError(try file("cut.npz", npz.prefix(npz.count / 2)), mentions: "zip") { _ = try NPYReader.readArchive(contentsOf: $0) }
     }
+
+    /// IDX bytes of unsigned bytes (type 0x08) or floats (0x0D) of `shape`.
+    private func idx(_ values: [Float], shape: [Int], floats: Bool = false) -> Data {
+        var data = Data([0, 0, floats ? 0x0D : 0x08, UInt8(shape.count)])
+        for dimension in shape { withUnsafeBytes(of: UInt32(dimension).bigEndian) { data.append(contentsOf: $0) } }
+        for value in values {
+            if floats { withUnsafeBytes(of: value.bitPattern.bigEndian) { data.append(contentsOf: $0) } } else { data.append(UInt8(value)) }
+        }
+        return data
+    }
+
+    func testSizesInHeadersAreCheckedWithoutOverflow() throws {
+        let dimensions = Data([0, 0, 0x08, 3] + [UInt8](repeating: 0xFF, count: 12)) + Data(count: 16)
+        assertDataError(try file("huge.idx", dimensions), mentions: "more bytes than can be addressed") { _ = try IDXReader.read(contentsOf: $0) }
+        let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 4), }"
+        var npy = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0])
+        npy.append(Data(header.utf8))
+        npy.append(Data(count: 32))
+        assertDataError(try file("huge.npy", npy), mentions: "more bytes than can be addressed") { _ = try NPYReader.read(contentsOf: $0) }
+    }
+
+    /// A folder in MNIST's layout whose training split has the given pixels and labels.
+    private func mnistFolder(images: [Float], labels: [Float], floats: Bool = false) throws -> URL {
+        let folder = scratch.appendingPathComponent("mnist")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let count = labels.count
+        try idx(images, shape: [count, 2, 2], floats: floats).write(to: folder.appendingPathComponent("train-images-idx3-ubyte.gz"))
+        try idx(labels, shape: [count]).write(to: folder.appendingPathComponent("train-labels-idx1-ubyte.gz"))
+        try idx([Float](repeating: 1, count: 4), shape: [1, 2, 2]).write(to: folder.appendingPathComponent("t10k-images-idx3-ubyte.gz"))
+        try idx([0], shape: [1]).write(to: folder.appendingPathComponent("t10k-labels-idx1-ubyte.gz"))
+        return folder
+    }
+
+    func testLabelsOutOfRangeAndNonFinitePixelsNameTheFileAndSample() throws {
+        let pixels = [Float](repeating: 7, count: 12)
+        var folder = try mnistFolder(images: pixels, labels: [3, 200, 1])
+        assertDataError(folder.appendingPathComponent("train-labels-idx1-ubyte.gz"), mentions: "sample 1 has label 200.0; labels must be class indices 0…9") { _ in
+            _ = try DatasetCatalog.load("mnist", split: .train, dataDirectory: self.scratch.path)
+        }
+        var withNaN = pixels
+        withNaN[9] = .nan
+        folder = try mnistFolder(images: withNaN, labels: [3, 2, 1], floats: true)
+        assertDataError(folder.appendingPathComponent("train-images-idx3-ubyte.gz"), mentions: "sample 2 holds nan") { _ in
+            _ = try DatasetCatalog.load("mnist", split: .train, dataDirectory: self.scratch.path)
+        }
+        XCTAssertEqual(try DatasetCatalog.load("mnist", split: .test, dataDirectory: scratch.path).count, 1)
+
+        let cifarFolder = scratch.appendingPathComponent("cifar10")
+        try FileManager.default.createDirectory(at: cifarFolder, withIntermediateDirectories: true)
+        for name in (1...5).map({ "data_batch_\($0).bin" }) + ["test_batch.bin"] {
+            var record = Data(count: 3073)
+            record[0] = name == "data_batch_4.bin" ? 10 : 2
+            try (record + record).write(to: cifarFolder.appendingPathComponent(name))
+        }
+        assertDataError(cifarFolder.appendingPathComponent("data_batch_4.bin"), mentions: "sample 0 has label 10.0") { _ in
+            _ = try DatasetCatalog.load("cifar10", split: .train, dataDirectory: self.scratch.path)
+        }
+    }
+
+    func testChecksCatchNaNAndFractionalLabels() {
+        XCTAssertThrowsError(try DataChecks.requireClassLabels(Tensor([0, 1.5, 2]), classCount: 3, source: "labels.bin")) { error in
+            XCTAssertEqual("\(error)", "labels.bin: sample 1 has label 1.5; labels must be class indices 0…2")
+        }
+        XCTAssertThrowsError(try DataChecks.requireClassLabels(Tensor([.nan]), classCount: 3, source: "labels.bin")) { error in
+            XCTAssertEqual("\(error)", "labels.bin: sample 0 has label nan; labels must be class indices 0…2")
+        }
+        XCTAssertNoThrow(try DataChecks.requireClassLabels(Tensor([0, 2, 1]), classCount: 3, source: "labels.bin"))
+        XCTAssertThrowsError(try DataChecks.requireFinite(Tensor([0, 1, .infinity, 2], shape: [2, 2]), source: "x.npy")) { error in
+            XCTAssertEqual("\(error)", "x.npy: sample 1 holds inf; every value must be finite")
+        }
+    }
 }

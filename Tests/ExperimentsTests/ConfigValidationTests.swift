@@ -115,4 +115,40 @@ final class ConfigValidationTests: XCTestCase {
         XCTAssertEqual(validationError(distillConfig(["losses:": "method: {name: trades}", "  - {name: kd": "", "  - {name: ce": ""])),
                        "run.yaml:6: method: missing required key 'epsilon' (the perturbation budget)")
     }
+
+    func testAliasesThatExpandBeyondTheLimitAreRefusedAtOnce() {
+        // The "billion laughs" with the aliases as mapping keys: 10⁹ nodes from ~1 KB.
+        var yaml = "a0: &a0 {k: v}\n"
+        for level in 1..<10 {
+            yaml += "a\(level): &a\(level) {" + (0..<10).map { "? [*a\(level - 1), \($0)] : \($0)" }.joined(separator: ", ") + "}\n"
+        }
+        let start = Date()
+        XCTAssertTrue(validationError(yaml).contains("its aliases (*name) expand it to more than 100000 nodes"), validationError(yaml))
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5, "the check must not expand the aliases")
+        // Ordinary anchors and aliases still work.
+        let shared = distillConfig(["  - {name: kd": "  - {name: kd, weight: &half 0.5, temperature: 4}", "  - {name: ce": "  - {name: ce, weight: *half}"])
+        XCTAssertNoThrow(try Experiment(config: try ConfigNode.parse(yaml: shared, file: "run.yaml"),
+                                        outputDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("unused")))
+    }
+
+    func testOutOfRangeValuesNameTheKeyAndTheRange() {
+        let cases: [(String, String, String)] = [
+            ("data", "data: {dataset: digits, train_limit: 64, augmentation: [{name: patch_mask, patch: 0}]}", "data.augmentation[0].patch: must be in [1, 8], found 0"),
+            ("data", "data: {dataset: digits, train_limit: 64, augmentation: [{name: patch_mask, patch: -2}]}", "must be in [1, 8], found -2"),
+            ("data", "data: {dataset: digits, train_limit: 64, augmentation: [{name: random_crop, padding: -3}]}", "data.augmentation[0].padding: must be in [0, 8], found -3"),
+            ("data", "data: {dataset: digits, train_limit: 64, augmentation: [{name: horizontal_flip, probability: 5}]}", "probability: must be in [0.0, 1.0], found 5.0"),
+            ("data", "data: {dataset: digits, train_limit: 64, augmentation: [{name: gaussian_noise, std: -1}]}", "std: must be zero or more, found -1.0"),
+            ("data", "data: {dataset: digits, train_limit: 64, augmentation: [{name: random_erasing, probability: -0.1}]}", "must be in [0.0, 1.0], found -0.1"),
+            ("  hidden: [8]", "  hidden: [8]\n  dropout: 1", "student.dropout: must be in [0.0, 1.0), found 1.0"),
+            ("  hidden: [8]", "  hidden: [8]\n  dropout: -0.5", "student.dropout: must be in [0.0, 1.0), found -0.5"),
+            ("  - {name: ce", "  - {name: ce, weight: -5}", "losses[1].weight: must be in [0.0, 1000000.0], found -5.0"),
+            ("  - {name: ce", "  - {name: ce, weight: 1e30}", "losses[1].weight: must be in [0.0, 1000000.0], found 1e+30"),
+        ]
+        for (prefix, replacement, expected) in cases {
+            let error = validationError(distillConfig([prefix: replacement]))
+            XCTAssertTrue(error.contains(expected), "\(replacement): \(error)")
+        }
+        let robust = distillConfig(["losses:": "method: {name: trades, epsilon: 1e30}", "  - {name: kd": "", "  - {name: ce": ""])
+        XCTAssertTrue(validationError(robust).contains("method.epsilon: 1e+30 exceeds 1.0, the width of the input range"), validationError(robust))
+    }
 }

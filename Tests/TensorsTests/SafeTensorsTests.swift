@@ -56,4 +56,57 @@ final class SafeTensorsTests: XCTestCase {
             }
         }
     }
+
+    /// A file of `header` (a JSON text) and `payload` zero bytes.
+    private func safetensors(_ header: String, payload: Int) -> Data {
+        var data = Data()
+        withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { data.append(contentsOf: $0) }
+        return data + Data(header.utf8) + Data(count: payload)
+    }
+
+    func testSizesFromTheHeaderAreCheckedWithoutOverflow() throws {
+        let cases: [(String, Int, String)] = [
+            (#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [1, -9223372036854775808]}}"#, 8, "data_offsets"),
+            (#"{"a": {"dtype": "F32", "shape": [4294967296, 4294967296], "data_offsets": [0, 0]}}"#, 8, "more elements than can be addressed"),
+            (#"{"a": {"dtype": "F32", "shape": [2305843009213693952], "data_offsets": [0, 0]}}"#, 8, "more elements than can be addressed"),
+            (#"{"a": {"dtype": "F64", "shape": [1152921504606846976], "data_offsets": [0, 8]}}"#, 8, "more elements than can be addressed"),
+            (#"{"a": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}}"#, 8, "negative dimension"),
+            (#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 0]}}"#, 8, "data_offsets"),
+        ]
+        for (header, payload, expected) in cases {
+            XCTAssertThrowsError(try SafeTensors.decode(safetensors(header, payload: payload), path: "hostile.safetensors")) { error in
+                XCTAssertTrue("\(error)".hasPrefix("hostile.safetensors: "), "\(error)")
+                XCTAssertTrue("\(error)".contains(expected), "\(error) should mention \(expected)")
+            }
+        }
+    }
+
+    func testOverlappingGappedAndTrailingBytesAreRefusedAsTheFormatRequires() throws {
+        let cases: [(String, Int, String)] = [
+            (#"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#, 12, "overlaps"),
+            (#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [8, 12]}}"#, 12, "belong to no tensor"),
+            (#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}"#, 12, "8 trailing bytes"),
+            (#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}"#, 4, "overlaps"),
+        ]
+        for (header, payload, expected) in cases {
+            XCTAssertThrowsError(try SafeTensors.decode(safetensors(header, payload: payload), path: "bad.safetensors")) { error in
+                XCTAssertTrue("\(error)".hasPrefix("bad.safetensors: "), "\(error)")
+                XCTAssertTrue("\(error)".contains(expected), "\(error) should mention \(expected)")
+            }
+        }
+        // Out of order in the header but tiling the payload is valid, as are empty tensors.
+        let valid = #"{"b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}, "a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "e": {"dtype": "F32", "shape": [0], "data_offsets": [8, 8]}}"#
+        let (tensors, _) = try SafeTensors.decode(safetensors(valid, payload: 8), path: "ok.safetensors")
+        XCTAssertEqual(tensors.keys.sorted(), ["a", "b", "e"])
+        XCTAssertEqual(tensors["e"]?.shape, [0])
+    }
+
+    func testAHeaderLongerThanTheFormatAllowsIsRefusedBeforeParsing() throws {
+        var data = Data()
+        withUnsafeBytes(of: (SafeTensors.maximumHeaderLength + 1).littleEndian) { data.append(contentsOf: $0) }
+        data.append(Data(count: Int(SafeTensors.maximumHeaderLength) + 1))
+        XCTAssertThrowsError(try SafeTensors.decode(data, path: "huge.safetensors")) { error in
+            XCTAssertTrue("\(error)".contains("exceeds the format's limit"), "\(error)")
+        }
+    }
 }

@@ -123,23 +123,39 @@ public enum DatasetCatalog {
             let missing = info.files.filter { !FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent($0)) }
             throw DataError(name, "not found in \(folder) (missing \(missing.joined(separator: ", "))); install with: \(info.installation)")
         }
-        return try info.loader(split, URL(fileURLWithPath: info.location(dataDirectory: dataDirectory)), info)
+        let data = try info.loader(split, URL(fileURLWithPath: info.location(dataDirectory: dataDirectory)), info)
+        // The built-in readers check each file; these catch a registered loader's data too.
+        let source = "\(name) (\(split.rawValue) split)"
+        guard data.count > 0 else { throw DataError(source, "holds no samples") }
+        try DataChecks.requireFinite(data.inputs, source: source)
+        if let labels = data.labels, labels.rank == 1, !info.classNames.isEmpty {
+            try DataChecks.requireClassLabels(labels, classCount: info.classNames.count, source: source)
+        }
+        return data
     }
 
     /// MNIST's layout: gzipped IDX images `[N, H, W]` and labels `[N]`.
     @Sendable private static func readIDX(split: DataSplit, folder: URL, dataset: KnownDataset) throws -> TensorDataset {
         let prefix = split == .train ? "train" : "t10k"
-        let images = try IDXReader.read(contentsOf: folder.appendingPathComponent("\(prefix)-images-idx3-ubyte.gz"))
-        let labels = try IDXReader.read(contentsOf: folder.appendingPathComponent("\(prefix)-labels-idx1-ubyte.gz"))
+        let (imageFile, labelFile) = (folder.appendingPathComponent("\(prefix)-images-idx3-ubyte.gz"), folder.appendingPathComponent("\(prefix)-labels-idx1-ubyte.gz"))
+        let images = try IDXReader.read(contentsOf: imageFile)
+        let labels = try IDXReader.read(contentsOf: labelFile)
         guard images.rank == 3, labels.shape == [images.shape[0]] else {
             throw DataError(folder.path, "images \(images.shape) and labels \(labels.shape) are not [N, H, W] and [N]")
         }
+        try DataChecks.requireFinite(images, source: imageFile.path)
+        try DataChecks.requireClassLabels(labels, classCount: dataset.classNames.count, source: labelFile.path)
         return try TensorDataset(inputs: images.unsqueezed(axis: 1) / 255, labels: labels, classNames: dataset.classNames)
     }
 
     /// CIFAR's binary batches, one after another.
     private static func readCIFAR(_ files: [String], in folder: URL, variant: CIFARReader.Variant, _ dataset: KnownDataset) throws -> TensorDataset {
-        let parts = try files.map { try CIFARReader.read(contentsOf: folder.appendingPathComponent($0), variant: variant) }
+        let parts = try files.map { file in
+            let url = folder.appendingPathComponent(file)
+            let part = try CIFARReader.read(contentsOf: url, variant: variant)
+            try DataChecks.requireClassLabels(part.labels, classCount: dataset.classNames.count, source: url.path)
+            return part
+        }
         return try TensorDataset(inputs: concatenate(parts.map { $0.images }) / 255, labels: concatenate(parts.map { $0.labels }),
                                  classNames: dataset.classNames)
     }

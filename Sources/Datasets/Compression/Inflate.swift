@@ -16,21 +16,34 @@ enum Inflate {
         bytes.count >= 2 && bytes[bytes.startIndex] == 0x1F && bytes[bytes.startIndex + 1] == 0x8B
     }
 
-    /// The decompressed bytes; `source` names the file in errors.
+    /// The most bytes one input may inflate to: half the machine's memory, so that a
+    /// "zip bomb" is refused instead of exhausting it.
+    static let outputLimit = Int(clamping: ProcessInfo.processInfo.physicalMemory / 2)
+
+    /// The decompressed bytes; `source` names the file in errors. `expectedSize` (from an
+    /// archive's directory, so not trusted) sizes the first buffer and bounds the output.
     static func decompress(_ input: Data, wrapper: Wrapper, source: String, expectedSize: Int? = nil) throws -> Data {
+        let limit = Swift.min(outputLimit, expectedSize ?? .max)
         var stream = z_stream()
         let windowBits: Int32 = wrapper == .raw ? -15 : 15 + 32
         guard inflateInit2_(&stream, windowBits, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw DataError(source, "zlib could not be initialised")
         }
         defer { inflateEnd(&stream) }
-        var output = Data(count: Swift.max(expectedSize ?? input.count * 4, 1024))
+        var output = Data(count: Swift.min(Swift.max(expectedSize ?? input.count * 4, 1024), 1 << 26))
         var produced = 0
         try input.withUnsafeBytes { (inputBuffer: UnsafeRawBufferPointer) in
             stream.next_in = UnsafeMutablePointer(mutating: inputBuffer.bindMemory(to: Bytef.self).baseAddress)
             stream.avail_in = uInt(input.count)
             while true {
-                if produced == output.count { output.count *= 2 }
+                if produced == output.count {
+                    guard produced <= limit else {
+                        throw DataError(source, expectedSize == nil
+                            ? "inflates to more than \(limit) bytes, half this machine's memory (a corrupt or hostile file?)"
+                            : "inflates to more than the \(limit) bytes its archive directory gives")
+                    }
+                    output.count = Swift.min(output.count * 2, limit + 1)
+                }
                 let status: Int32 = output.withUnsafeMutableBytes { outputBuffer in
                     stream.next_out = outputBuffer.bindMemory(to: Bytef.self).baseAddress! + produced
                     stream.avail_out = uInt(outputBuffer.count - produced)

@@ -31,7 +31,9 @@ public enum IDXReader {
             let o = 4 + 4 * axis
             return Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3])
         }
-        let expected = shape.reduce(1, *) * elementSize
+        guard let expected = checkedByteCount(shape: shape, elementSize: elementSize) else {
+            throw DataError(source, "header's dimensions \(shape) need more bytes than can be addressed (corrupt header)")
+        }
         guard bytes.count - dataStart == expected else {
             throw DataError(source, "holds \(bytes.count - dataStart) data bytes, but its header \(shape) needs \(expected) (truncated or corrupt)")
         }

@@ -44,10 +44,12 @@ public enum NPYReader {
         guard let type = ElementType(descr) else {
             throw DataError(source, "unsupported dtype '\(descr)' (expected a bool, integer or float type)")
         }
-        let count = shape.reduce(1, *)
+        guard let expected = checkedByteCount(shape: shape, elementSize: type.size) else {
+            throw DataError(source, "shape \(shape) of '\(descr)' needs more bytes than can be addressed (corrupt header)")
+        }
         let dataStart = headerStart + headerLength
-        guard bytes.count - dataStart == count * type.size else {
-            throw DataError(source, "holds \(bytes.count - dataStart) data bytes, but shape \(shape) of '\(descr)' needs \(count * type.size) (truncated or corrupt)")
+        guard bytes.count - dataStart == expected else {
+            throw DataError(source, "holds \(bytes.count - dataStart) data bytes, but shape \(shape) of '\(descr)' needs \(expected) (truncated or corrupt)")
         }
         let stored = fortranOrder ? Array(shape.reversed()) : shape
         let tensor = bytes.withUnsafeBytes { raw in

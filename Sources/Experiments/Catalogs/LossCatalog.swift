@@ -43,7 +43,7 @@ public enum LossCatalog {
         guard !entries.isEmpty else { throw list.error("expected at least one loss term") }
         return WeightedLoss(try entries.map { entry in
             let term = try buildTerm(entry, context: context, using: &generator)
-            let weight: Float = try entry.value("weight", default: 1)
+            let weight: Float = try entry.value("weight", default: 1, in: 0...1e6)
             try entry.finish()
             return (weight, term)
         })

@@ -24,6 +24,7 @@ public final class ConfigNode: ConfigEntry {
 
     /// Parses YAML text; `file` is the name errors carry.
     public static func parse(yaml: String, file: String) throws -> ConfigNode {
+        try AliasExpansionLimit.check(yaml, file: file)
         do {
             guard let root = try Yams.compose(yaml: yaml) else {
                 throw ConfigError(file: file, line: nil, key: "", message: "the file is empty; expected a mapping of sections")

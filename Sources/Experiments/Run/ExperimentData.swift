@@ -48,6 +48,9 @@ public struct ExperimentData {
         } catch let error as DataError {
             throw nameNode.error(error.description)
         }
+        guard test.sampleShape == full.sampleShape else {
+            throw nameNode.error("the test split's samples are \(test.sampleShape), the training split's \(full.sampleShape); both must have one shape")
+        }
         let validationChoice = try section.choice("validation", from: ["test", "holdout", "none"], default: "test")
         var training: any Dataset = full, validation: (any Dataset)? = validationChoice == "test" ? test : nil
         if validationChoice == "holdout" {
@@ -100,19 +103,19 @@ public struct ExperimentData {
         if name != "gaussian_noise" && sampleShape.count != 3 {
             throw entry.error("\(name) needs image samples [C, H, W]; this data's are \(sampleShape)")
         }
+        let side = min(sampleShape[safe: 1] ?? 1, sampleShape[safe: 2] ?? 1)
         switch name {
         case "random_crop":
-            return RandomCrop(height: sampleShape[1], width: sampleShape[2], padding: try entry.value("padding", default: 4))
+            return RandomCrop(height: sampleShape[1], width: sampleShape[2], padding: try entry.value("padding", default: 4, in: 0...side))
         case "horizontal_flip":
-            return RandomHorizontalFlip(probability: try entry.value("probability", default: 0.5))
+            return RandomHorizontalFlip(probability: try entry.value("probability", default: 0.5, in: 0...1))
         case "patch_mask":
-            let ratio: Float = try entry.value("ratio", default: 0.75)
-            guard (0...1).contains(ratio) else { throw (try entry.optional("ratio") ?? entry).error("must be in [0, 1], found \(ratio)") }
-            return RandomPatchMasking(patch: try entry.value("patch", default: max(1, sampleShape[1] / 8)), ratio: ratio)
+            return RandomPatchMasking(patch: try entry.value("patch", default: max(1, side / 8), in: 1...side),
+                                      ratio: try entry.value("ratio", default: 0.75, in: 0...1))
         case "random_erasing":
-            return RandomErasing(probability: try entry.value("probability", default: 0.5))
+            return RandomErasing(probability: try entry.value("probability", default: 0.5, in: 0...1))
         default:
-            return GaussianNoise(standardDeviation: try entry.value("std", default: 0.1))
+            return GaussianNoise(standardDeviation: try entry.nonNegativeValue("std", default: 0.1))
         }
     }
 }
@@ -126,4 +129,8 @@ public struct AnyDataset: Dataset {
     public var sampleShape: [Int] { base.sampleShape }
     public var classNames: [String] { base.classNames }
     public func batch(at indices: [Int]) -> Batch { base.batch(at: indices) }
+}
+
+extension Array {
+    fileprivate subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }

@@ -66,7 +66,7 @@ extension MLP: ConfigurableModel {
         let section = request.section
         let hidden: [Int] = try section.values("hidden", default: [256])
         let activation = try section.choice("activation", from: Activation.Kind.allCases.map { $0.rawValue }, default: "relu")
-        let dropout: Float = try section.value("dropout", default: 0)
+        let dropout: Float = try section.value("dropout", default: 0, in: 0..<1)
         guard hidden.allSatisfy({ $0 > 0 }) else { throw section.error("hidden widths \(hidden) must be positive") }
         return MLP(widths: [request.inputShape.reduce(1, *)] + hidden + [request.classes], activation: Activation.Kind(rawValue: activation)!,
                    dropout: dropout, using: &generator)

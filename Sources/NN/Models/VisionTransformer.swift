@@ -70,10 +70,13 @@ extension VisionTransformer: ConfigurableModel {
         guard shape.count == 3, shape[1] == shape[2], patch > 0, shape[1] % patch == 0 else {
             throw request.nameEntry.error("vit takes square images whose side the patch (\(patch)) divides; the data's samples are \(shape)")
         }
+        let dimension: Int = try section.positiveValue("dimension", default: 192)
+        let heads: Int = try section.positiveValue("heads", default: 3)
+        guard dimension % heads == 0 else {
+            throw (try section.optional("heads") ?? section).error("\(heads) heads do not divide the dimension \(dimension)")
+        }
         return VisionTransformer(
-            imageSize: shape[1], patch: patch, channels: shape[0],
-            dimension: try section.value("dimension", default: 192), depth: try section.value("depth", default: 6),
-            heads: try section.value("heads", default: 3), mlpRatio: try section.value("mlp_ratio", default: 4),
-            classes: request.classes, using: &generator)
+            imageSize: shape[1], patch: patch, channels: shape[0], dimension: dimension, depth: try section.positiveValue("depth", default: 6),
+            heads: heads, mlpRatio: try section.positiveValue("mlp_ratio", default: 4), classes: request.classes, using: &generator)
     }
 }

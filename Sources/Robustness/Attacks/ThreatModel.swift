@@ -18,6 +18,23 @@ public struct ThreatModel: Sendable, Equatable {
         (self.norm, self.epsilon, self.inputRange) = (norm, epsilon, inputRange)
     }
 
+    /// Why `epsilon` cannot be a budget in `norm` for inputs of `inputDimension` values (when
+    /// known) in `inputRange`, or nil when it can. A budget wider than the whole input space
+    /// lets an attack replace any input, so it measures nothing.
+    public static func budgetProblem(_ epsilon: Float, norm: Norm, inputDimension: Int? = nil, inputRange: ClosedRange<Float> = 0...1) -> String? {
+        guard epsilon.isFinite, epsilon >= 0 else { return "must be a finite number ≥ 0, found \(epsilon)" }
+        let width = inputRange.upperBound - inputRange.lowerBound
+        switch norm {
+        case .linf:
+            if epsilon > width { return "\(epsilon) exceeds \(width), the width of the input range \(inputRange): every input could be replaced" }
+        case .l2:
+            if let inputDimension, epsilon > width * Float(inputDimension).squareRoot() {
+                return "\(epsilon) exceeds \(width * Float(inputDimension).squareRoot()), the L2 diameter of \(inputDimension) inputs in \(inputRange): every input could be replaced"
+            }
+        }
+        return nil
+    }
+
     /// The nearest point to `adversarial` in the ball around `clean`, then clipped to the
     /// input range. Clipping moves each coordinate toward `clean` (which is in range), so
     /// it never leaves the ball: the result is within budget in both norms.

@@ -17,9 +17,10 @@ extension PGD {
         let epsilonEntry = try entry.required("epsilon", "the perturbation budget")
         let epsilon: Float = try epsilonEntry.value()
         guard epsilon > 0 else { throw epsilonEntry.error("must be positive, found \(epsilon)") }
+        if let problem = ThreatModel.budgetProblem(epsilon, norm: ThreatModel.Norm(rawValue: norm)!) { throw epsilonEntry.error(problem) }
         let threat = ThreatModel(norm: ThreatModel.Norm(rawValue: norm)!, epsilon: epsilon)
         let steps: Int = try entry.positiveValue("steps", default: 10)
-        return PGD(threat, steps: steps, stepSize: try entry.value("step_size", default: 2.5 * epsilon / Float(steps)))
+        return PGD(threat, steps: steps, stepSize: try entry.positiveValue("step_size", default: 2.5 * epsilon / Float(steps)))
     }
 }
 

@@ -12,6 +12,9 @@ public enum SafeTensors {
         public var description: String { "\(path): \(reason)" }
     }
 
+    /// The largest JSON header the reference implementation accepts (100 MB).
+    public static let maximumHeaderLength: UInt64 = 100_000_000
+
     /// The tensors and metadata of a safetensors file. F32, F16, BF16, F64, I64, I32, I16,
     /// I8, U8 and BOOL are converted to Float32.
     public static func read(contentsOf url: URL) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
@@ -30,12 +33,15 @@ public enum SafeTensors {
         guard headerLength <= UInt64(data.count - 8) else {
             throw fail("header length \(headerLength) exceeds the file size \(data.count) (truncated?)")
         }
+        guard headerLength <= maximumHeaderLength else {
+            throw fail("header length \(headerLength) exceeds the format's limit of \(maximumHeaderLength) bytes")
+        }
         let headerEnd = 8 + Int(headerLength)
         guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<headerEnd)) as? [String: Any] else {
             throw fail("header is not a JSON object")
         }
         let payload = data.count - headerEnd
-        var tensors: [String: Tensor] = [:]
+        var entries: [(name: String, dtype: DType, shape: [Int], start: Int, end: Int)] = []
         var metadata: [String: String] = [:]
         for (name, value) in header {
             if name == "__metadata__" {
@@ -52,14 +58,35 @@ public enum SafeTensors {
             guard let dtype = DType(rawValue: dtypeName) else {
                 throw fail("tensor '\(name)' has unsupported dtype \(dtypeName) (expected one of \(DType.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
-            guard shape.allSatisfy({ $0 >= 0 }) else { throw fail("tensor '\(name)' has a negative dimension in \(shape)") }
-            let count = shape.reduce(1, *)
-            guard offsets[0] >= 0, offsets[1] <= payload, offsets[1] - offsets[0] == count * dtype.size else {
-                throw fail("tensor '\(name)' of shape \(shape) and dtype \(dtypeName) has data_offsets \(offsets) that do not fit \(count * dtype.size) bytes in a payload of \(payload)")
+            guard let bytes = checkedByteCount(shape: shape, elementSize: dtype.size) else {
+                throw fail("tensor '\(name)' has shape \(shape), which has a negative dimension or more elements than can be addressed")
             }
-            tensors[name] = data.withUnsafeBytes { raw in
-                Tensor(shape: shape) { buffer in
-                    dtype.convert(UnsafeRawBufferPointer(rebasing: raw[(headerEnd + offsets[0])..<(headerEnd + offsets[1])]), into: buffer)
+            // Checked in this order, `end - start` cannot overflow.
+            guard offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] <= payload, offsets[1] - offsets[0] == bytes else {
+                throw fail("tensor '\(name)' of shape \(shape) and dtype \(dtypeName) has data_offsets \(offsets) that do not fit \(bytes) bytes in a payload of \(payload)")
+            }
+            entries.append((name, dtype, shape, offsets[0], offsets[1]))
+        }
+        // As the format's own validation requires: the tensors tile the payload, in offset
+        // order, with no overlap, gap or trailing bytes.
+        entries.sort { ($0.start, $0.end, $0.name) < ($1.start, $1.end, $1.name) }
+        var covered = 0
+        for entry in entries {
+            guard entry.start == covered else {
+                throw fail(entry.start < covered
+                    ? "tensor '\(entry.name)' at bytes \(entry.start)..<\(entry.end) overlaps the tensor before it, which ends at \(covered)"
+                    : "bytes \(covered)..<\(entry.start) before tensor '\(entry.name)' belong to no tensor")
+            }
+            covered = entry.end
+        }
+        guard covered == payload else {
+            throw fail("\(payload - covered) trailing bytes after the last tensor (the payload is \(payload) bytes, the tensors take \(covered))")
+        }
+        var tensors: [String: Tensor] = [:]
+        for entry in entries {
+            tensors[entry.name] = data.withUnsafeBytes { raw in
+                Tensor(shape: entry.shape) { buffer in
+                    entry.dtype.convert(UnsafeRawBufferPointer(rebasing: raw[(headerEnd + entry.start)..<(headerEnd + entry.end)]), into: buffer)
                 }
             }
         }
