@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "CProcessorID"),
         // The config-reading protocol and its errors, without the YAML library: the targets
         // that build things from a config entry read through it.
-        .target(name: "Configuration"),
+        .target(name: "Configuration", dependencies: ["Tensors"]),
         .target(
             name: "Tensors",
             dependencies: ["CBLAS", "CProcessorID"]

@@ -1,3 +1,5 @@
+import Tensors
+
 /// A problem with a configuration, in one line that names the file, the line, the key and
 /// what was expected: `run.yaml:7: losses[1].name: unknown loss 'kdd' (valid: at, ce, …)`.
 public struct ConfigError: Error, CustomStringConvertible, Equatable {
@@ -14,7 +16,8 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
         (self.file, self.line, self.key, self.message) = (file, line, key, message)
     }
 
+    /// One line: text quoted from the file keeps its line breaks escaped.
     public var description: String {
-        "\(file)\(line.map { ":\($0)" } ?? ""): \(key.isEmpty ? "" : "\(key): ")\(message)"
+        "\(file)\(line.map { ":\($0)" } ?? ""): \(key.isEmpty ? "" : "\(key): ")\(message)".escapingControlCharacters
     }
 }

@@ -1,3 +1,5 @@
+import Tensors
+
 /// A data file or data set that cannot be used, naming the file (or data set) and what
 /// was wrong or expected.
 public struct DataError: Error, CustomStringConvertible, Equatable {
@@ -11,5 +13,6 @@ public struct DataError: Error, CustomStringConvertible, Equatable {
         self.reason = reason
     }
 
-    public var description: String { "\(source): \(reason)" }
+    /// One line: text quoted from the file keeps its line breaks escaped.
+    public var description: String { "\(source): \(reason)".escapingControlCharacters }
 }

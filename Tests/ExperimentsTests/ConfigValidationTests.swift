@@ -151,4 +151,31 @@ final class ConfigValidationTests: XCTestCase {
         let robust = distillConfig(["losses:": "method: {name: trades, epsilon: 1e30}", "  - {name: kd": "", "  - {name: ce": ""])
         XCTAssertTrue(validationError(robust).contains("method.epsilon: 1e+30 exceeds 1.0, the width of the input range"), validationError(robust))
     }
+
+    func testModelsThatCannotFitInMemoryAreRefusedBeforeAllocating() {
+        let huge = validationError(distillConfig(["  hidden: [8]": "  hidden: [1000000, 1000000]"]))
+        XCTAssertTrue(huge.hasPrefix("run.yaml:4: student: mlp as configured needs about 14902.3 GiB to train its 1000076000010 parameters"), huge)
+        XCTAssertTrue(huge.contains("this machine has"), huge)
+        let overflow = validationError(distillConfig(["  hidden: [8]": "  hidden: [4294967296, 4294967296]"]))
+        XCTAssertTrue(overflow.contains("needs more memory than can be addressed"), overflow)
+        let vit = validationError(distillConfig(["  model: mlp": "  model: vit", "  hidden: [8]": "  dimension: 1000002"]))
+        XCTAssertTrue(vit.contains("vit as configured needs about"), vit)
+    }
+
+    func testTrainingCountsAndScheduleEpochsAreBounded() {
+        let cases: [(String, String)] = [
+            ("  epochs: 2", "training.epochs: must be in [1, 1000000], found 9223372036854775807"),
+            ("  optimizer", "training.optimizer.momentum: must be in [0.0, 1.0), found 1.0"),
+        ]
+        let replacements = ["  epochs: 2": "  epochs: 9223372036854775807", "  optimizer": "  optimizer: {name: sgd, learning_rate: 0.1, momentum: 1}"]
+        for (prefix, expected) in cases {
+            let error = validationError(distillConfig([prefix: replacements[prefix]!]))
+            XCTAssertTrue(error.contains(expected), error)
+        }
+        let schedule = { (text: String) in self.validationError(self.distillConfig(["  epochs: 2": "  epochs: 2\n  schedule: \(text)"])) }
+        XCTAssertTrue(schedule("{name: multistep, milestones: [1, 9223372036854775807]}").contains("milestone 9223372036854775807 is not an epoch in 1…1000000"))
+        XCTAssertTrue(schedule("{name: step, step_size: 0}").contains("training.schedule.step_size: must be in [1, 1000000], found 0"))
+        XCTAssertTrue(schedule("{name: cosine, warmup_epochs: -1}").contains("warmup_epochs: must be in [0, 1000000], found -1"))
+        XCTAssertTrue(schedule("{name: step, step_size: 1, gamma: 0}").contains("gamma: must be in"))
+    }
 }

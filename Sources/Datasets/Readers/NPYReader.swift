@@ -64,18 +64,19 @@ public enum NPYReader {
     /// The `descr`, `fortran_order` and `shape` of a header such as
     /// `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`.
     private static func parseHeader(_ header: String, source: String) throws -> (String, Bool, [Int]) {
+        let shown = header.trimmingCharacters(in: .whitespacesAndNewlines).prefix(200)
         func value(of key: String) -> Substring? {
             guard let keyRange = header.range(of: "'\(key)':") else { return nil }
             return header[keyRange.upperBound...].drop { $0 == " " }
         }
         guard let descrText = value(of: "descr"), descrText.first == "'",
             let descrEnd = descrText.dropFirst().firstIndex(of: "'")
-        else { throw DataError(source, "header lacks 'descr': \(header)") }
+        else { throw DataError(source, "header lacks 'descr': \(shown)") }
         let descr = String(descrText[descrText.index(after: descrText.startIndex)..<descrEnd])
-        guard let fortranText = value(of: "fortran_order") else { throw DataError(source, "header lacks 'fortran_order': \(header)") }
+        guard let fortranText = value(of: "fortran_order") else { throw DataError(source, "header lacks 'fortran_order': \(shown)") }
         let fortran = fortranText.hasPrefix("True")
         guard let shapeText = value(of: "shape"), shapeText.first == "(", let close = shapeText.firstIndex(of: ")") else {
-            throw DataError(source, "header lacks 'shape': \(header)")
+            throw DataError(source, "header lacks 'shape': \(shown)")
         }
         let dims = shapeText[shapeText.index(after: shapeText.startIndex)..<close].split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

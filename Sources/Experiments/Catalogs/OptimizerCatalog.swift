@@ -14,7 +14,7 @@ public enum OptimizerCatalog {
     public static func optimizer(_ section: any ConfigEntry) throws -> (optimizer: Optimizer, learningRate: Float) {
         let name = try section.choice("name", from: optimizers, what: "optimizer")
         let learningRate: Float = try section.positiveValue("learning_rate", default: name == "sgd" ? 0.1 : name == "rmsprop" ? 0.01 : 1e-3)
-        let weightDecay: Float = try section.value("weight_decay", default: name == "adamw" ? 0.01 : 0)
+        let weightDecay: Float = try section.value("weight_decay", default: name == "adamw" ? 0.01 : 0, in: 0...1)
         let clipping: Float? = try section.optional("max_grad_norm").map { node in
             let norm: Float = try node.value()
             guard norm > 0 else { throw node.error("must be positive (the largest global gradient norm), found \(norm)") }
@@ -23,16 +23,16 @@ public enum OptimizerCatalog {
         let optimizer: Optimizer
         switch name {
         case "sgd":
-            optimizer = SGD(learningRate: learningRate, momentum: try section.value("momentum", default: 0.9),
+            optimizer = SGD(learningRate: learningRate, momentum: try section.value("momentum", default: 0.9, in: 0..<1),
                             weightDecay: weightDecay, nesterov: try section.value("nesterov", default: false), maxGradientNorm: clipping)
         case "adam":
-            optimizer = Adam(learningRate: learningRate, beta1: try section.value("beta1", default: 0.9),
-                             beta2: try section.value("beta2", default: 0.999), weightDecay: weightDecay, maxGradientNorm: clipping)
+            optimizer = Adam(learningRate: learningRate, beta1: try section.value("beta1", default: 0.9, in: 0..<1),
+                             beta2: try section.value("beta2", default: 0.999, in: 0..<1), weightDecay: weightDecay, maxGradientNorm: clipping)
         case "adamw":
-            optimizer = AdamW(learningRate: learningRate, beta1: try section.value("beta1", default: 0.9),
-                              beta2: try section.value("beta2", default: 0.999), weightDecay: weightDecay, maxGradientNorm: clipping)
+            optimizer = AdamW(learningRate: learningRate, beta1: try section.value("beta1", default: 0.9, in: 0..<1),
+                              beta2: try section.value("beta2", default: 0.999, in: 0..<1), weightDecay: weightDecay, maxGradientNorm: clipping)
         case "rmsprop":
-            optimizer = RMSprop(learningRate: learningRate, momentum: try section.value("momentum", default: 0), weightDecay: weightDecay,
+            optimizer = RMSprop(learningRate: learningRate, momentum: try section.value("momentum", default: 0, in: 0..<1), weightDecay: weightDecay,
                                 maxGradientNorm: clipping)
         default:
             preconditionFailure("OptimizerCatalog: optimizer '\(name)' is listed but not built")
@@ -42,31 +42,39 @@ public enum OptimizerCatalog {
     }
 
     /// The schedule the section names (constant when absent), in optimizer steps; epoch
-    /// counts in the config are converted with `stepsPerEpoch`.
+    /// counts in the config are converted with `stepsPerEpoch`. Epoch counts may pass
+    /// `epochs` (a run resumed with more epochs reaches them) but not `Experiment.maximumEpochs`,
+    /// which keeps every step count far from overflow.
     public static func schedule(_ section: ConfigNode?, base: Float, epochs: Int, stepsPerEpoch: Int) throws -> LearningRateSchedule {
         guard let section else { return .constant(base) }
         let name = try section.choice("name", from: schedules, what: "schedule")
         let total = epochs * stepsPerEpoch
+        let gamma = { try section.value("gamma", default: Float(0.1), in: Float.leastNonzeroMagnitude...1) }
         var schedule: LearningRateSchedule
         switch name {
         case "constant":
             schedule = .constant(base)
         case "step":
-            let stepSize: Int = try section.requiredValue("step_size", "epochs between decays")
-            schedule = .step(base: base, stepSize: max(1, stepSize * stepsPerEpoch), gamma: try section.value("gamma", default: 0.1))
+            _ = try section.required("step_size", "epochs between decays")
+            let stepSize: Int = try section.value("step_size", default: 1, in: 1...Experiment.maximumEpochs)
+            schedule = .step(base: base, stepSize: stepSize * stepsPerEpoch, gamma: try gamma())
         case "multistep":
             let milestones: [Int] = try section.values("milestones", default: [])
-            schedule = .multiStep(base: base, milestones: milestones.map { $0 * stepsPerEpoch }, gamma: try section.value("gamma", default: 0.1))
+            if let outside = milestones.first(where: { !(1...Experiment.maximumEpochs).contains($0) }) {
+                throw try section.required("milestones").error("milestone \(outside) is not an epoch in 1…\(Experiment.maximumEpochs)")
+            }
+            schedule = .multiStep(base: base, milestones: milestones.map { $0 * stepsPerEpoch }, gamma: try gamma())
         case "cosine":
-            schedule = .cosine(base: base, total: total, minimum: try section.value("minimum", default: 0))
+            schedule = .cosine(base: base, total: total, minimum: try section.value("minimum", default: 0, in: 0...base))
         case "onecycle":
-            schedule = .oneCycle(maximum: base, total: total, pctStart: try section.value("pct_start", default: 0.3))
+            schedule = .oneCycle(maximum: base, total: total, pctStart: try section.value("pct_start", default: 0.3, in: 0.01...0.99))
         default:
             preconditionFailure("OptimizerCatalog: schedule '\(name)' is listed but not built")
         }
-        let warmupEpochs: Int = try section.value("warmup_epochs", default: 0)
+        let warmupEpochs: Int = try section.value("warmup_epochs", default: 0, in: 0...Experiment.maximumEpochs)
         if warmupEpochs > 0 {
-            schedule = .linearWarmup(warmupSteps: warmupEpochs * stepsPerEpoch, startFactor: try section.value("warmup_start_factor", default: 0.1), then: schedule)
+            schedule = .linearWarmup(warmupSteps: warmupEpochs * stepsPerEpoch, startFactor: try section.value("warmup_start_factor", default: 0.1, in: 0...1),
+                                     then: schedule)
         }
         try section.finish()
         return schedule

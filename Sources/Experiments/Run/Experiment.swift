@@ -114,8 +114,8 @@ public final class Experiment {
             throw try config.required("clean_teacher").error("only method \(users.joined(separator: " and ")) uses a clean_teacher")
         }
 
-        let epochs: Int = try training?.positiveValue("epochs", default: 10) ?? 10
-        let batchSize: Int = try training?.positiveValue("batch_size", default: 64) ?? 64
+        let epochs: Int = try training?.value("epochs", default: 10, in: 1...Self.maximumEpochs) ?? 10
+        let batchSize: Int = try training?.value("batch_size", default: 64, in: 1...Self.maximumBatchSize) ?? 64
         let (optimizer, baseRate) = try training?.optional("optimizer").map(OptimizerCatalog.optimizer) ?? (Adam(), 1e-3)
         let stepsPerEpoch = (data.training.count + batchSize - 1) / batchSize
         let schedule = try OptimizerCatalog.schedule(training?.optional("schedule"), base: baseRate, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
@@ -132,6 +132,10 @@ public final class Experiment {
                 checkpointDirectory: self.outputDirectory.appendingPathComponent("checkpoints"),
                 metricsFile: self.outputDirectory.appendingPathComponent("metrics.jsonl")))
     }
+
+    /// Bounds that keep step counts (epochs × batches) far from overflow.
+    public static let maximumEpochs = 1_000_000
+    public static let maximumBatchSize = 1 << 20
 
     /// What the trained model sees instead of the batch (`student_view`, e.g. DMAE's masking);
     /// a teacher sees the original.

@@ -68,7 +68,9 @@ extension MLP: ConfigurableModel {
         let activation = try section.choice("activation", from: Activation.Kind.allCases.map { $0.rawValue }, default: "relu")
         let dropout: Float = try section.value("dropout", default: 0, in: 0..<1)
         guard hidden.allSatisfy({ $0 > 0 }) else { throw section.error("hidden widths \(hidden) must be positive") }
-        return MLP(widths: [request.inputShape.reduce(1, *)] + hidden + [request.classes], activation: Activation.Kind(rawValue: activation)!,
+        let widths = [request.inputShape.reduce(1, *)] + hidden + [request.classes]
+        try request.requireMemory(forParameterShapes: zip(widths, widths.dropFirst()).flatMap { [[$0, $1], [$1]] })
+        return MLP(widths: widths, activation: Activation.Kind(rawValue: activation)!,
                    dropout: dropout, using: &generator)
     }
 }

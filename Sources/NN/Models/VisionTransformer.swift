@@ -75,8 +75,17 @@ extension VisionTransformer: ConfigurableModel {
         guard dimension % heads == 0 else {
             throw (try section.optional("heads") ?? section).error("\(heads) heads do not divide the dimension \(dimension)")
         }
+        let depth: Int = try section.positiveValue("depth", default: 6)
+        let mlpRatio: Int = try section.positiveValue("mlp_ratio", default: 4)
+        let tokens = (shape[1] / patch) * (shape[1] / patch)
+        // Each block: the attention's query, key, value and output projections, the MLP's two
+        // layers (biases and norms are a rounding error beside them).
+        try request.requireMemory(forParameterShapes: [
+            [shape[0], patch, patch, dimension], [tokens + 1, dimension], [depth, 4, dimension, dimension],
+            [depth, 2, mlpRatio, dimension, dimension], [dimension, request.classes],
+        ])
         return VisionTransformer(
-            imageSize: shape[1], patch: patch, channels: shape[0], dimension: dimension, depth: try section.positiveValue("depth", default: 6),
-            heads: heads, mlpRatio: try section.positiveValue("mlp_ratio", default: 4), classes: request.classes, using: &generator)
+            imageSize: shape[1], patch: patch, channels: shape[0], dimension: dimension, depth: depth,
+            heads: heads, mlpRatio: mlpRatio, classes: request.classes, using: &generator)
     }
 }

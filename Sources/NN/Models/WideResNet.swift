@@ -66,9 +66,17 @@ public final class WideResNet: Module, Classifier {
 
     /// `wrn-16-1`, `wrn-16-2`, `wrn-40-1`, `wrn-40-2`, … by name.
     public convenience init?(named name: String, classes: Int = 10, using generator: inout RandomGenerator) {
-        let parts = name.split(separator: "-")
-        guard parts.count == 3, parts[0] == "wrn", let depth = Int(parts[1]), let k = Int(parts[2]), (depth - 4) % 6 == 0, k >= 1 else { return nil }
+        guard let (depth, k) = Self.depthAndWidth(named: name) else { return nil }
         self.init(depth: depth, widenFactor: k, classes: classes, using: &generator)
+    }
+
+    /// The depth and widening factor a `wrn-<depth>-<width>` name gives, when it is one.
+    static func depthAndWidth(named name: String) -> (depth: Int, widenFactor: Int)? {
+        let parts = name.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "wrn", let depth = Int(parts[1]), let k = Int(parts[2]), depth >= 10, (depth - 4) % 6 == 0, k >= 1 else {
+            return nil
+        }
+        return (depth, k)
     }
 
     public var stagePaths: [String] { ["block1", "block2", "block3"] }
@@ -84,6 +92,10 @@ public final class WideResNet: Module, Classifier {
 extension WideResNet: ConfigurableModel {
     public static var modelNames: [String] { ["wrn-<depth>-<width>"] }
     public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
-        try request.colorImageModel { WideResNet(named: request.name, classes: request.classes, using: &generator) }
+        guard let (depth, k) = depthAndWidth(named: request.name) else { return nil }
+        // Per stage, (depth − 4)/6 blocks of two 3×3 convolutions at 16k, 32k and 64k channels.
+        let blocks = (depth - 4) / 6
+        try request.requireMemory(forParameterShapes: [[blocks, 2, 9, 16, 16, k, k], [blocks, 2, 9, 32, 32, k, k], [blocks, 2, 9, 64, 64, k, k]])
+        return try request.colorImageModel { WideResNet(depth: depth, widenFactor: k, classes: request.classes, using: &generator) }
     }
 }

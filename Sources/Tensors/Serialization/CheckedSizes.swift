@@ -13,3 +13,16 @@ public func checkedByteCount(shape: [Int], elementSize: Int) -> Int? {
     }
     return total
 }
+
+/// The total number of elements of arrays of `shapes` (a model's parameters, say), or nil
+/// when a dimension is negative or the total does not fit in an `Int`.
+public func checkedElementCount(ofShapes shapes: [[Int]]) -> Int? {
+    var total = 0
+    for shape in shapes {
+        guard let count = checkedByteCount(shape: shape, elementSize: 1) else { return nil }
+        let (sum, overflow) = total.addingReportingOverflow(count)
+        if overflow { return nil }
+        total = sum
+    }
+    return total
+}

@@ -9,7 +9,7 @@ public enum SafeTensors {
     public struct FormatError: Error, CustomStringConvertible {
         public let path: String
         public let reason: String
-        public var description: String { "\(path): \(reason)" }
+        public var description: String { "\(path): \(reason)".escapingControlCharacters }
     }
 
     /// The largest JSON header the reference implementation accepts (100 MB).
