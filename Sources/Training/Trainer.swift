@@ -17,8 +17,17 @@ public struct TrainingOptions {
     /// Where `last.safetensors` (a `TrainingCheckpoint`) is written after every epoch and
     /// resumed from; nil for no checkpoints.
     public var checkpointDirectory: URL?
-    /// Where one JSON object per epoch is appended; nil for none.
+    /// Where one JSON object per epoch is written (JSON lines, keys sorted); nil for none. It
+    /// is rewritten after each checkpoint from the checkpoint's history, so it never holds an
+    /// epoch the checkpoint lacks, and a resumed run's file has exactly one line per epoch.
     public var metricsFile: URL?
+    /// Notes stored in every checkpoint (a run's config fingerprint, say), for whoever
+    /// resumes to compare.
+    public var checkpointNotes: [String: String] = [:]
+    /// How far the loss may grow over its first step's value before the run counts as
+    /// diverged: 10⁴ by default. A loss that has grown by orders of magnitude will not come
+    /// back, and every further epoch is wasted.
+    public var divergenceFactor: Float = 1e4
     /// Whether to print progress: a line per epoch, and on a terminal a live line per batch.
     public var printsProgress: Bool
     /// What is measured on the validation data after each epoch (classification by default).
@@ -37,6 +46,7 @@ public struct TrainingOptions {
 
 /// One epoch's record, as written to the metrics file.
 public struct EpochRecord: Codable, Equatable {
+    /// The epoch's number, from 1, as the progress line prints it.
     public var epoch: Int
     public var step: Int
     public var learningRate: Double
@@ -113,16 +123,23 @@ public final class Trainer {
         if let directory = options.checkpointDirectory {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         }
+        var firstLoss: Float?
         if let checkpointURL, FileManager.default.fileExists(atPath: checkpointURL.path) {
             let checkpoint = try TrainingCheckpoint.load(from: checkpointURL, model: trainable, optimizer: optimizer, moduleOptimizers: moduleOptimizers)
             (firstEpoch, step) = (checkpoint.epoch + 1, checkpoint.step)
             if let saved = checkpoint.notes["history"]?.data(using: .utf8) {
                 history = try JSONDecoder().decode([EpochRecord].self, from: saved)
+                // Checkpoints written before epochs were numbered from 1.
+                if history.first?.epoch == 0 { for index in history.indices { history[index].epoch += 1 } }
             }
+            firstLoss = checkpoint.notes["first_loss"].flatMap(Float.init)
             if let saved = checkpoint.notes["objective"]?.data(using: .utf8) {
                 objective.restoreAdaptiveState(try JSONDecoder().decode([String: Double].self, from: saved))
             }
         }
+        // The file holds what the checkpoint holds: a kill after the last line was written but
+        // before its checkpoint would otherwise leave that epoch in the file twice.
+        try writeMetrics(history)
         for epoch in firstEpoch..<options.epochs {
             let start = Date()
             student.train()
@@ -133,6 +150,11 @@ public final class Trainer {
                 // A generator per step (not one carried along), so a resumed run draws the same numbers.
                 var generator = RandomGenerator(seed: options.seed ^ (0x9E37_79B9_7F4A_7C15 &* UInt64(step + 1)))
                 let parts = try self.step(objective, batch: batch, epoch: epoch, step: step, using: &generator, lastCheckpoint: checkpointURL)
+                if let total = parts["total"] {
+                    let first = firstLoss ?? total
+                    firstLoss = first
+                    try checkGrowth(of: total, from: first, parts: parts, epoch: epoch, step: step, lastCheckpoint: checkpointURL)
+                }
                 for (name, value) in parts { sums[name, default: 0] += Double(value) }
                 batches += 1
                 step += 1
@@ -142,20 +164,32 @@ public final class Trainer {
             }
             let metrics = try validation.map { try evaluate(on: $0) }
             let record = EpochRecord(
-                epoch: epoch, step: step, learningRate: Double(optimizer.learningRate),
+                epoch: epoch + 1, step: step, learningRate: Double(optimizer.learningRate),
                 trainLoss: sums.mapValues { $0 / Double(max(batches, 1)) }, validation: metrics?.record, seconds: Date().timeIntervalSince(start))
             history.append(record)
-            try log(record, headline: metrics?.headline)
+            printSummary(of: record, headline: metrics?.headline)
             if let checkpointURL {
                 // The loop keeps no generator of its own: the loader derives every batch's order
                 // and augmentation from (seed, epoch, batch), so the seed is the whole state.
-                let notes = ["history": String(decoding: try JSONEncoder().encode(history), as: UTF8.self),
-                             "objective": String(decoding: try JSONEncoder().encode(objective.adaptiveState), as: UTF8.self)]
+                var notes = options.checkpointNotes
+                notes["history"] = String(decoding: try JSONEncoder().encode(history), as: UTF8.self)
+                notes["objective"] = String(decoding: try JSONEncoder().encode(objective.adaptiveState), as: UTF8.self)
+                notes["first_loss"] = firstLoss.map { "\($0)" }
                 try TrainingCheckpoint(epoch: epoch, step: step, generator: RandomGenerator(seed: options.seed), notes: notes)
                     .save(model: trainable, optimizer: optimizer, moduleOptimizers: moduleOptimizers, to: checkpointURL)
             }
+            try writeMetrics(history)
         }
         return history
+    }
+
+    /// Stops a run whose loss has grown by `divergenceFactor` over its first value (with a
+    /// floor of 1, so a loss that starts near zero may still move).
+    private func checkGrowth(of total: Float, from first: Float, parts: [String: Float], epoch: Int, step: Int, lastCheckpoint: URL?) throws {
+        guard abs(total) > max(abs(first), 1) * options.divergenceFactor else { return }
+        throw TrainingDiverged(epoch: epoch, step: step, lossParts: parts, learningRate: optimizer.learningRate,
+                               lastCheckpoint: lastCheckpoint.flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil },
+                               firstLoss: first)
     }
 
     /// One training step on `batch`: the own-pass modules' updates, then the student's (with
@@ -241,22 +275,24 @@ public final class Trainer {
         return try evaluation.evaluate(student: student, teacher: teacher, on: data)
     }
 
-    private func log(_ record: EpochRecord, headline: String?) throws {
-        if options.printsProgress {
-            let accuracy = headline.map { "  " + $0 } ?? ""
-            ProgressLine().finish(String(format: "epoch %d/%d  loss %.4f", record.epoch + 1, options.epochs, record.trainLoss["total"] ?? .nan)
-                + accuracy + String(format: "  %.2f s", record.seconds))
-        }
+    private func printSummary(of record: EpochRecord, headline: String?) {
+        guard options.printsProgress else { return }
+        let accuracy = headline.map { "  " + $0 } ?? ""
+        ProgressLine().finish(String(format: "epoch %d/%d  loss %.4f", record.epoch, options.epochs, record.trainLoss["total"] ?? .nan)
+            + accuracy + String(format: "  %.2f s", record.seconds))
+    }
+
+    /// Replaces the metrics file with one line per record of `history`, keys sorted.
+    private func writeMetrics(_ history: [EpochRecord]) throws {
         guard let url = options.metricsFile else { return }
-        var line = try JSONEncoder().encode(record)
-        line.append(0x0A)
-        if let handle = try? FileHandle(forWritingTo: url) {
-            defer { try? handle.close() }
-            try handle.seekToEnd()
-            try handle.write(contentsOf: line)
-        } else {
-            try line.write(to: url)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var lines = Data()
+        for record in history {
+            lines.append(try encoder.encode(record))
+            lines.append(0x0A)
         }
+        try AtomicFile.write(lines, to: url)
     }
 }
 
@@ -290,10 +326,19 @@ public struct TrainingDiverged: Error, CustomStringConvertible {
     public let learningRate: Float
     /// The checkpoint left in place (from the end of the last completed epoch), if any.
     public let lastCheckpoint: URL?
+    /// The first step's loss, when the run stopped because the loss grew far beyond it
+    /// (nil when it stopped because the loss was not finite).
+    public let firstLoss: Float?
+
+    public init(epoch: Int, step: Int, lossParts: [String: Float], learningRate: Float, lastCheckpoint: URL?, firstLoss: Float? = nil) {
+        (self.epoch, self.step, self.lossParts, self.learningRate, self.lastCheckpoint, self.firstLoss) =
+            (epoch, step, lossParts, learningRate, lastCheckpoint, firstLoss)
+    }
 
     public var description: String {
         let parts = lossParts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         let kept = lastCheckpoint.map { "; \($0.path) (the end of the last completed epoch) is kept" } ?? ""
-        return "training diverged at epoch \(epoch + 1), step \(step): the loss is not finite (\(parts)) at learning rate \(learningRate)\(kept). Lower the learning rate or a loss weight"
+        let what = firstLoss.map { "the loss grew from \($0) at the first step to \(lossParts["total"] ?? .nan)" } ?? "the loss is not finite"
+        return "training diverged at epoch \(epoch + 1), step \(step): \(what) (\(parts)) at learning rate \(learningRate)\(kept). Lower the learning rate or a loss weight"
     }
 }

@@ -38,6 +38,16 @@ public struct TrainingCheckpoint {
         try SafeTensors.write(tensors, metadata: metadata, to: url)
     }
 
+    /// The notes of the checkpoint at `url`, read from its header alone (to decide whether to
+    /// resume from it before loading anything).
+    public static func notes(at url: URL) throws -> [String: String] {
+        let metadata = try SafeTensors.readMetadata(contentsOf: url)
+        guard metadata["format"] == "distillery-training-checkpoint-1" else {
+            throw StateDictError(source: url.path, problems: ["not a Distillery training checkpoint (metadata 'format' is \(metadata["format"] ?? "absent"))"])
+        }
+        return metadata.filter { $0.key.hasPrefix("note.") }.reduce(into: [String: String]()) { $0[String($1.key.dropFirst(5))] = $1.value }
+    }
+
     /// Loads a checkpoint into `model`, `optimizer` and the named `moduleOptimizers`, and
     /// returns the rest.
     public static func load(from url: URL, model: Module, optimizer: Optimizer, moduleOptimizers: [String: Optimizer] = [:]) throws -> TrainingCheckpoint {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import Tensors
 import Robustness
 
 /// `distill attack config.yaml`: the run's model under a list of attacks.
@@ -67,14 +68,14 @@ struct AttackCommand: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let reportFile = experiment.outputDirectory.appendingPathComponent("robustness-\(norm)-\(epsilon).json")
-        try encoder.encode(report).write(to: reportFile, options: .atomic)
+        try AtomicFile.write(encoder.encode(report), to: reportFile)
         print("\nreport in \(reportFile.path)")
         if !curve.isEmpty, let first = attacks.first {
             let series = try AccuracyCurve.measure(experiment.model, on: validation, epsilons: curve.sorted(), label: "\(experiment.modelName), \(first)",
                                                    limit: limit, seed: seed) { try! AttackCatalog.attack(named: first, threat: ThreatModel(norm: normValue, epsilon: $0)) }
             let plot = AccuracyCurve(title: "\(experiment.data.name): accuracy under \(first)", norm: normValue, series: [series])
             let svgFile = experiment.outputDirectory.appendingPathComponent("accuracy-vs-epsilon-\(norm).svg")
-            try Data(plot.svg().utf8).write(to: svgFile, options: .atomic)
+            try AtomicFile.write(Data(plot.svg().utf8), to: svgFile)
             for point in series.points { print(String(format: "ε = %.4g  accuracy %.2f%%", point.epsilon, point.accuracy * 100)) }
             print("curve in \(svgFile.path)")
         }

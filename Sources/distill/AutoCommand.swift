@@ -1,6 +1,7 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import Tensors
 
 /// `distill auto config.yaml`: search the distillation pipeline for a teacher, student and data set.
 struct AutoCommand: ParsableCommand {
@@ -31,11 +32,11 @@ struct AutoCommand: ParsableCommand {
         print("\n" + table)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(trials).write(to: folder.appendingPathComponent("ranking.json"), options: .atomic)
-        try Data((table + "\n").utf8).write(to: folder.appendingPathComponent("ranking.md"), options: .atomic)
+        try AtomicFile.write(encoder.encode(trials), to: folder.appendingPathComponent("ranking.json"))
+        try AtomicFile.write(Data((table + "\n").utf8), to: folder.appendingPathComponent("ranking.md"))
         let recommended = folder.appendingPathComponent("recommended.yaml")
-        try Data(("# distill auto: best of \(trials.count) pipelines (\(trials[0].candidate.summary))\n" + auto.recommendedConfig(trials[0])).utf8)
-            .write(to: recommended, options: .atomic)
+        try AtomicFile.write(Data(("# distill auto: best of \(trials.count) pipelines (\(trials[0].candidate.summary))\n" + auto.recommendedConfig(trials[0])).utf8),
+                             to: recommended)
         print("\nrecommended: \(trials[0].candidate.summary)\nconfig in \(recommended.path) (run it with: distill distill \(recommended.path))")
     }
 }

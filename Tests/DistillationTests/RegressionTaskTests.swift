@@ -54,7 +54,7 @@ final class RegressionTaskTests: XCTestCase {
         XCTAssertEqual(lines.count, 6)
         for (epoch, line) in lines.enumerated() {
             let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            XCTAssertEqual(object["epoch"] as? Int, epoch)
+            XCTAssertEqual(object["epoch"] as? Int, epoch + 1, "epochs are numbered from 1")
             let validation = try XCTUnwrap(object["validation"] as? [String: Any])
             XCTAssertEqual(validation["task"] as? String, "regression")
             XCTAssertEqual(validation["count"] as? Int, test.count)

@@ -82,12 +82,12 @@ final class TrainerTests: XCTestCase {
         for ((path, a), (_, b)) in zip(straight.namedParameters(), resumed.namedParameters()) {
             XCTAssertEqual(a.wrappedValue.scalars, b.wrappedValue.scalars, path)
         }
-        XCTAssertEqual(resumedHistory.map(\.epoch), [0, 1, 2, 3])
+        XCTAssertEqual(resumedHistory.map(\.epoch), [1, 2, 3, 4])
         XCTAssertEqual(resumedHistory.map(\.step), straightHistory.map(\.step))
         let lines = try String(contentsOf: metricsFile, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 4)
         let last = try JSONDecoder().decode(EpochRecord.self, from: Data(lines[3].utf8))
-        XCTAssertEqual(last.epoch, 3)
+        XCTAssertEqual(last.epoch, 4)
         XCTAssertNotNil(last.trainLoss["kd"])
         XCTAssertNotNil(last.validation?["teacher_agreement"])
         XCTAssertGreaterThan(last.validation!["top1"]!, 0.8, "the student learns the three clusters")

@@ -110,3 +110,20 @@ final class SafeTensorsTests: XCTestCase {
         }
     }
 }
+
+final class AtomicFileTests: XCTestCase {
+    func testAFailedWriteNamesTheFileInOneLineAndLeavesNoTemporary() throws {
+        XCTAssertEqual("\(FileWriteError(path: "runs/x/checkpoints/last.safetensors", code: ENOSPC))",
+                       "no space left on device writing runs/x/checkpoints/last.safetensors")
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("absent-\(UUID())/model.safetensors")
+        XCTAssertThrowsError(try AtomicFile.write(Data([1, 2, 3]), to: missing)) { error in
+            XCTAssertEqual("\(error)", "no such file or directory writing \(missing.path)")
+        }
+        // A rename onto a folder fails after the bytes are written: the temporary goes too.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID())")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("taken/inner"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        XCTAssertThrowsError(try AtomicFile.write(Data([1, 2, 3]), to: folder.appendingPathComponent("taken")))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["taken"])
+    }
+}

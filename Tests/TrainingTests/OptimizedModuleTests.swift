@@ -107,7 +107,7 @@ final class OptimizedModuleTests: XCTestCase {
         }
         XCTAssertEqual(resumed.history, straight.history.map { record in
             var record = record
-            record.seconds = resumed.history[record.epoch].seconds
+            record.seconds = resumed.history[record.epoch - 1].seconds
             return record
         })
     }

@@ -83,6 +83,24 @@ public final class ConfigNode: ConfigEntry {
         }
     }
 
+    /// Every scalar under this node by key path (`training.optimizer.learning_rate` → `0.1`,
+    /// `losses[0].name` → `kd`), aliases expanded: two configs compare key by key.
+    public var scalarsByPath: [String: String] {
+        var scalars: [String: String] = [:]
+        func visit(_ node: Node, _ path: String) {
+            switch node {
+            case .scalar(let scalar): scalars[path] = scalar.string
+            case .mapping(let mapping):
+                for (key, value) in mapping { visit(value, path.isEmpty ? key.string ?? "\(key)" : "\(path).\(key.string ?? "\(key)")") }
+            case .sequence(let sequence):
+                for (index, value) in sequence.enumerated() { visit(value, "\(path)[\(index)]") }
+            case .alias: break
+            }
+        }
+        visit(node, path)
+        return scalars
+    }
+
     // MARK: Sequences
 
     /// The elements of a sequence, with paths `key[0]`, `key[1]` …

@@ -44,6 +44,12 @@ public final class Experiment {
     public let threat: ThreatModel?
     public let outputDirectory: URL
     private let configText: String?
+    /// The config's scalars by key path, less those a resumed run may change: what a
+    /// checkpoint records and a resume compares.
+    private let resumableConfig: [String: String]
+
+    /// The keys a run may change and still resume: more epochs, or the same run elsewhere.
+    public static let keysAllowedToChangeOnResume: Set<String> = ["training.epochs", "output"]
 
     /// Reads, validates and builds the run in `configFile`; with no `kind`, a config with a
     /// `teacher` is a `distill` run.
@@ -63,6 +69,7 @@ public final class Experiment {
         usesTeacherCache: Bool = true
     ) throws {
         let kind = try kind ?? (config.keys.contains("teacher") ? .distill : .train)
+        resumableConfig = config.scalarsByPath.filter { !Self.keysAllowedToChangeOnResume.contains($0.key) }
         (self.kind, self.configFile, self.configText) = (kind, config.file, configText)
         data = try ExperimentData.load(
             try config.required("data", "the data set to train on"), usesUnlabeled: kind == .distill, dataDirectory: dataDirectory)
@@ -125,12 +132,30 @@ public final class Experiment {
         self.outputDirectory = outputDirectory ?? URL(fileURLWithPath: outputPath)
         try config.finish()
 
-        trainer = Trainer(
-            student: model, objective: objective, optimizer: optimizer,
-            options: TrainingOptions(
-                epochs: epochs, batchSize: batchSize, schedule: schedule, seed: seed, transform: data.transform,
-                checkpointDirectory: self.outputDirectory.appendingPathComponent("checkpoints"),
-                metricsFile: self.outputDirectory.appendingPathComponent("metrics.jsonl")))
+        var options = TrainingOptions(
+            epochs: epochs, batchSize: batchSize, schedule: schedule, seed: seed, transform: data.transform,
+            checkpointDirectory: self.outputDirectory.appendingPathComponent("checkpoints"),
+            metricsFile: self.outputDirectory.appendingPathComponent("metrics.jsonl"))
+        options.checkpointNotes["config"] = Self.encode(resumableConfig)
+        trainer = Trainer(student: model, objective: objective, optimizer: optimizer, options: options)
+    }
+
+    private static func encode(_ scalars: [String: String]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(scalars)) ?? Data(), as: UTF8.self)
+    }
+
+    /// Refuses to resume from `checkpoint` when it was written under a config that differs
+    /// from this one in more than `keysAllowedToChangeOnResume`, listing the keys that differ.
+    private func checkResumable(from checkpoint: URL) throws {
+        guard let saved = try TrainingCheckpoint.notes(at: checkpoint)["config"]?.data(using: .utf8) else { return }  // written before configs were recorded
+        let before = try JSONDecoder().decode([String: String].self, from: saved)
+        let changed = Set(before.keys).union(resumableConfig.keys).sorted().filter { before[$0] != resumableConfig[$0] }
+        guard !changed.isEmpty else { return }
+        let listed = changed.prefix(5).map { "\($0) (\(before[$0] ?? "absent") → \(resumableConfig[$0] ?? "absent"))" }.joined(separator: ", ")
+        let more = changed.count > 5 ? " and \(changed.count - 5) more" : ""
+        throw ResumeRefused(description: "\(checkpoint.path) was written under another config: \(listed)\(more) differ (only training.epochs may change to resume); pass --fresh to start over, or give the run another output")
     }
 
     /// Bounds that keep step counts (epochs × batches) far from overflow.
@@ -152,12 +177,18 @@ public final class Experiment {
     public func run(fresh: Bool = false, printsProgress: Bool = false) throws -> RunSummary {
         let files = FileManager.default
         try files.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+        let lock = try OutputLock(folder: outputDirectory)
+        defer { withExtendedLifetime(lock) {} }
+        // Under the lock no other run writes here: temporary files are a killed write's.
+        for folder in [outputDirectory, outputDirectory.appendingPathComponent("checkpoints")] { AtomicFile.removeOrphans(in: folder) }
         let checkpoint = outputDirectory.appendingPathComponent("checkpoints/last.safetensors")
         if fresh { try? files.removeItem(at: checkpoint) }
-        if !files.fileExists(atPath: checkpoint.path) {
+        if files.fileExists(atPath: checkpoint.path) {
+            try checkResumable(from: checkpoint)
+        } else {
             try? files.removeItem(at: trainer.options.metricsFile!)  // a new run starts a new log
         }
-        if let configText { try Data(configText.utf8).write(to: outputDirectory.appendingPathComponent("config.yaml"), options: .atomic) }
+        if let configText { try AtomicFile.write(Data(configText.utf8), to: outputDirectory.appendingPathComponent("config.yaml")) }
 
         trainer.options.printsProgress = printsProgress
         let history = try trainer.fit(AnyDataset(data.training), validation: data.validation.map(AnyDataset.init))
@@ -199,4 +230,9 @@ public final class Experiment {
         guard let validation = data.validation else { throw DataError(configFile, "data.validation is none: nothing to evaluate on") }
         return try trainer.evaluate(on: AnyDataset(validation), by: ClassificationEvaluation())
     }
+}
+
+/// A run that cannot resume from the checkpoint in its output folder.
+public struct ResumeRefused: Error, CustomStringConvertible {
+    public let description: String
 }

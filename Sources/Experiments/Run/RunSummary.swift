@@ -60,7 +60,7 @@ public struct RunSummary: Codable, Equatable {
             lines.append("| \(name) | \(percent(metrics.top1)) | \(percent(metrics.top5)) | \(String(format: "%.4f", metrics.expectedCalibrationError)) | \(String(format: "%.4f", metrics.loss)) | \(percent(metrics.teacherAgreement)) |")
         }
         row("final", final)
-        if let best, best.epoch != history.last?.epoch { row("best (epoch \(best.epoch + 1))", best.validation.flatMap(ClassificationMetrics.init)) }
+        if let best, best.epoch != history.last?.epoch { row("best (epoch \(best.epoch))", best.validation.flatMap(ClassificationMetrics.init)) }
         row("teacher", teacherMetrics.flatMap(ClassificationMetrics.init))
         if let robustness, let threat {
             lines += ["", "Robustness (\(threat), \(robustness.count) validation samples):", "", robustness.markdown()]
@@ -72,7 +72,7 @@ public struct RunSummary: Codable, Equatable {
     public func write(to folder: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(self).write(to: folder.appendingPathComponent("summary.json"), options: .atomic)
-        try Data(markdown().utf8).write(to: folder.appendingPathComponent("summary.md"), options: .atomic)
+        try AtomicFile.write(encoder.encode(self), to: folder.appendingPathComponent("summary.json"))
+        try AtomicFile.write(Data(markdown().utf8), to: folder.appendingPathComponent("summary.md"))
     }
 }

@@ -169,6 +169,7 @@ open class Module {
             namedParameters().map { entry in (entry.path, entry.parameter.wrappedValue.shape, { entry.parameter.assign($0) }) }
             + namedBuffers().map { entry in (entry.path, entry.buffer.wrappedValue.shape, { entry.buffer.wrappedValue = $0.detached() }) }
         var problems: [String] = []
+        var accepted: [(store: (Tensor) -> Void, value: Tensor)] = []
         for slot in slots {
             guard let value = state[slot.path] else {
                 if strict { problems.append("missing \(slot.path)") }
@@ -178,13 +179,21 @@ open class Module {
                 problems.append("\(slot.path): shape \(value.shape), expected \(slot.shape)")
                 continue
             }
-            slot.store(value)
+            // NaN weights (a teacher saved after diverging) would make every output NaN and
+            // the run's failure look like the learning rate's fault.
+            guard value.withUnsafeBufferPointer({ $0.allSatisfy(\.isFinite) }) else {
+                problems.append("\(slot.path) holds NaN or infinite values")
+                continue
+            }
+            accepted.append((slot.store, value))
         }
         let expected = Set(slots.map(\.path))
         if strict {
             problems += state.keys.filter { !expected.contains($0) }.sorted().map { "unexpected \($0)" }
         }
+        // All or nothing: a refused state leaves the module as it was.
         if !problems.isEmpty { throw StateDictError(source: source, problems: problems) }
+        for (store, value) in accepted { store(value) }
     }
 
     /// Replaces parameter values by path (an optimizer step's result, or an average).

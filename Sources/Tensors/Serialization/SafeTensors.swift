@@ -25,6 +25,25 @@ public enum SafeTensors {
         return try decode(data, path: url.path)
     }
 
+    /// The `__metadata__` of a safetensors file, read from its header alone.
+    public static func readMetadata(contentsOf url: URL) throws -> [String: String] {
+        func fail(_ reason: String) -> FormatError { FormatError(path: url.path, reason: reason) }
+        guard let handle = FileHandle(forReadingAtPath: url.path) else { throw fail("cannot be read") }
+        defer { try? handle.close() }
+        let lengthBytes = try handle.read(upToCount: 8) ?? Data()
+        guard lengthBytes.count == 8 else { throw fail("is \(lengthBytes.count) bytes, too short for the 8-byte header length") }
+        let headerLength = lengthBytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard headerLength <= maximumHeaderLength else {
+            throw fail("header length \(headerLength) exceeds the format's limit of \(maximumHeaderLength) bytes")
+        }
+        let header = try handle.read(upToCount: Int(headerLength)) ?? Data()
+        guard header.count == Int(headerLength),
+            let object = try? JSONSerialization.jsonObject(with: header) as? [String: Any] else { throw fail("header is not a JSON object") }
+        guard let entries = object["__metadata__"] else { return [:] }
+        guard let strings = entries as? [String: String] else { throw fail("__metadata__ is not an object of strings") }
+        return strings
+    }
+
     /// Decodes safetensors bytes; `path` names the source in errors.
     public static func decode(_ data: Data, path: String = "<memory>") throws -> (tensors: [String: Tensor], metadata: [String: String]) {
         func fail(_ reason: String) -> FormatError { FormatError(path: path, reason: reason) }
@@ -127,7 +146,7 @@ public enum SafeTensors {
     /// Writes `tensors` to `url` atomically: a temporary file in the same folder, then a
     /// rename, so a crash never leaves a half-written file in place of the old one.
     public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], to url: URL) throws {
-        try encode(tensors, metadata: metadata).write(to: url, options: .atomic)
+        try AtomicFile.write(encode(tensors, metadata: metadata), to: url)
     }
 
     /// The element types the reader converts from.
