@@ -24,7 +24,9 @@ struct AutoCommand: ParsableCommand {
         let config = try ConfigNode.load(contentsOf: URL(fileURLWithPath: options.config))
         let auto = AutoDistiller(config: config, candidates: candidates, epochs: epochs, seed: seed)
         let base = try options.experiment(.distill)
-        let folder = (options.output.map { URL(fileURLWithPath: $0) } ?? base.outputDirectory).appendingPathComponent("auto")
+        // Beside the base run's folder, never in it: the search leaves that run as it was.
+        let folder = options.output.map { URL(fileURLWithPath: $0) }
+            ?? base.outputDirectory.deletingLastPathComponent().appendingPathComponent(base.outputDirectory.lastPathComponent + "-auto")
         let spaceSize = try auto.searchSpace().count
         print("trying \(min(candidates, spaceSize)) of \(spaceSize) pipelines, \(epochs) epochs each, scored on held-out training data")
         let trials = try auto.run(in: folder, printsProgress: true)
@@ -35,7 +37,7 @@ struct AutoCommand: ParsableCommand {
         try AtomicFile.write(encoder.encode(trials), to: folder.appendingPathComponent("ranking.json"))
         try AtomicFile.write(Data((table + "\n").utf8), to: folder.appendingPathComponent("ranking.md"))
         let recommended = folder.appendingPathComponent("recommended.yaml")
-        try AtomicFile.write(Data(("# distill auto: best of \(trials.count) pipelines (\(trials[0].candidate.summary))\n" + auto.recommendedConfig(trials[0])).utf8),
+        try AtomicFile.write(Data(("# distill auto: best of \(trials.count) pipelines (\(trials[0].candidate.summary))\n" + auto.recommendedConfig(trials[0], output: folder.appendingPathComponent("recommended").path)).utf8),
                              to: recommended)
         print("\nrecommended: \(trials[0].candidate.summary)\nconfig in \(recommended.path) (run it with: distill distill \(recommended.path))")
     }

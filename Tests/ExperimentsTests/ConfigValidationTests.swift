@@ -178,4 +178,20 @@ final class ConfigValidationTests: XCTestCase {
         XCTAssertTrue(schedule("{name: cosine, warmup_epochs: -1}").contains("warmup_epochs: must be in [0, 1000000], found -1"))
         XCTAssertTrue(schedule("{name: step, step_size: 1, gamma: 0}").contains("gamma: must be in"))
     }
+
+    func testRelativePathsResolveAgainstTheConfigFilesFolder() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("paths-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("configs/weights"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: ConfigFixtures.teacherWeights, to: folder.appendingPathComponent("configs/weights/teacher.safetensors"))
+        let file = folder.appendingPathComponent("configs/run.yaml")
+        let yaml = distillConfig(["teacher": "teacher: {model: mlp, hidden: [16], checkpoint: weights/teacher.safetensors}"]) + "\noutput: ../runs/kd"
+        try Data(yaml.utf8).write(to: file)
+        XCTAssertNotEqual(FileManager.default.currentDirectoryPath, file.deletingLastPathComponent().path)
+        let experiment = try Experiment(configFile: file)
+        XCTAssertEqual(experiment.outputDirectory.path, folder.appendingPathComponent("runs/kd").path)
+        // Written elsewhere (distill auto's recommendation), the paths are made absolute.
+        let config = try ConfigNode.load(contentsOf: file)
+        XCTAssertEqual(try config.required("teacher").pathValue("checkpoint"), folder.appendingPathComponent("configs/weights/teacher.safetensors").path)
+    }
 }

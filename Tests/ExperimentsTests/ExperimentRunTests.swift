@@ -38,17 +38,17 @@ final class ExperimentRunTests: XCTestCase {
     /// are trained (some are the teachers of others), the others saved untrained (their shapes
     /// are what the distill examples check); then the distill configs; last the configs that
     /// start from another run's weights (`model.checkpoint`), after that run — a digits one
-    /// is trained for them. Every path under `runs/` is moved into a temporary folder. An
+    /// is trained for them. Every path under `../runs/` is moved into a temporary folder. An
     /// example whose data set is not installed must fail on exactly that.
     func testEveryExampleConfigValidates() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.examples.path).filter { $0.hasSuffix(".yaml") }.sorted()
         XCTAssertGreaterThanOrEqual(files.count, 25)
         let configs = try files.map { file -> (file: String, config: ConfigNode) in
             let text = try String(contentsOf: Self.examples.appendingPathComponent(file), encoding: .utf8)
-                .replacingOccurrences(of: "runs/", with: folder.path + "/")
+                .replacingOccurrences(of: "../runs/", with: folder.path + "/")
             return (file, try ConfigNode.parse(yaml: text, file: file))
         }
-        func startingWeights(_ config: ConfigNode) throws -> String? { try config.optional("model")?.value("checkpoint") }
+        func startingWeights(_ config: ConfigNode) throws -> String? { try config.optional("model")?.pathValue("checkpoint") }
         let teacherless = try configs.filter { try !$0.config.keys.contains("teacher") && startingWeights($0.config) == nil }
         let withTeacher = try configs.filter { try $0.config.keys.contains("teacher") }
         let fineTuned = try configs.filter { try startingWeights($0.config) != nil }
@@ -186,8 +186,10 @@ final class ExperimentRunTests: XCTestCase {
         let held = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: folder.appendingPathComponent("auto/candidate-0/summary.json")))
         XCTAssertLessThan(held.final!.count, 359, "scored on held-out training images, not the 359 test images")
         XCTAssertEqual(held.trainingSamples, 400)
-        let recommended = try auto.recommendedConfig(trials[0])
+        let recommendedOutput = folder.appendingPathComponent("auto/recommended").path
+        let recommended = try auto.recommendedConfig(trials[0], output: recommendedOutput)
         let experiment = try Experiment(config: try ConfigNode.parse(yaml: recommended, file: "recommended.yaml"))
+        XCTAssertEqual(experiment.outputDirectory.path, recommendedOutput, "the recommended run has a folder of its own")
         XCTAssertEqual(experiment.trainer.options.epochs, 7)
         XCTAssertEqual(experiment.data.validation?.count, 359)
         // Every trial's config, written as YAML data, loads back to its candidate's pipeline.

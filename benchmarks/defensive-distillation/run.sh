@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 dataset=${DATASET:-mnist} temperature=${TEMPERATURE:-100} epsilon=${EPSILON:-0.1} epochs=${EPOCHS:-10}
 swift build -c release --product distill >&2
 distill=.build/release/distill
-out=runs/defensive-$dataset
+out=$PWD/runs/defensive-$dataset
 mkdir -p "$out/configs"
 write() {  # name body
     cat > "$out/configs/$1.yaml" <<YAML

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 dataset=${DATASET:-mnist} epochs=${EPOCHS:-60} seeds=${SEEDS:-1 2 3} jitter=${JITTER:-2} distill_lr=${DISTILL_LR:-0.01}
 swift build -c release --product distill >&2
 distill=.build/release/distill
-out=runs/hinton-$dataset-jitter$jitter-epochs$epochs
+out=$PWD/runs/hinton-$dataset-jitter$jitter-epochs$epochs
 mkdir -p "$out/configs"
 config() {  # name seed body data-extra [learning-rate]
     cat > "$out/configs/$1-$2.yaml" <<YAML

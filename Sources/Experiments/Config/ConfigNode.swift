@@ -101,6 +101,48 @@ public final class ConfigNode: ConfigEntry {
         return scalars
     }
 
+    // MARK: Paths
+
+    /// The keys whose values are file or folder paths, wherever they appear.
+    public static let pathKeys: Set<String> = ["checkpoint", "cache", "data_dir", "output"]
+
+    /// The folder a relative path in this config is resolved against: the config file's.
+    public var baseFolder: URL { URL(fileURLWithPath: file).deletingLastPathComponent() }
+
+    /// This scalar as a path: `~` expanded, and a relative path resolved against the config
+    /// file's folder, so a config names its neighbours wherever it is run from.
+    public func pathValue() throws -> String {
+        Self.resolve(try value(String.self), against: baseFolder)
+    }
+
+    /// The path at `key`, resolved as `pathValue()` does, or nil when absent.
+    public func pathValue(_ key: String) throws -> String? {
+        try optional(key)?.pathValue()
+    }
+
+    static func resolve(_ path: String, against folder: URL) -> String {
+        let expanded = (path as NSString).expandingTildeInPath
+        return expanded.hasPrefix("/") ? expanded : folder.appendingPathComponent(expanded).standardizedFileURL.path
+    }
+
+    /// This node with every relative path (`pathKeys`) resolved, for a config written
+    /// elsewhere than this one's folder.
+    func resolvingPaths() -> Node {
+        func visit(_ node: Node, key: String?) -> Node {
+            switch node {
+            case .scalar(let scalar) where key.map(Self.pathKeys.contains) == true:
+                return Node(Self.resolve(scalar.string, against: baseFolder))
+            case .mapping(let mapping):
+                return .mapping(Node.Mapping(mapping.map { ($0.key, visit($0.value, key: $0.key.string)) }))
+            case .sequence(let sequence):
+                return .sequence(Node.Sequence(sequence.map { visit($0, key: key) }))
+            default:
+                return node
+            }
+        }
+        return visit(node, key: nil)
+    }
+
     // MARK: Sequences
 
     /// The elements of a sequence, with paths `key[0]`, `key[1]` …

@@ -127,17 +127,18 @@ public struct AutoDistiller {
         return lines.joined(separator: "\n")
     }
 
-    /// The recommended config: the base config with the best trial's pipeline (and the base's
-    /// own epochs, validation and output).
-    public func recommendedConfig(_ best: Trial) throws -> String {
+    /// The recommended config: the base config with the best trial's pipeline and the base's
+    /// own epochs and validation, its paths absolute (it is written elsewhere than the base),
+    /// and its own `output`, so that running it never touches the base config's run.
+    public func recommendedConfig(_ best: Trial, output: String) throws -> String {
         let base = try baseExperiment()
-        return try config(for: best.candidate, sampleShape: base.data.sampleShape, stages: Self.deepestStages(base), trialEpochs: nil, output: nil)
+        return try config(for: best.candidate, sampleShape: base.data.sampleShape, stages: Self.deepestStages(base), trialEpochs: nil, output: output)
     }
 
     /// The base config with the candidate's losses and augmentation; for a trial, also
     /// held-out validation, the trial's epoch count and its own output folder.
     func config(for candidate: Candidate, sampleShape: [Int], stages: (student: String, teacher: String)?, trialEpochs: Int?, output: String?) throws -> String {
-        guard case .mapping(var root) = baseConfig.node else { throw baseConfig.error("expected a mapping of sections") }
+        guard case .mapping(var root) = baseConfig.resolvingPaths() else { throw baseConfig.error("expected a mapping of sections") }
         guard case .mapping(var data)? = root["data"] else { throw baseConfig.error("missing required key 'data'") }
         data["augmentation"] = candidate.augmentationList(sampleShape: sampleShape)
         if let trialEpochs {

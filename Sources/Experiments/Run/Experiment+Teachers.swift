@@ -45,7 +45,7 @@ extension Experiment {
         let cacheNode = try section.optional("cache")
         let (model, name) = try loadedModel(section, data: data, using: &generator)
         guard let cacheNode, usesCache else { return (ModelTeacher(model), name) }
-        let path: String = try cacheNode.value()
+        let path = try cacheNode.pathValue()
         do {
             let cache = try TeacherCache(contentsOf: URL(fileURLWithPath: path))
             try cache.validate(teacher: model, data: AnyDataset(data.training))
@@ -117,7 +117,7 @@ extension Experiment {
     /// Loads the safetensors file a `checkpoint` key names into `model`; a missing file or
     /// one that does not fit the model is an error at that key.
     static func loadWeights(into model: Module, from checkpointNode: ConfigNode, hint: String) throws {
-        let path: String = try checkpointNode.value()
+        let path = try checkpointNode.pathValue()
         guard FileManager.default.fileExists(atPath: path) else {
             throw checkpointNode.error("no such file '\(path)' (\(hint))")
         }

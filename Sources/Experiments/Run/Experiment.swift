@@ -82,7 +82,7 @@ public final class Experiment {
         if kind == .distill {
             let section = try config.required("teacher", "a model with a checkpoint, or an ensemble")
             (teacher, teacherName) = try Self.buildTeacher(section, data: data, usesCache: usesTeacherCache, using: &generator)
-            teacherCachePath = try section.value("cache")
+            teacherCachePath = try section.pathValue("cache")
             if let section = try config.optional("clean_teacher") {
                 cleanTeacher = try Self.buildTeacher(section, data: data, using: &generator).teacher
             }
@@ -128,7 +128,8 @@ public final class Experiment {
         let schedule = try OptimizerCatalog.schedule(training?.optional("schedule"), base: baseRate, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
         try training?.finish()
 
-        let outputPath: String = try config.value("output", default: "runs/\(URL(fileURLWithPath: config.file).deletingPathExtension().lastPathComponent)")
+        // A config's own `output` is relative to its folder; the default to the current one.
+        let outputPath = try config.pathValue("output") ?? "runs/\(URL(fileURLWithPath: config.file).deletingPathExtension().lastPathComponent)"
         self.outputDirectory = outputDirectory ?? URL(fileURLWithPath: outputPath)
         try config.finish()
 

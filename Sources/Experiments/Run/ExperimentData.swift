@@ -39,7 +39,7 @@ public struct ExperimentData {
         guard DatasetCatalog.all.contains(where: { $0.name == name }) else {
             throw nameNode.error("unknown data set '\(name)' (valid: \(DatasetCatalog.all.map(\.name).joined(separator: ", ")))")
         }
-        let directory = try dataDirectory ?? section.value("data_dir")
+        let directory = try dataDirectory ?? section.pathValue("data_dir")
         let splitSeed: UInt64 = try section.value("split_seed", default: 0)
         let full: TensorDataset, test: TensorDataset
         do {
