@@ -42,7 +42,9 @@ let package = Package(
         .target(
             name: "Datasets",
             dependencies: ["Tensors", "CZlib", "Configuration"],
-            resources: [.copy("Resources/digits.csv.gz")]
+            // The digits are compiled in (Catalog/EmbeddedDigits.swift), so that a copied binary
+            // needs no resource bundle; the source file and its generator stay beside them.
+            exclude: ["Resources"]
         ),
         .target(
             name: "NN",
@@ -121,7 +123,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ExperimentsTests",
-            dependencies: ["Experiments", "Training", "Distillation", "Robustness", "NN", "Optim", "Datasets", "Tensors"]
+            dependencies: ["Experiments", "Training", "Distillation", "Robustness", "NN", "Optim", "Datasets", "Tensors", "distill"]
         ),
         .testTarget(
             name: "DatasetsTests",

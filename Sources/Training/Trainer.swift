@@ -140,11 +140,12 @@ public final class Trainer {
         // The file holds what the checkpoint holds: a kill after the last line was written but
         // before its checkpoint would otherwise leave that epoch in the file twice.
         try writeMetrics(history)
+        let sessionStart = Date()
         for epoch in firstEpoch..<options.epochs {
             let start = Date()
             student.train()
             var sums: [String: Double] = [:]
-            var batches = 0
+            var (batches, samples) = (0, 0)
             var progress = ProgressLine()
             for batch in loader.batches(epoch: epoch) {
                 // A generator per step (not one carried along), so a resumed run draws the same numbers.
@@ -157,17 +158,22 @@ public final class Trainer {
                 }
                 for (name, value) in parts { sums[name, default: 0] += Double(value) }
                 batches += 1
+                samples += batch.count
                 step += 1
                 if options.printsProgress {
-                    progress.update(epoch: epoch, of: options.epochs, batch: batches, of: loader.batchesPerEpoch, loss: sums["total", default: 0] / Double(batches))
+                    progress.update("epoch \(epoch + 1)/\(options.epochs)", done: batches, of: loader.batchesPerEpoch, samples: samples,
+                                    detail: String(format: "loss %.4f", sums["total", default: 0] / Double(batches)))
                 }
             }
+            let trainingSeconds = Date().timeIntervalSince(start)
             let metrics = try validation.map { try evaluate(on: $0) }
             let record = EpochRecord(
                 epoch: epoch + 1, step: step, learningRate: Double(optimizer.learningRate),
                 trainLoss: sums.mapValues { $0 / Double(max(batches, 1)) }, validation: metrics?.record, seconds: Date().timeIntervalSince(start))
             history.append(record)
-            printSummary(of: record, headline: metrics?.headline)
+            let secondsPerEpoch = Date().timeIntervalSince(sessionStart) / Double(epoch - firstEpoch + 1)
+            printSummary(of: record, headline: metrics?.headline, samplesPerSecond: Double(samples) / max(trainingSeconds, 1e-9),
+                         secondsLeft: secondsPerEpoch * Double(options.epochs - epoch - 1))
             if let checkpointURL {
                 // The loop keeps no generator of its own: the loader derives every batch's order
                 // and augmentation from (seed, epoch, batch), so the seed is the whole state.
@@ -275,11 +281,12 @@ public final class Trainer {
         return try evaluation.evaluate(student: student, teacher: teacher, on: data)
     }
 
-    private func printSummary(of record: EpochRecord, headline: String?) {
+    private func printSummary(of record: EpochRecord, headline: String?, samplesPerSecond: Double, secondsLeft: TimeInterval) {
         guard options.printsProgress else { return }
         let accuracy = headline.map { "  " + $0 } ?? ""
         ProgressLine().finish(String(format: "epoch %d/%d  loss %.4f", record.epoch, options.epochs, record.trainLoss["total"] ?? .nan)
-            + accuracy + String(format: "  %.2f s", record.seconds))
+            + accuracy + String(format: "  %.2f s  ", record.seconds) + ProgressLine.throughput(samplesPerSecond)
+            + "  ETA " + ProgressLine.duration(secondsLeft))
     }
 
     /// Replaces the metrics file with one line per record of `history`, keys sorted.

@@ -3,6 +3,7 @@ import Experiments
 import Foundation
 import Tensors
 import Robustness
+import Training
 
 /// `distill attack config.yaml`: the run's model under a list of attacks.
 struct AttackCommand: ParsableCommand {
@@ -37,12 +38,12 @@ struct AttackCommand: ParsableCommand {
     var seed: UInt64 = 0
 
     func run() throws {
-        guard let normValue = ThreatModel.Norm(rawValue: norm) else { throw ValidationError("--norm must be linf or l2, not '\(norm)'") }
-        if let problem = ThreatModel.budgetProblem(epsilon, norm: normValue) { throw ValidationError("--epsilon \(problem)") }
+        guard let normValue = ThreatModel.Norm(rawValue: norm) else { throw CommandFailure("--norm must be linf or l2, not '\(norm)'") }
+        if let problem = ThreatModel.budgetProblem(epsilon, norm: normValue) { throw CommandFailure("--epsilon \(problem)") }
         for budget in curve {
-            if let problem = ThreatModel.budgetProblem(budget, norm: normValue) { throw ValidationError("--curve \(problem)") }
+            if let problem = ThreatModel.budgetProblem(budget, norm: normValue) { throw CommandFailure("--curve \(problem)") }
         }
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, found \(limit)") }
+        if let limit, limit < 1 { throw CommandFailure("--limit must be at least 1, found \(limit)") }
         let threat = ThreatModel(norm: normValue, epsilon: epsilon)
         var chosen = try attacks.map { name -> any Attack in
             do { return try AttackCatalog.attack(named: name, threat: threat) } catch { throw CommandFailure("--attacks: \(error)") }
@@ -61,7 +62,11 @@ struct AttackCommand: ParsableCommand {
             try run.loadTrainedWeights()
             chosen.append(TransferAttack(from: run.model, attack: PGD(threat, steps: 20)))
         }
-        let report = try evaluateRobustness(experiment.model, on: validation, attacks: chosen, threat: threat, limit: limit, seed: seed)
+        var line = ProgressLine()
+        let report = try evaluateRobustness(experiment.model, on: validation, attacks: chosen, threat: threat, limit: limit, seed: seed) { done, total in
+            line.update("attacking", done: done, of: total, samples: done, detail: "\(chosen.count) attacks")
+        }
+        line.clear()
         print("\(experiment.modelName) on \(experiment.data.name), \(norm) ε = \(epsilon), \(report.count) samples\n")
         print(report.markdown())
         try FileManager.default.createDirectory(at: experiment.outputDirectory, withIntermediateDirectories: true)

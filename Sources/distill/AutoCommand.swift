@@ -21,6 +21,8 @@ struct AutoCommand: ParsableCommand {
     var seed: UInt64 = 0
 
     func run() throws {
+        guard (1...10_000).contains(candidates) else { throw CommandFailure("--candidates must be in 1…10000, found \(candidates)") }
+        guard (1...Experiment.maximumEpochs).contains(epochs) else { throw CommandFailure("--epochs must be in 1…\(Experiment.maximumEpochs), found \(epochs)") }
         let config = try ConfigNode.load(contentsOf: URL(fileURLWithPath: options.config))
         let auto = AutoDistiller(config: config, candidates: candidates, epochs: epochs, seed: seed)
         let base = try options.experiment(.distill)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiments
 import Tensors
 
 /// The `distill` command line: subcommands over YAML configs.
@@ -7,6 +8,7 @@ struct Distill: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "distill",
         abstract: "Distillery: turn a big teacher into a small student.",
+        version: "distill \(DistilleryVersion.current)",
         subcommands: [TrainCommand.self, DistillCommand.self, EvalCommand.self, RobustTrainCommand.self, AttackCommand.self, CacheTeacherCommand.self, AutoCommand.self, DemoCommand.self, DataCommand.self, DoctorCommand.self])
 
     /// Moves BLAS onto the best core for this processor (which may re-execute the process)

@@ -104,4 +104,15 @@ final class CatalogTests: XCTestCase {
             XCTAssertEqual("\(error)", "imagenet: unknown data set (known: \(DatasetCatalog.all.map { $0.name }.joined(separator: ", ")))")
         }
     }
+
+    /// The digits compiled into the binary are the shipped source file, byte for byte (run
+    /// Sources/Datasets/Resources/embed.sh after changing it).
+    func testTheEmbeddedDigitsAreTheSourceFile() throws {
+        let datasets = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/Datasets")
+        let generated = try String(contentsOf: datasets.appendingPathComponent("Catalog/EmbeddedDigits.swift"), encoding: .utf8)
+        let base64 = generated.components(separatedBy: "\"\"\"")[1]
+        let embedded = try XCTUnwrap(Data(base64Encoded: base64, options: .ignoreUnknownCharacters))
+        XCTAssertEqual(embedded, try Data(contentsOf: datasets.appendingPathComponent("Resources/digits.csv.gz")))
+    }
 }

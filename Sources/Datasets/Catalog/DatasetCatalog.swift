@@ -181,10 +181,11 @@ public enum DatasetCatalog {
 
     /// Parsed once per process: every run and test that asks for the digits gets these.
     private static let digitSplits = Result<(TensorDataset, TensorDataset), Error> {
-        guard let url = Bundle.module.url(forResource: "digits.csv", withExtension: "gz") else {
-            throw DataError("digits", "the embedded file digits.csv.gz is missing from the Datasets bundle")
+        guard let compressed = Data(base64Encoded: embeddedDigitsBase64, options: .ignoreUnknownCharacters) else {
+            throw DataError("digits", "the embedded data is not valid base64 (regenerate it with Sources/Datasets/Resources/embed.sh)")
         }
-        let table = try CSVReader.read(contentsOf: url, hasHeader: false, labelColumn: .last)
+        let text = String(decoding: try Inflate.decompress(compressed, wrapper: .gzipOrZlib, source: "digits (embedded)"), as: UTF8.self)
+        let table = try CSVReader.parse(text, hasHeader: false, labelColumn: .last, source: "digits (embedded)")
         let all = try TensorDataset(inputs: table.features.reshaped([-1, 1, 8, 8]) / 16, labels: table.labels, classNames: (0..<10).map(String.init))
         let (train, test) = all.labeledSplit(fraction: 0.8, seed: 0)
         return (try materialize(train), try materialize(test))

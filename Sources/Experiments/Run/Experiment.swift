@@ -199,12 +199,16 @@ public final class Experiment {
         let teacherMetrics = try data.validation.flatMap { validation in
             try teacher.map { try ClassificationMetrics(evaluating: $0, on: AnyDataset(validation)).record }
         }
+        var line = ProgressLine()
         let robustness = try data.validation.flatMap { validation in
             try threat.map { threat in
                 try evaluateRobustness(model, on: AnyDataset(validation), attacks: [PGD(threat, steps: 20), PGD(threat, steps: 20, loss: .margin)],
-                                       threat: threat, limit: 1000, seed: trainer.options.seed)
+                                       threat: threat, limit: 1000, seed: trainer.options.seed) { done, total in
+                    if printsProgress { line.update("robustness (PGD-20, PGD-20-CW)", done: done, of: total, samples: done) }
+                }
             }
         }
+        if printsProgress { line.clear() }
         let summary = RunSummary(
             kind: kind.rawValue, config: configFile, dataset: data.name, trainingSamples: data.training.count, model: modelName,
             parameters: model.parameterCount, teacher: teacherName, teacherMetrics: teacherMetrics, history: history,

@@ -17,8 +17,8 @@ extension ModelRequest {
             let (product, overflow) = count.multipliedReportingOverflow(by: Self.trainingBytesPerParameter)
             return overflow ? nil : product
         }
-        guard let parameters, let bytes, UInt64(bytes) <= available else {
-            let need = bytes.map { "about \(Self.gibibytes(UInt64($0))) GiB to train its \(parameters!) parameters" }
+        guard let bytes, UInt64(bytes) <= available else {
+            let need = bytes.map { "about \(Self.gibibytes(UInt64($0))) GiB to train its \(parameters ?? 0) parameters" }
                 ?? "more memory than can be addressed to train its parameters"
             throw section.error("\(name) as configured needs \(need) (\(Self.trainingBytesPerParameter) bytes each: weight, gradient, optimizer state); this machine has \(Self.gibibytes(available)) GiB")
         }

@@ -37,8 +37,10 @@ public struct RobustnessReport: Codable, Equatable, Sendable {
 /// Attacks `model` (put in inference mode) with each attack on `data` (its first `limit`
 /// samples) and reports clean, per-attack and worst-case accuracy. Every attack sees the
 /// same batches, with generators seeded from `seed`, the attack's position and the batch.
+/// `progress`, when given, is told the samples done and their total after each batch.
 public func evaluateRobustness<Data: Dataset>(
-    _ model: Module, on data: Data, attacks: [any Attack], threat: ThreatModel? = nil, limit: Int? = nil, batchSize: Int = 128, seed: UInt64 = 0
+    _ model: Module, on data: Data, attacks: [any Attack], threat: ThreatModel? = nil, limit: Int? = nil, batchSize: Int = 128, seed: UInt64 = 0,
+    progress: ((_ done: Int, _ total: Int) -> Void)? = nil
 ) throws -> RobustnessReport {
     model.eval()
     let count = min(limit ?? data.count, data.count)
@@ -62,6 +64,7 @@ public func evaluateRobustness<Data: Dataset>(
             if let threat { largest[index] = max(largest[index], Double(threat.perturbationSizes(adversarial, from: batch.inputs).max() ?? 0)) }
         }
         robustEverywhere += survives.filter { $0 }.count
+        progress?(min(start + batchSize, count), count)
     }
     let n = Double(max(count, 1))
     return RobustnessReport(

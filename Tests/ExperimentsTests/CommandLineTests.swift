@@ -1,0 +1,116 @@
+import Experiments
+import Foundation
+import XCTest
+
+/// The built `distill` binary as a user meets it: run as a process, copied elsewhere, fed bad
+/// values. A refusal is one line on standard error, exit code 1, and nothing written.
+final class CommandLineTests: XCTestCase {
+    private var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// The `distill` built beside this test bundle (`swift build -c release --build-tests`).
+    private var builtBinary: URL {
+        get throws {
+            let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("distill")
+            guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+                throw XCTSkip("no distill binary beside the tests at \(binary.path): build it with `swift build -c release --build-tests`")
+            }
+            return binary
+        }
+    }
+
+    private struct Outcome {
+        let status: Int32
+        let output: String
+        let error: String
+        var errorLines: [Substring] { error.split(separator: "\n") }
+    }
+
+    /// Runs `binary` with `arguments` in `directory`, killed after `timeout` seconds.
+    private func run(_ binary: URL, _ arguments: [String], in directory: URL, timeout: TimeInterval = 120) throws -> Outcome {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        let (output, error) = (Pipe(), Pipe())
+        (process.standardOutput, process.standardError) = (output, error)
+        try process.run()
+        let deadline = DispatchTime.now() + timeout
+        DispatchQueue.global().asyncAfter(deadline: deadline) { if process.isRunning { process.terminate() } }
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
+                       error: String(decoding: errorData, as: UTF8.self))
+    }
+
+    func testVersion() throws {
+        let outcome = try run(try builtBinary, ["--version"], in: folder)
+        XCTAssertEqual(outcome.status, 0)
+        XCTAssertEqual(outcome.output, "distill \(DistilleryVersion.current)\n")
+    }
+
+    /// An installed copy needs nothing beside it, and a config's relative paths follow the
+    /// config, not the folder it is run from.
+    func testACopiedBinaryRunsFromAnotherFolder() throws {
+        let copy = folder.appendingPathComponent("bin/distill")
+        try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: try builtBinary, to: copy)
+        let configs = folder.appendingPathComponent("configs")
+        try FileManager.default.createDirectory(at: configs, withIntermediateDirectories: true)
+        try Data("""
+            data: {dataset: digits, train_limit: 64}
+            model: {model: mlp, hidden: [8]}
+            training: {epochs: 1}
+            output: ../runs/tiny
+            """.utf8).write(to: configs.appendingPathComponent("tiny.yaml"))
+        let elsewhere = folder.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        let outcome = try run(copy, ["train", configs.appendingPathComponent("tiny.yaml").path], in: elsewhere)
+        XCTAssertEqual(outcome.status, 0, outcome.error)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("runs/tiny/summary.json").path), outcome.output)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: elsewhere.path), [], "nothing written where it was run from")
+    }
+
+    /// Each refusal: exit code 1, one line naming what was wrong, and no output folder.
+    func testBadInputIsRefusedInOneLineWithExitCodeOneAndNothingWritten() throws {
+        let binary = try builtBinary
+        let config = folder.appendingPathComponent("run.yaml")
+        try Data("data: {dataset: digits, train_limit: 64}\nmodel: {model: mlp, hidden: [8]}\noutput: out\n".utf8).write(to: config)
+        let broken = folder.appendingPathComponent("broken.yaml")
+        try Data("data: {dataset: digits\nmodel: [".utf8).write(to: broken)
+        let dropout = folder.appendingPathComponent("dropout.yaml")
+        try Data("data: {dataset: digits}\nmodel: {model: mlp, dropout: 1.5}\noutput: out\n".utf8).write(to: dropout)
+        var bomb = "a0: &a0 {k: v}\n"
+        for level in 1..<10 {
+            bomb += "a\(level): &a\(level) {" + (0..<10).map { "? [*a\(level - 1), \($0)] : \($0)" }.joined(separator: ", ") + "}\n"
+        }
+        let bombFile = folder.appendingPathComponent("bomb.yaml")
+        try Data(bomb.utf8).write(to: bombFile)
+
+        let cases: [([String], String)] = [
+            (["attack", config.path, "--epsilon", "nan"], "Error: --epsilon must be a finite number ≥ 0, found nan"),
+            (["attack", config.path, "--epsilon=-1"], "Error: --epsilon must be a finite number ≥ 0, found -1.0"),
+            (["attack", config.path, "--limit", "0"], "Error: --limit must be at least 1, found 0"),
+            (["train", broken.path], "Error: \(broken.path): not valid YAML:"),
+            (["train", dropout.path], "Error: \(dropout.path):2: model.dropout: must be in [0.0, 1.0), found 1.5"),
+            (["train", bombFile.path], "Error: \(bombFile.path):"),
+            (["train", folder.appendingPathComponent("absent.yaml").path], "Error: \(folder.path)/absent.yaml: cannot be read"),
+        ]
+        for (arguments, expected) in cases {
+            let outcome = try run(binary, arguments, in: folder, timeout: 30)
+            XCTAssertEqual(outcome.status, 1, "\(arguments): \(outcome.error)")
+            XCTAssertEqual(outcome.errorLines.count, 1, "\(arguments): \(outcome.error)")
+            XCTAssertTrue(outcome.error.hasPrefix(expected), "\(arguments): \(outcome.error)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out").path), "\(arguments) wrote its output folder")
+        }
+    }
+}
