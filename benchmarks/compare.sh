@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the four workloads in PyTorch (../shared/bench/torch_ref.py) and in Distillery
+# Runs the four workloads in PyTorch (benchmarks/torch_workloads.py) and in Distillery
 # (distill-bench workloads) on this machine, with the same thread count, and prints the
 # ratio Swift/PyTorch for each (lower is better). The two alternate REPEATS times (default
 # 3) and each side's median is used, so that drift in the machine's speed hits both alike.
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 threads=${THREADS:-$(nproc)}
 repeats=${REPEATS:-3}
-reference=${TORCH_REF:-../shared/bench/torch_ref.py}
+reference=${TORCH_REF:-benchmarks/torch_workloads.py}
 venv=${VENV:-.venv-bench}
 [ -f "$reference" ] || { echo "compare.sh: the PyTorch reference $reference is missing" >&2; exit 1; }
 

@@ -117,6 +117,8 @@ public final class Trainer {
     @discardableResult
     public func fit<Training: Dataset, Validation: Dataset>(_ training: Training, validation: Validation?) throws -> [EpochRecord] {
         try validateModules()
+        // No batches would mean no steps, and a mean loss of 0/0 logged every epoch.
+        guard training.count > 0 else { throw TrainerSetupError("the training data holds no samples") }
         let loader = DataLoader(training, batchSize: options.batchSize, shuffle: true, seed: options.seed, transform: options.transform)
         var (firstEpoch, step, history) = (0, 0, [EpochRecord]())
         let checkpointURL = options.checkpointDirectory?.appendingPathComponent("last.safetensors")

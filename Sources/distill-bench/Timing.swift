@@ -19,7 +19,7 @@ struct ThreadOptions: ParsableArguments {
 }
 
 /// The median seconds per call of `body`, over `blocks` timed blocks of `iterations`
-/// calls each, after two warm-up calls (the same protocol as ../shared/bench/torch_ref.py).
+/// calls each, after two warm-up calls (the same protocol as benchmarks/torch_workloads.py).
 func medianSeconds(iterations: Int, blocks: Int = 5, _ body: () -> Void) -> Double {
     body()
     body()

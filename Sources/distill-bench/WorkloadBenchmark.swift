@@ -4,7 +4,7 @@ import NN
 import Optim
 import Tensors
 
-/// The four workloads of ../shared/bench/torch_ref.py, with the same shapes, models,
+/// The four workloads of benchmarks/torch_workloads.py, with the same shapes, models,
 /// losses, optimizers, warm-up and timing protocol; prints `W1 mlp-kd-step <seconds>` etc.
 struct WorkloadBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(

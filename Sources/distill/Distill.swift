@@ -1,5 +1,6 @@
 import ArgumentParser
 import Experiments
+import Foundation
 import Tensors
 
 /// The `distill` command line: subcommands over YAML configs.
@@ -15,7 +16,32 @@ struct Distill: ParsableCommand {
     /// before the command line is read.
     static func main() {
         BLASBackend.selectCore()
-        main(nil)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: CommandFailure.fromSystemError(error) ?? error)
+        }
+    }
+}
+
+extension CommandFailure {
+    /// A Foundation file error (no space, no permission, a missing folder) as one line naming
+    /// the file, instead of its raw `Error Domain=NSCocoaErrorDomain Code=640 …` form; nil for
+    /// any other error, which describes itself already.
+    static func fromSystemError(_ error: Error) -> CommandFailure? {
+        guard let cocoa = error as? CocoaError else { return nil }
+        let path = (cocoa.userInfo[NSFilePathErrorKey] as? String) ?? cocoa.url?.path
+        let reason: String
+        switch cocoa.code {
+        case .fileWriteOutOfSpace: reason = "no space left on device"
+        case .fileWriteNoPermission, .fileReadNoPermission: reason = "permission denied"
+        case .fileNoSuchFile, .fileReadNoSuchFile: reason = "no such file or folder"
+        case .fileWriteVolumeReadOnly: reason = "the volume is read-only"
+        case .fileWriteFileExists: reason = "a file of that name exists already"
+        default: reason = (cocoa.userInfo[NSUnderlyingErrorKey] as? NSError)?.localizedDescription ?? "file error \(cocoa.code.rawValue)"
+        }
+        return CommandFailure(path.map { "\($0): \(reason)" } ?? reason)
     }
 }
 

@@ -1,3 +1,4 @@
+import Datasets
 import Distillation
 import Experiments
 import Foundation
@@ -193,5 +194,24 @@ final class ConfigValidationTests: XCTestCase {
         // Written elsewhere (distill auto's recommendation), the paths are made absolute.
         let config = try ConfigNode.load(contentsOf: file)
         XCTAssertEqual(try config.required("teacher").pathValue("checkpoint"), folder.appendingPathComponent("configs/weights/teacher.safetensors").path)
+    }
+
+    func testTestImagesOfAnotherSizeAndEmptyDataAreRefused() throws {
+        let name = "mismatched-\(UUID().uuidString.prefix(8))"
+        try DatasetCatalog.register(KnownDataset(
+            name: name, summary: "train 8×8, test 6×6", files: [], systemLocation: nil, installation: "none", classNames: ["a", "b"]) { split, _, _ in
+            let side = split == .train ? 8 : 6
+            return try TensorDataset(inputs: Tensor(shape: [4, 1, side, side], repeating: 0.5), labels: Tensor([0, 1, 0, 1]), classNames: ["a", "b"])
+        })
+        let error = validationError("data: {dataset: \(name)}\nmodel: {model: mlp, hidden: [4]}", kind: .train)
+        XCTAssertEqual(error, "run.yaml:1: data.dataset: the test split's samples are [1, 6, 6], the training split's [1, 8, 8]; both must have one shape")
+
+        var generator = RandomGenerator(seed: 0)
+        let trainer = Trainer(student: MLP(widths: [2, 2], using: &generator), objective: DistillationObjective(teacher: nil, loss: WeightedLoss([(1, CrossEntropyTerm())])),
+                              optimizer: SGD(learningRate: 0.1), options: TrainingOptions(epochs: 1, batchSize: 4, schedule: .constant(0.1)))
+        let empty = try TensorDataset(inputs: Tensor(shape: [0, 2], repeating: 0), labels: Tensor(shape: [0], repeating: 0))
+        XCTAssertThrowsError(try trainer.fit(empty, validation: Optional<TensorDataset>.none)) { error in
+            XCTAssertEqual("\(error)", "the training data holds no samples")
+        }
     }
 }

@@ -24,5 +24,5 @@ run "generic core, after: Distillery's choice" -u OPENBLAS_CORETYPE LD_PRELOAD="
 run "OpenBLAS's own choice, no variable" -u OPENBLAS_CORETYPE
 if [ -n "${VENV:-}" ]; then
     echo "## PyTorch $("$VENV/bin/python" -c 'import torch; print(torch.__version__)')"
-    "$VENV/bin/python" "${TORCH_REF:-../shared/bench/torch_ref.py}" "$threads"
+    "$VENV/bin/python" "${TORCH_REF:-benchmarks/torch_workloads.py}" "$threads"
 fi
