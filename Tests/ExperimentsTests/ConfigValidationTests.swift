@@ -155,10 +155,16 @@ final class ConfigValidationTests: XCTestCase {
 
     func testModelsThatCannotFitInMemoryAreRefusedBeforeAllocating() {
         let huge = validationError(distillConfig(["  hidden: [8]": "  hidden: [1000000, 1000000]"]))
-        XCTAssertTrue(huge.hasPrefix("run.yaml:4: student: mlp as configured needs about 14902.3 GiB to train its 1000076000010 parameters"), huge)
+        XCTAssertTrue(huge.hasPrefix("run.yaml:4: student: mlp as configured needs about 14904.2 GiB for 1000076000010 parameters (16 bytes each: weight, gradient, optimizer state) and activations of batches of 64 (1.9 GiB)"), huge)
         XCTAssertTrue(huge.contains("this machine has"), huge)
         let overflow = validationError(distillConfig(["  hidden: [8]": "  hidden: [4294967296, 4294967296]"]))
         XCTAssertTrue(overflow.contains("needs more memory than can be addressed"), overflow)
+        // Few parameters for their activations: batches of all 1,438 digits, 2·10⁸ wide.
+        let wide = validationError(distillConfig(["data": "data: {dataset: digits}", "  hidden: [8]": "  hidden: [200000000]", "  epochs: 2": "  epochs: 2\n  batch_size: 4096"]))
+        XCTAssertTrue(wide.contains("activations of batches of 1438 (4285.6 GiB)"), wide)
+        // A teacher is only run: its weights alone count.
+        let teacher = validationError(distillConfig(["teacher": "teacher: {model: mlp, hidden: [100000000000], checkpoint: \(ConfigFixtures.teacherWeights.path)}"]))
+        XCTAssertTrue(teacher.contains("teacher: mlp as configured needs about 27939.7 GiB for 7500000000010 parameters (4 bytes each); this machine has"), teacher)
         let vit = validationError(distillConfig(["  model: mlp": "  model: vit", "  hidden: [8]": "  dimension: 1000002"]))
         XCTAssertTrue(vit.contains("vit as configured needs about"), vit)
     }

@@ -22,9 +22,11 @@ public enum ModelCatalog {
     }
 
     /// Builds the model the section names (reading its keys; the caller finishes the section).
-    public static func build(_ section: some ConfigEntry, inputShape: [Int], classes: Int, using generator: inout RandomGenerator) throws -> Module {
+    public static func build(_ section: some ConfigEntry, inputShape: [Int], classes: Int, batchSize: Int = 1, isTrained: Bool = true,
+                             using generator: inout RandomGenerator) throws -> Module {
         let nameEntry = try section.required("model", "one of: \(names.joined(separator: ", "))")
-        let request = ModelRequest(name: try nameEntry.value(), inputShape: inputShape, classes: classes, section: section, nameEntry: nameEntry)
+        let request = ModelRequest(name: try nameEntry.value(), inputShape: inputShape, classes: classes, section: section, nameEntry: nameEntry,
+                                   batchSize: batchSize, isTrained: isTrained)
         for type in NNRegistry.models {
             if let model = try type.build(request, using: &generator) { return model }
         }

@@ -106,7 +106,7 @@ extension Experiment {
     static func loadedModel(
         _ section: ConfigNode, data: ExperimentData, using generator: inout RandomGenerator
     ) throws -> (model: Module, name: String) {
-        let model = try ModelCatalog.build(section, inputShape: data.sampleShape, classes: data.classCount, using: &generator)
+        let model = try ModelCatalog.build(section, inputShape: data.sampleShape, classes: data.classCount, isTrained: false, using: &generator)
         let name: String = try section.value("model", default: "")
         let checkpointNode = try section.required("checkpoint", "the teacher's weights, a safetensors file from Distillery or PyTorch")
         try loadWeights(into: model, from: checkpointNode, hint: "train the teacher first, e.g. `distill train <teacher config>`")

@@ -92,7 +92,9 @@ public final class Experiment {
         }
         teacherModel = (teacher as? ModelTeacher)?.model
         let modelSection = try config.required(kind.modelKey, "the model to train")
-        model = try ModelCatalog.build(modelSection, inputShape: data.sampleShape, classes: data.classCount, using: &generator)
+        let batchSize: Int = try training?.value("batch_size", default: 64, in: 1...Self.maximumBatchSize) ?? 64
+        model = try ModelCatalog.build(modelSection, inputShape: data.sampleShape, classes: data.classCount,
+                                       batchSize: min(batchSize, data.training.count), using: &generator)
         modelName = try modelSection.value("model", default: "")
         if let checkpointNode = try modelSection.optional("checkpoint") {
             // Starting weights: fine-tuning a pre-trained model (e.g. DMAE's two stages).
@@ -122,7 +124,6 @@ public final class Experiment {
         }
 
         let epochs: Int = try training?.value("epochs", default: 10, in: 1...Self.maximumEpochs) ?? 10
-        let batchSize: Int = try training?.value("batch_size", default: 64, in: 1...Self.maximumBatchSize) ?? 64
         let (optimizer, baseRate) = try training?.optional("optimizer").map(OptimizerCatalog.optimizer) ?? (Adam(), 1e-3)
         let stepsPerEpoch = (data.training.count + batchSize - 1) / batchSize
         let schedule = try OptimizerCatalog.schedule(training?.optional("schedule"), base: baseRate, epochs: epochs, stepsPerEpoch: stepsPerEpoch)

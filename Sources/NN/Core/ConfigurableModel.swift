@@ -13,9 +13,16 @@ public struct ModelRequest {
     public let section: any ConfigEntry
     /// The `model:` entry itself, where a name that does not fit the data is reported.
     public let nameEntry: any ConfigEntry
+    /// The samples per training batch, which the activations' memory scales with.
+    public let batchSize: Int
+    /// Whether the model is trained (weights, gradients and optimizer state in memory) or
+    /// only run (a teacher: weights alone).
+    public let isTrained: Bool
 
-    public init(name: String, inputShape: [Int], classes: Int, section: any ConfigEntry, nameEntry: any ConfigEntry) {
+    public init(name: String, inputShape: [Int], classes: Int, section: any ConfigEntry, nameEntry: any ConfigEntry,
+                batchSize: Int = 1, isTrained: Bool = true) {
         (self.name, self.inputShape, self.classes, self.section, self.nameEntry) = (name, inputShape, classes, section, nameEntry)
+        (self.batchSize, self.isTrained) = (batchSize, isTrained)
     }
 
     /// The model `make` builds for this request, when it builds one, checked to fit the data:

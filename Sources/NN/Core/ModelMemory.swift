@@ -6,22 +6,33 @@ extension ModelRequest {
     /// Bytes training holds for each parameter: the Float32 weight, its gradient and the
     /// optimizer's two moments (Adam's; SGD with momentum holds one).
     public static let trainingBytesPerParameter = 16
+    /// Bytes each activation value takes in training: the Float32 value, kept for the
+    /// backward pass, and its gradient.
+    public static let trainingBytesPerActivation = 8
 
-    /// Refuses, before any weight is allocated, a model of `parameterShapes` whose training
-    /// state cannot fit in this machine's memory, saying how much it needs; a shape too large
-    /// to count is refused alike. An allocation that large would end the process instead.
-    public func requireMemory(forParameterShapes parameterShapes: [[Int]]) throws {
+    /// Refuses, before any weight is allocated, a model whose memory cannot fit in this
+    /// machine's, saying how much it needs: its parameters (`parameterShapes`; weights alone
+    /// for a model that is only run) and, for one that is trained, the activations of a batch
+    /// (`activationShapes` per sample, their elements counted, times `batchSize`). A size too
+    /// large to count is refused alike. An allocation that large would end the process instead.
+    public func requireMemory(forParameterShapes parameterShapes: [[Int]], activationShapes: [[Int]] = []) throws {
         let available = ProcessInfo.processInfo.physicalMemory
         let parameters = checkedElementCount(ofShapes: parameterShapes)
-        let bytes = parameters.flatMap { count -> Int? in
-            let (product, overflow) = count.multipliedReportingOverflow(by: Self.trainingBytesPerParameter)
-            return overflow ? nil : product
-        }
-        guard let bytes, UInt64(bytes) <= available else {
-            let need = bytes.map { "about \(Self.gibibytes(UInt64($0))) GiB to train its \(parameters ?? 0) parameters" }
-                ?? "more memory than can be addressed to train its parameters"
-            throw section.error("\(name) as configured needs \(need) (\(Self.trainingBytesPerParameter) bytes each: weight, gradient, optimizer state); this machine has \(Self.gibibytes(available)) GiB")
-        }
+        let parameterBytes = checkedElementCount(ofShapes: [[parameters ?? -1, isTrained ? Self.trainingBytesPerParameter : 4]])
+        let perSample = checkedElementCount(ofShapes: activationShapes)
+        let activationBytes = isTrained ? checkedElementCount(ofShapes: [[batchSize, perSample ?? -1, Self.trainingBytesPerActivation]]) : 0
+        let total = checkedElementCount(ofShapes: [[parameterBytes ?? -1], [activationBytes ?? -1]])
+        if let total, UInt64(total) <= available { return }
+        throw tooLarge(total, parameters, activationBytes, available)
+    }
+
+    private func tooLarge(_ total: Int?, _ parameters: Int?, _ activationBytes: Int?, _ available: UInt64) -> ConfigError {
+        let parts = [
+            parameters.map { "\($0) parameters (\(isTrained ? Self.trainingBytesPerParameter : 4) bytes each\(isTrained ? ": weight, gradient, optimizer state" : ""))" },
+            activationBytes.flatMap { $0 > 0 ? "activations of batches of \(batchSize) (\(Self.gibibytes(UInt64($0))) GiB)" : nil },
+        ].compactMap { $0 }
+        let need = total.map { "about \(Self.gibibytes(UInt64($0))) GiB" } ?? "more memory than can be addressed"
+        return section.error("\(name) as configured needs \(need)\(parts.isEmpty ? "" : " for " + parts.joined(separator: " and ")); this machine has \(Self.gibibytes(available)) GiB")
     }
 
     private static func gibibytes(_ bytes: UInt64) -> String {

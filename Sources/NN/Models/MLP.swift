@@ -69,7 +69,9 @@ extension MLP: ConfigurableModel {
         let dropout: Float = try section.value("dropout", default: 0, in: 0..<1)
         guard hidden.allSatisfy({ $0 > 0 }) else { throw section.error("hidden widths \(hidden) must be positive") }
         let widths = [request.inputShape.reduce(1, *)] + hidden + [request.classes]
-        try request.requireMemory(forParameterShapes: zip(widths, widths.dropFirst()).flatMap { [[$0, $1], [$1]] })
+        // Each layer's output and its activation's.
+        try request.requireMemory(forParameterShapes: zip(widths, widths.dropFirst()).flatMap { [[$0, $1], [$1]] },
+                                  activationShapes: widths.map { [2, $0] })
         return MLP(widths: widths, activation: Activation.Kind(rawValue: activation)!,
                    dropout: dropout, using: &generator)
     }

@@ -80,10 +80,14 @@ extension VisionTransformer: ConfigurableModel {
         let tokens = (shape[1] / patch) * (shape[1] / patch)
         // Each block: the attention's query, key, value and output projections, the MLP's two
         // layers (biases and norms are a rounding error beside them).
-        try request.requireMemory(forParameterShapes: [
-            [shape[0], patch, patch, dimension], [tokens + 1, dimension], [depth, 4, dimension, dimension],
-            [depth, 2, mlpRatio, dimension, dimension], [dimension, request.classes],
-        ])
+        // Activations per block: about six token-by-dimension tensors (norms, projections,
+        // residuals), the MLP's two wide ones, and the attention maps.
+        try request.requireMemory(
+            forParameterShapes: [
+                [shape[0], patch, patch, dimension], [tokens + 1, dimension], [depth, 4, dimension, dimension],
+                [depth, 2, mlpRatio, dimension, dimension], [dimension, request.classes],
+            ],
+            activationShapes: [[depth, 6, tokens + 1, dimension], [depth, 2, mlpRatio, tokens + 1, dimension], [depth, 2, heads, tokens + 1, tokens + 1]])
         return VisionTransformer(
             imageSize: shape[1], patch: patch, channels: shape[0], dimension: dimension, depth: depth,
             heads: heads, mlpRatio: mlpRatio, classes: request.classes, using: &generator)

@@ -95,7 +95,11 @@ extension WideResNet: ConfigurableModel {
         guard let (depth, k) = depthAndWidth(named: request.name) else { return nil }
         // Per stage, (depth − 4)/6 blocks of two 3×3 convolutions at 16k, 32k and 64k channels.
         let blocks = (depth - 4) / 6
-        try request.requireMemory(forParameterShapes: [[blocks, 2, 9, 16, 16, k, k], [blocks, 2, 9, 32, 32, k, k], [blocks, 2, 9, 64, 64, k, k]])
+        // Activations: about six feature maps per block (norms, activations, convolutions),
+        // at full, half and quarter resolution.
+        let pixels = request.inputShape.count == 3 ? request.inputShape[1] * request.inputShape[2] : 1024
+        try request.requireMemory(forParameterShapes: [[blocks, 2, 9, 16, 16, k, k], [blocks, 2, 9, 32, 32, k, k], [blocks, 2, 9, 64, 64, k, k]],
+                                  activationShapes: [[blocks, 6, pixels, 16, k], [blocks, 6, pixels / 4, 32, k], [blocks, 6, pixels / 16, 64, k]])
         return try request.colorImageModel { WideResNet(depth: depth, widenFactor: k, classes: request.classes, using: &generator) }
     }
 }
