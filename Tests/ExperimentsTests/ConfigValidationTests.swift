@@ -144,6 +144,8 @@ final class ConfigValidationTests: XCTestCase {
             ("  hidden: [8]", "  hidden: [8]\n  dropout: -0.5", "student.dropout: must be in [0.0, 1.0), found -0.5"),
             ("  - {name: ce", "  - {name: ce, weight: -5}", "losses[1].weight: must be in [0.0, 1000000.0], found -5.0"),
             ("  - {name: ce", "  - {name: ce, weight: 1e30}", "losses[1].weight: must be in [0.0, 1000000.0], found 1e+30"),
+            ("  - {name: ce", "  - {name: ce, label_smoothing: 1}", "losses[1].label_smoothing: must be in [0.0, 1.0), found 1.0"),
+            ("  - {name: kd", "  - {name: dkd, beta: -8}", "losses[0].beta: must be zero or more, found -8.0"),
         ]
         for (prefix, replacement, expected) in cases {
             let error = validationError(distillConfig([prefix: replacement]))
@@ -151,6 +153,8 @@ final class ConfigValidationTests: XCTestCase {
         }
         let robust = distillConfig(["losses:": "method: {name: trades, epsilon: 1e30}", "  - {name: kd": "", "  - {name: ce": ""])
         XCTAssertTrue(validationError(robust).contains("method.epsilon: 1e+30 exceeds 1.0, the width of the input range"), validationError(robust))
+        let trades = distillConfig(["losses:": "method: {name: trades, epsilon: 0.1, beta: -6}", "  - {name: kd": "", "  - {name: ce": ""])
+        XCTAssertTrue(validationError(trades).contains("method.beta: must be zero or more, found -6.0"), validationError(trades))
     }
 
     func testModelsThatCannotFitInMemoryAreRefusedBeforeAllocating() {

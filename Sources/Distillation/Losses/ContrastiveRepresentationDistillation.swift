@@ -147,8 +147,8 @@ extension ContrastiveRepresentationDistillation: ConfigurableLossTerm {
     public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
         let (student, teacher, s, t) = try context.featurePair(entry)
         return Self(student: student, teacher: teacher, studentSize: s.dropFirst().reduce(1, *), teacherSize: t.dropFirst().reduce(1, *),
-                    samples: context.trainingSamples, embeddingSize: try entry.value("embedding_size", default: 128),
-                    negatives: try entry.value("negatives", default: 4096), temperature: try entry.positiveValue("temperature", default: 0.07),
-                    momentum: try entry.value("momentum", default: 0.5), using: &generator)
+                    samples: context.trainingSamples, embeddingSize: try entry.value("embedding_size", default: 128, in: 1...4096),
+                    negatives: try entry.value("negatives", default: 4096, in: 1...65_536), temperature: try entry.positiveValue("temperature", default: 0.07),
+                    momentum: try entry.value("momentum", default: 0.5, in: 0...1), using: &generator)
     }
 }

@@ -218,7 +218,7 @@ extension AttentionTransfer: ConfigurableLossTerm {
             }
             return (try studentEntry.value(), try teacherEntry.value())
         }
-        return Self(pairs: pairs, power: try entry.value("power", default: 2))
+        return Self(pairs: pairs, power: try entry.value("power", default: 2, in: 1...8))
     }
 }
 
@@ -244,8 +244,8 @@ extension RelationalKD: ConfigurableLossTerm {
     public static let configKeys = "student, teacher, distance_weight, angle_weight"
     public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
         let (student, teacher, _, _) = try context.featurePair(entry)
-        return Self(student: student, teacher: teacher, distanceWeight: try entry.value("distance_weight", default: 25),
-                    angleWeight: try entry.value("angle_weight", default: 50))
+        return Self(student: student, teacher: teacher, distanceWeight: try entry.nonNegativeValue("distance_weight", default: 25),
+                    angleWeight: try entry.nonNegativeValue("angle_weight", default: 50))
     }
 }
 

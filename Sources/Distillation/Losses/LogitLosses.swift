@@ -123,7 +123,7 @@ extension CrossEntropyTerm: ConfigurableLossTerm {
     public static let configKeys = "label_smoothing"
     public static var needs: Set<LossTermNeed> { [.labels] }
     public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
-        Self(labelSmoothing: try entry.value("label_smoothing", default: 0))
+        Self(labelSmoothing: try entry.value("label_smoothing", default: 0, in: 0..<1))
     }
 }
 
@@ -150,7 +150,7 @@ extension DecoupledKD: ConfigurableLossTerm {
     /// DKD splits each sample's distribution at its label, so every sample needs one.
     public static var needs: Set<LossTermNeed> { [.teacher, .labels, .everySampleLabeled] }
     public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
-        Self(alpha: try entry.value("alpha", default: 1), beta: try entry.value("beta", default: 8),
-             temperature: try entry.positiveValue("temperature", default: 4), warmupEpochs: try entry.value("warmup_epochs", default: 0))
+        Self(alpha: try entry.nonNegativeValue("alpha", default: 1), beta: try entry.nonNegativeValue("beta", default: 8),
+             temperature: try entry.positiveValue("temperature", default: 4), warmupEpochs: try entry.value("warmup_epochs", default: 0, in: 0...1_000_000))
     }
 }

@@ -56,7 +56,7 @@ extension MEALV2Discriminator: ConfigurableLossTerm {
         // Its own optimizer, at a constant learning rate, where the config names one; else a
         // copy of the student's, on the student's schedule.
         let optimizer = try entry.optional("optimizer").map(context.readOptimizer)
-        return Self(classes: context.classes, hidden: try entry.value("hidden", default: 64), optimizer: optimizer?.optimizer,
+        return Self(classes: context.classes, hidden: try entry.value("hidden", default: 64, in: 1...65_536), optimizer: optimizer?.optimizer,
                     schedule: optimizer.map { .constant($0.learningRate) }, using: &generator)
     }
 }

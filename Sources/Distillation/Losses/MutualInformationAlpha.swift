@@ -93,9 +93,9 @@ extension MutualInformationAlpha: ConfigurableLossTerm {
     public static let configKeys = "student, teacher, alpha, critic_size"
     public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
         let (student, teacher, s, t) = try context.featurePair(entry)
-        let alpha: Float = try entry.value("alpha", default: 0.5)
+        let alpha: Float = try entry.value("alpha", default: 0.5, in: 0...1)
         guard (0...1).contains(alpha) else { throw (try entry.optional("alpha") ?? entry).error("must be in [0, 1], found \(alpha)") }
         return Self(student: student, teacher: teacher, studentSize: s.dropFirst().reduce(1, *), teacherSize: t.dropFirst().reduce(1, *),
-                    alpha: alpha, criticSize: try entry.value("critic_size", default: 64), using: &generator)
+                    alpha: alpha, criticSize: try entry.value("critic_size", default: 64, in: 1...65_536), using: &generator)
     }
 }

@@ -84,7 +84,7 @@ extension Experiment {
         if similarity == .nearestNeighbor, let missing = try list.elements().first(where: { try $0.optional("feature") == nil }) {
             throw missing.error("similarity 'knn' needs each source's `feature` module path")
         }
-        let temperature: Double = try section.value("temperature", default: 0.1)
+        let temperature: Double = try section.positiveValue("temperature", default: 0.1)
         try section.finish()
         let all = AnyDataset(data.training).all()
         guard let labels = all.labels?.integerScalars else { throw section.error("ranking sources needs labeled training samples") }

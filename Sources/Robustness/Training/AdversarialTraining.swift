@@ -106,6 +106,6 @@ extension TRADES: RobustTrainingMethod {
     public static var needs: Set<MethodNeed> { [.noTeacher] }
     public var threat: ThreatModel { attack.threat }
     public static func build(from entry: any ConfigEntry, context: MethodContext) throws -> Self {
-        Self(attack: try PGD.trainingAttack(from: entry), beta: try entry.value("beta", default: 6))
+        Self(attack: try PGD.trainingAttack(from: entry), beta: try entry.nonNegativeValue("beta", default: 6))
     }
 }

@@ -87,7 +87,7 @@ extension HARD: RobustTrainingMethod {
         guard let model = (try requiredTeacher(context.teacher, entry, method: configName) as? ModelTeacher)?.model else {
             throw entry.error("method 'hard' differentiates through the teacher: it needs a teacher model (not an ensemble or a cache)")
         }
-        return Self(teacher: model, augmentation: augmentation, temperature: try entry.value("temperature", default: 4),
-                    augmentedWeight: try entry.value("augmented_weight", default: 0.5), labelWeight: try entry.value("label_weight", default: 0))
+        return Self(teacher: model, augmentation: augmentation, temperature: try entry.positiveValue("temperature", default: 4),
+                    augmentedWeight: try entry.value("augmented_weight", default: 0.5, in: 0...1), labelWeight: try entry.nonNegativeValue("label_weight", default: 0))
     }
 }

@@ -116,6 +116,7 @@ extension MTARD: RobustTrainingMethod {
             throw entry.error("method 'mtard' needs a `clean_teacher:` section besides the robust `teacher:`")
         }
         return Self(cleanTeacher: cleanTeacher, robustTeacher: try requiredTeacher(context.teacher, entry, method: configName), attack: attack,
-                    temperatureRate: try entry.value("temperature_rate", default: 0.1), balancePower: try entry.value("balance_power", default: 1))
+                    temperatureRate: try entry.nonNegativeValue("temperature_rate", default: 0.1),
+                    balancePower: try entry.nonNegativeValue("balance_power", default: 1))
     }
 }

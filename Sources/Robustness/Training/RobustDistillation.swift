@@ -88,7 +88,7 @@ extension ARD: RobustTrainingMethod {
     public static func build(from entry: any ConfigEntry, context: MethodContext) throws -> Self {
         let attack = try PGD.trainingAttack(from: entry)
         return Self(teacher: try requiredTeacher(context.teacher, entry, method: configName), attack: attack,
-                    alpha: try entry.value("alpha", default: 1), temperature: try entry.value("temperature", default: 30))
+                    alpha: try entry.value("alpha", default: 1, in: 0...1), temperature: try entry.positiveValue("temperature", default: 30))
     }
 }
 
@@ -100,6 +100,6 @@ extension RSLAD: RobustTrainingMethod {
     public static func build(from entry: any ConfigEntry, context: MethodContext) throws -> Self {
         let attack = try PGD.trainingAttack(from: entry)
         return Self(teacher: try requiredTeacher(context.teacher, entry, method: configName), attack: attack,
-                    adversarialWeight: try entry.value("adversarial_weight", default: 5.0 / 6.0))
+                    adversarialWeight: try entry.value("adversarial_weight", default: 5.0 / 6.0, in: 0...1))
     }
 }
