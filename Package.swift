@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Distillation", targets: ["Distillation"]),
         .library(name: "Robustness", targets: ["Robustness"]),
         .library(name: "Configuration", targets: ["Configuration"]),
+        .library(name: "Generative", targets: ["Generative"]),
         .library(name: "Experiments", targets: ["Experiments"]),
         .executable(name: "distill", targets: ["distill"]),
         .executable(name: "distill-bench", targets: ["distill-bench"]),
@@ -67,6 +68,11 @@ let package = Package(
         .target(
             name: "Robustness",
             dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training", "Distillation", "Configuration"]
+        ),
+        // Generative step distillation: noise processes, denoisers, samplers and sample metrics.
+        .target(
+            name: "Generative",
+            dependencies: ["Tensors"]
         ),
         .target(
             name: "Experiments",
@@ -124,6 +130,10 @@ let package = Package(
         .testTarget(
             name: "ExperimentsTests",
             dependencies: ["Experiments", "Training", "Distillation", "Robustness", "NN", "Optim", "Datasets", "Tensors", "distill"]
+        ),
+        .testTarget(
+            name: "GenerativeTests",
+            dependencies: ["Generative", "Tensors"]
         ),
         .testTarget(
             name: "DatasetsTests",
