@@ -72,7 +72,7 @@ let package = Package(
         // Generative step distillation: noise processes, denoisers, samplers and sample metrics.
         .target(
             name: "Generative",
-            dependencies: ["Tensors"]
+            dependencies: ["Tensors", "NN", "Datasets", "Training"]
         ),
         .target(
             name: "Experiments",
@@ -133,7 +133,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GenerativeTests",
-            dependencies: ["Generative", "Tensors"]
+            dependencies: ["Generative", "Tensors", "NN", "Optim", "Datasets", "Training"]
         ),
         .testTarget(
             name: "DatasetsTests",

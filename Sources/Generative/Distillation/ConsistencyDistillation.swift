@@ -1,0 +1,116 @@
+import Datasets
+import Foundation
+import NN
+import Tensors
+import Training
+
+/// A consistency model on the EDM process (Song et al. 2023): `f(x, σ)`, the preconditioned
+/// `DenoisingMLP` with the boundary condition `f(x, σ_min) = x`, mapping any point of a
+/// probability-flow trajectory to the trajectory's origin.
+public struct ConsistencyModel {
+    public let network: DenoisingMLP
+    public let preconditioning: EDMPreconditioning
+    public let process: NoiseProcess
+
+    public init(network: DenoisingMLP, process: NoiseProcess) {
+        precondition(process.kind == .edm, "ConsistencyModel: the EDM process (t = σ)")
+        self.network = network
+        self.process = process
+        preconditioning = EDMPreconditioning(sigmaData: Float(process.sigmaData), sigmaMin: Float(process.sigmaMin), isConsistencyModel: true)
+    }
+
+    /// `f(x, σ)` for samples `x` `[N, D]` at levels `sigma` `[N]`.
+    public func callAsFunction(_ x: Tensor, sigma: Tensor) -> Tensor {
+        preconditioning(network, x, sigma: sigma)
+    }
+
+    /// Multistep consistency sampling (Song et al. 2023, Algorithm 1): one evaluation at
+    /// σ_max, then for each of `intermediate` levels (descending) noise added back to that
+    /// level and one more evaluation. `count` samples of dimension `dimension`.
+    public func sample(count: Int, dimension: Int, intermediate: [Double] = [], using generator: inout RandomGenerator) -> Tensor {
+        withoutGradients {
+            let levels = { (level: Double) in Tensor(shape: [count], repeating: Float(level)) }
+            var x = self(Tensor.normal([count, dimension], using: &generator) * Float(process.sigmaMax), sigma: levels(process.sigmaMax))
+            for level in intermediate {
+                let scale = Float((level * level - process.sigmaMin * process.sigmaMin).squareRoot())
+                x = self(x + scale * Tensor.normal([count, dimension], using: &generator), sigma: levels(level))
+            }
+            return x
+        }
+    }
+}
+
+/// Consistency distillation (Song et al. 2023, Algorithm 2) from a teacher denoiser on the
+/// EDM process: for a data sample `x₀` and a random pair of adjacent levels
+/// `σ_n < σ_{n+1}` of the `levels`-point Karras grid, `x_{n+1} = x₀ + σ_{n+1}·z`, the
+/// teacher's one ODE step (`solver`: Heun or Euler) gives `x̂_n`, and the student learns
+/// `f(x_{n+1}, σ_{n+1}) ≈ f⁻(x̂_n, σ_n)`, where the target network `f⁻` is the student
+/// itself without gradients (EMA decay 0, as improved consistency training and sCM use).
+/// The distance is the squared L2 norm, or the pseudo-Huber loss `√(‖·‖² + c²) − c` of
+/// improved consistency training with `c = 0.00054·√D` when `pseudoHuber` is set.
+public struct ConsistencyDistillation: TrainingObjective {
+    public let teacherDenoiser: any Denoiser
+    public let student: ConsistencyModel
+    /// The Karras levels σ_1 = σ_min < … < σ_N = σ_max.
+    public let levels: [Double]
+    public let solver: Sampler.Method
+    public let pseudoHuber: Bool
+
+    public var teacher: (any Teacher)? { nil }
+    public var trainableModules: [Module] { [] }
+
+    public init(teacher: any Denoiser, student: ConsistencyModel, levels: Int = 18, solver: Sampler.Method = .heun, pseudoHuber: Bool = false) {
+        precondition(teacher.process.kind == .edm, "ConsistencyDistillation: a teacher on the EDM process")
+        precondition(levels >= 2 && (solver == .heun || solver == .euler), "ConsistencyDistillation: ≥ 2 levels and a Heun or Euler solver")
+        (self.teacherDenoiser, self.student, self.solver, self.pseudoHuber) = (teacher, student, solver, pseudoHuber)
+        self.levels = Array(teacher.process.samplingTimes(steps: levels).dropLast().reversed())
+    }
+
+    public struct Prepared {
+        let noisy: Tensor
+        let sigma: Tensor
+        let target: Tensor
+    }
+
+    public func prepare(_ batch: Batch, student _: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
+        let data = batch.inputs
+        let (count, dimension) = (data.shape[0], data.shape[1])
+        let pairs = (0..<count).map { _ in generator.nextInt(below: levels.count - 1) }
+        let noise = Tensor.normal([count, dimension], using: &generator)
+        let upper = Tensor(pairs.map { Float(levels[$0 + 1]) }, shape: [count])
+        let noisy = data + noise * upper.reshaped([-1, 1])
+        // The teacher's step, one level pair at a time (its estimate takes one time per call).
+        var previous = noisy.scalars
+        for pair in Set(pairs).sorted() {
+            let rows = pairs.indices.filter { pairs[$0] == pair }
+            let x = Tensor(rows.flatMap { Array(previous[($0 * dimension)..<(($0 + 1) * dimension)]) }, shape: [rows.count, dimension])
+            let (t, s) = (levels[pair + 1], levels[pair])
+            let (velocity, _, _) = try teacherDenoiser.velocity(x, at: t)
+            var stepped = x + Float(s - t) * velocity
+            if solver == .heun {
+                let (corrected, _, _) = try teacherDenoiser.velocity(stepped, at: s)
+                stepped = x + Float(s - t) * 0.5 * (velocity + corrected)
+            }
+            let values = stepped.scalars
+            for (row, index) in rows.enumerated() {
+                for axis in 0..<dimension { previous[index * dimension + axis] = values[row * dimension + axis] }
+            }
+        }
+        let lower = Tensor(pairs.map { Float(levels[$0]) }, shape: [count])
+        let target = withoutGradients { self.student(Tensor(previous, shape: [count, dimension]), sigma: lower) }
+        return Prepared(noisy: noisy, sigma: upper, target: target)
+    }
+
+    public func loss(_ prepared: Prepared, student _: Module) throws -> (total: Tensor, parts: [String: Float]) {
+        let output = student(prepared.noisy, sigma: prepared.sigma)
+        let squared = (output - prepared.target).squared().sum(axis: 1)
+        let total: Tensor
+        if pseudoHuber {
+            let c = 0.00054 * Float(prepared.noisy.shape[1]).squareRoot()
+            total = ((squared + c * c).sqrt() - c).mean()
+        } else {
+            total = squared.mean()
+        }
+        return (total, ["consistency": total.item])
+    }
+}
