@@ -25,16 +25,31 @@ public struct Sampler: Sendable, Equatable {
     public let steps: Int
     /// DDIM's η (ignored by the other methods; DDPM is η = 1).
     public let eta: Double
+    /// The times visited, from the noise end to the data (`steps + 1` of them); nil for the
+    /// process's own grid (`NoiseProcess.samplingTimes`).
+    public let times: [Double]?
 
     public init(_ method: Method, steps: Int, eta: Double = 0) {
         precondition(steps >= 1, "Sampler: at least one step, found \(steps)")
-        (self.method, self.steps, self.eta) = (method, steps, method == .ddpm ? 1 : eta)
+        (self.method, self.steps, self.eta, self.times) = (method, steps, method == .ddpm ? 1 : eta, nil)
+    }
+
+    /// A sampler over a grid of its own (a progressively distilled student's, say): `times`
+    /// descending from the noise end to 0.
+    public init(_ method: Method, times: [Double], eta: Double = 0) {
+        precondition(times.count >= 2 && times == times.sorted(by: >) && times.last == 0, "Sampler: times descending to 0, found \(times)")
+        (self.method, self.steps, self.eta, self.times) = (method, times.count - 1, method == .ddpm ? 1 : eta, times)
+    }
+
+    /// The grid this sampler visits under `process`.
+    public func grid(for process: NoiseProcess) -> [Double] {
+        times ?? process.samplingTimes(steps: steps)
     }
 
     /// `count` samples of `shape` (without the batch axis) from the process's noise, and the
     /// number of network evaluations (NFE) they took.
     public func sample(_ denoiser: some Denoiser, count: Int, shape: [Int], using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {
-        let start = denoiser.process.samplingTimes(steps: steps)[0]
+        let start = grid(for: denoiser.process)[0]
         let noise = Tensor.normal([count] + shape, using: &generator) * Float(denoiser.process.sigma(start))
         return try sample(denoiser, from: noise, using: &generator)
     }
@@ -42,7 +57,7 @@ public struct Sampler: Sendable, Equatable {
     /// The samples `noise` (`x` at the grid's first time) turns into, and the NFE.
     public func sample(_ denoiser: some Denoiser, from noise: Tensor, using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {
         let process = denoiser.process
-        let times = process.samplingTimes(steps: steps)
+        let times = grid(for: process)
         var x = noise
         var evaluations = 0
         var previousData: Tensor?

@@ -1,0 +1,82 @@
+import Datasets
+import Foundation
+import NN
+import Tensors
+import Training
+
+/// One round of progressive distillation (Salimans & Ho 2022, Algorithm 2) on the EDM
+/// process: the student takes one deterministic (DDIM) step where the teacher takes two.
+/// The teacher's grid is `teacherTimes` (descending to 0, an even number of steps); the
+/// student's is every other point. For a data sample `x₀`, a random student step `t → s`
+/// with the teacher's midpoint `m`, and `z_t = x₀ + σ_t·ε`, the teacher's two DDIM steps give
+/// `z_s`, and the student's target is the clean data one DDIM step would need to reach it:
+/// `x̃ = (z_s − (σ_s/σ_t)·z_t) / (α_s − (σ_s/σ_t)·α_t)`. The loss is `w·‖x̃ − D_θ(z_t, t)‖²` with
+/// the truncated-SNR weight `w = max(α_t²/σ_t², 1)`. Halving rounds, each student the next
+/// round's teacher, bring a sampler of `N` steps down to one.
+public struct ProgressiveDistillation: TrainingObjective {
+    public let teacherDenoiser: any Denoiser
+    public let student: PreconditionedDenoiser
+    /// The teacher's grid, descending to 0.
+    public let teacherTimes: [Double]
+
+    public var teacher: (any Teacher)? { nil }
+    public var trainableModules: [Module] { [] }
+
+    /// The student's grid: every other time of the teacher's.
+    public var studentTimes: [Double] { stride(from: 0, to: teacherTimes.count, by: 2).map { teacherTimes[$0] } }
+
+    public init(teacher: any Denoiser, student: PreconditionedDenoiser, teacherTimes: [Double]) {
+        precondition(teacherTimes.count >= 3 && (teacherTimes.count - 1) % 2 == 0 && teacherTimes.last == 0 && teacherTimes == teacherTimes.sorted(by: >),
+                     "ProgressiveDistillation: an even number of teacher steps, descending to 0")
+        (self.teacherDenoiser, self.student, self.teacherTimes) = (teacher, student, teacherTimes)
+    }
+
+    public struct Prepared {
+        let noisy: Tensor
+        let sigma: Tensor
+        let target: Tensor
+        let weight: Tensor
+    }
+
+    public func prepare(_ batch: Batch, student _: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
+        let process = student.process
+        let data = batch.inputs
+        let (count, dimension) = (data.shape[0], data.shape[1])
+        let steps = (teacherTimes.count - 1) / 2
+        let chosen = (0..<count).map { _ in generator.nextInt(below: steps) }
+        let noise = Tensor.normal([count, dimension], using: &generator)
+        let start = chosen.map { teacherTimes[2 * $0] }
+        let noisy = Float(1) * data + noise * Tensor(start.map { Float(process.sigma($0)) }, shape: [count, 1])
+        // Two teacher DDIM steps per sample, grouped by step (the teacher takes one time a call).
+        var targets = [Float](repeating: 0, count: count * dimension), weights = [Float](repeating: 0, count: count)
+        let rowsOf = noisy.scalars
+        for step in Set(chosen).sorted() {
+            let rows = chosen.indices.filter { chosen[$0] == step }
+            let z = Tensor(rows.flatMap { Array(rowsOf[($0 * dimension)..<(($0 + 1) * dimension)]) }, shape: [rows.count, dimension])
+            let (t, middle, s) = (teacherTimes[2 * step], teacherTimes[2 * step + 1], teacherTimes[2 * step + 2])
+            let reached = try ddimStep(ddimStep(z, from: t, to: middle), from: middle, to: s)
+            let ratio = process.sigma(s) / process.sigma(t)
+            let target = (reached - Float(ratio) * z) / Float(process.alpha(s) - ratio * process.alpha(t))
+            let weight = Float(max(process.alpha(t) * process.alpha(t) / (process.sigma(t) * process.sigma(t)), 1))
+            let values = target.scalars
+            for (row, index) in rows.enumerated() {
+                for axis in 0..<dimension { targets[index * dimension + axis] = values[row * dimension + axis] }
+                weights[index] = weight
+            }
+        }
+        return Prepared(noisy: noisy, sigma: Tensor(start.map(Float.init), shape: [count]), target: Tensor(targets, shape: [count, dimension]),
+                        weight: Tensor(weights, shape: [count]))
+    }
+
+    /// The teacher's deterministic DDIM step `x_t → x_s`: `α_s·x̂₀ + σ_s·ε̂`.
+    private func ddimStep(_ x: Tensor, from t: Double, to s: Double) throws -> Tensor {
+        let (data, noise) = try teacherDenoiser.estimate(x, at: t)
+        return Float(teacherDenoiser.process.alpha(s)) * data + Float(teacherDenoiser.process.sigma(s)) * noise
+    }
+
+    public func loss(_ prepared: Prepared, student _: Module) throws -> (total: Tensor, parts: [String: Float]) {
+        let output = student.preconditioning(student.network, prepared.noisy, sigma: prepared.sigma)
+        let total = (prepared.weight * (output - prepared.target).squared().sum(axis: 1)).mean()
+        return (total, ["progressive": total.item])
+    }
+}
