@@ -72,7 +72,7 @@ let package = Package(
         // Generative step distillation: noise processes, denoisers, samplers and sample metrics.
         .target(
             name: "Generative",
-            dependencies: ["Tensors", "NN", "Datasets", "Training"]
+            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training"]
         ),
         .target(
             name: "Experiments",
@@ -85,6 +85,7 @@ let package = Package(
                 "Datasets",
                 "Distillation",
                 "Robustness",
+                "Generative",
                 "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -104,6 +104,7 @@ final class CommandLineTests: XCTestCase {
             (["train", dropout.path], "Error: \(dropout.path):2: model.dropout: must be in [0.0, 1.0), found 1.5"),
             (["train", bombFile.path], "Error: \(bombFile.path):"),
             (["train", folder.appendingPathComponent("absent.yaml").path], "Error: \(folder.path)/absent.yaml: cannot be read"),
+            (["demo", "quantum"], "Error: unknown demo family 'quantum' (valid: classic, generative)"),
             // A folder that cannot be made: the file system's error in one line, not Foundation's raw form.
             (["train", config.path, "--output", "/proc/distill-cli-test"], "Error: /proc/distill-cli-test: "),
         ]
