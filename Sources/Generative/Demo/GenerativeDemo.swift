@@ -8,7 +8,8 @@ import Training
 /// `distill demo generative`: step distillation on the 8-Gaussian ring, whose exact denoiser
 /// is the teacher (no teacher training, so every gap is the distillation's). The teacher
 /// samples by DDIM at 1, 2, 4 and 64 steps; the consistency-distilled and progressively distilled
-/// students at 1 and 2. The recipes here are the ones the tests hold to the papers' claims.
+/// students at 1 and 2, and on the rectified-flow process the reflowed flow at 1 and 2 and
+/// its one-step distillation. The recipes here are the ones the tests hold to the papers' claims.
 public enum GenerativeDemo {
     /// The data: eight Gaussians of deviation 0.1 on a circle of radius 2.
     public static let mixture = GaussianMixture.ring(components: 8, radius: 2, standardDeviation: 0.1)
@@ -75,6 +76,27 @@ public enum GenerativeDemo {
         return rounds
     }
 
+    /// Rectified flow's reflow from the exact flow of the ring: 8,192 (sample, noise) pairs
+    /// from 32 Heun steps of the teacher, a velocity network trained on their straight paths
+    /// (60 epochs), then InstaFlow's one-step distillation of a copy of it (30 epochs).
+    public static func reflowStudents() throws -> (teacher: GaussianMixtureDenoiser, reflow: NetworkDenoiser, oneStep: NetworkDenoiser,
+                                                   reflowHistory: [EpochRecord]) {
+        let flow = NoiseProcess(.rectifiedFlow)
+        let teacher = GaussianMixtureDenoiser(mixture, process: flow)
+        var generator = RandomGenerator(seed: 31)
+        let pairs = try TensorDataset(
+            inputs: RectifiedFlow.pairs(from: teacher, sampler: Sampler(.heun, steps: 32), count: 8192, dimension: 2, using: &generator), labels: nil)
+        let network = DenoisingMLP(dimension: 2, hidden: hidden, using: &generator)
+        let reflow = NetworkDenoiser(network, process: flow, target: .velocity)
+        let history = try fit(network, DenoisingObjective(model: reflow, pairedNoise: true), epochs: 60, seed: 32, data: pairs)
+        var copying = RandomGenerator(seed: 0)
+        let copy = DenoisingMLP(dimension: 2, hidden: hidden, using: &copying)
+        try copy.loadStateDict(network.stateDict())
+        let oneStep = NetworkDenoiser(copy, process: flow, target: .velocity)
+        _ = try fit(copy, OneStepFlowDistillation(model: oneStep), epochs: 30, seed: 34, data: pairs)
+        return (teacher, reflow, oneStep, history)
+    }
+
     /// Trains both students and measures every row against 2,000 held-out samples.
     public static func run(printsProgress: Bool = false) throws -> [Row] {
         let data = try trainingData()
@@ -105,6 +127,14 @@ public enum GenerativeDemo {
                 try Sampler(.ddim, times: times).sample(student, count: 2000, shape: [2], using: &$0).samples
             })
         }
+        if printsProgress { print("reflowing the rectified flow (1,920 steps) and distilling it to one step (960)") }
+        let (_, reflow, oneStep, _) = try reflowStudents()
+        for steps in [1, 2] {
+            rows.append(try row("reflow (2-rectified flow), Euler", evaluations: steps) { try Sampler(.euler, steps: steps).sample(reflow, count: 2000, shape: [2], using: &$0).samples })
+        }
+        rows.append(try row("reflow + one-step distillation (InstaFlow)", evaluations: 1) {
+            try Sampler(.euler, steps: 1).sample(oneStep, count: 2000, shape: [2], using: &$0).samples
+        })
         return rows
     }
 

@@ -1,0 +1,66 @@
+import Datasets
+import Foundation
+import NN
+import Tensors
+import Training
+
+/// The denoising objective that trains a diffusion or flow model (a teacher, or a reflowed
+/// student): for a sample `x₀`, a time `t` uniform in the process's range and noise `ε`,
+/// `x_t = α(t)·x₀ + σ(t)·ε`, and the network learns the target's value there (mean squared
+/// error): ε (DDPM), x₀, v, or the flow velocity (flow matching, Lipman et al. 2023).
+///
+/// With `pairedNoise`, each sample's noise is given rather than drawn: the inputs are pairs
+/// `[N, 2, D]` of data and the noise it was generated from — rectified flow's reflow (Liu et
+/// al. 2023), which learns the straight path between the two ends of a teacher's
+/// trajectory.
+public struct DenoisingObjective: TrainingObjective {
+    public let model: NetworkDenoiser
+    public let pairedNoise: Bool
+    /// Times are drawn from `[minimumTime, T]`, away from the data end where σ vanishes.
+    public let minimumTime: Double
+
+    public var teacher: (any Teacher)? { nil }
+    public var trainableModules: [Module] { [] }
+
+    public init(model: NetworkDenoiser, pairedNoise: Bool = false, minimumTime: Double = 1e-3) {
+        (self.model, self.pairedNoise, self.minimumTime) = (model, pairedNoise, minimumTime)
+    }
+
+    public struct Prepared {
+        let noisy: Tensor
+        let times: Tensor
+        let target: Tensor
+    }
+
+    public func prepare(_ batch: Batch, student _: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
+        let process = model.process
+        let (data, noise): (Tensor, Tensor)
+        if pairedNoise {
+            guard batch.inputs.rank == 3, batch.inputs.shape[1] == 2 else {
+                throw TrainerSetupError("reflow takes (data, noise) pairs [N, 2, D]; the batch's inputs are \(batch.inputs.shape)")
+            }
+            data = batch.inputs.slice(axis: 1, start: 0, end: 1).reshaped([batch.count, -1])
+            noise = batch.inputs.slice(axis: 1, start: 1, end: 2).reshaped([batch.count, -1])
+        } else {
+            data = batch.inputs
+            noise = Tensor.normal(data.shape, using: &generator)
+        }
+        let end = process.timeRange.upperBound
+        let times = (0..<batch.count).map { _ in minimumTime + Double(generator.nextUniform()) * (end - minimumTime) }
+        let column = { (values: [Double]) in Tensor(values.map(Float.init), shape: [batch.count, 1]) }
+        let noisy = column(times.map(process.alpha)) * data + column(times.map(process.sigma)) * noise
+        let target: Tensor
+        switch model.target {
+        case .noise: target = noise
+        case .data: target = data
+        case .v: target = column(times.map(process.alpha)) * noise - column(times.map(process.sigma)) * data
+        case .velocity: target = column(times.map(process.alphaDerivative)) * data + column(times.map(process.sigmaDerivative)) * noise
+        }
+        return Prepared(noisy: noisy, times: Tensor(times.map(Float.init), shape: [batch.count]), target: target)
+    }
+
+    public func loss(_ prepared: Prepared, student _: Module) throws -> (total: Tensor, parts: [String: Float]) {
+        let total = (model.prediction(prepared.noisy, times: prepared.times) - prepared.target).squared().sum(axis: 1).mean()
+        return (total, ["denoising": total.item])
+    }
+}
