@@ -52,6 +52,24 @@ public enum GenerativeDemo {
         return (student, try fit(student.network, objective, epochs: 100, seed: 12, data: data))
     }
 
+    /// Trajectory segmented consistency distillation (Hyper-SD): one student trained on 8,
+    /// then 4, then 2 segments of the 18 levels (evenly split, but the last split at level 7,
+    /// σ ≈ 1.09, chosen as consistency sampling's intermediate 0.8 was: the best of a few),
+    /// 40 epochs each. Returns it with the 2 segments' edges, its sampling grid.
+    public static func segmentedConsistencyStudent(data: TensorDataset) throws -> (student: ConsistencyModel, edges: [Double]) {
+        var generator = RandomGenerator(seed: 17)
+        let student = ConsistencyModel(network: DenoisingMLP(dimension: 2, hidden: hidden, using: &generator), process: process, parameterization: .ddimJump)
+        let teacher = GaussianMixtureDenoiser(mixture, process: process)
+        var edges: [Double] = []
+        for segments in [8, 4, 2] {
+            let objective = ConsistencyDistillation(teacher: teacher, student: student, levels: 18, solver: .heun, segments: segments,
+                                                    edgeLevels: segments == 2 ? [0, 7] : nil)
+            _ = try fit(student.network, objective, epochs: 40, seed: 18 + UInt64(segments), data: data)
+            edges = objective.segmentEdges
+        }
+        return (student, edges)
+    }
+
     /// Progressive distillation from 16 teacher DDIM steps down to `finalSteps`, halving
     /// rounds of 40 epochs, each student starting from the last and the next round's
     /// teacher. Returns each round's student (a frozen copy) with its grid.
@@ -121,6 +139,11 @@ public enum GenerativeDemo {
         let (consistency, _) = try consistencyStudent(data: data)
         rows.append(row("consistency distillation", evaluations: 1) { consistency.sample(count: 2000, dimension: 2, using: &$0) })
         rows.append(row("consistency distillation", evaluations: 2) { consistency.sample(count: 2000, dimension: 2, intermediate: [0.8], using: &$0) })
+        if printsProgress { print("training the segmented consistency student (8 → 4 → 2 segments, 3 × 1,280 steps)") }
+        let (segmented, edges) = try segmentedConsistencyStudent(data: data)
+        rows.append(row("segmented consistency distillation (TSCD, 2 segments)", evaluations: 2) {
+            segmented.sample(count: 2000, dimension: 2, segmentEdges: edges, using: &$0)
+        })
         if printsProgress { print("training the progressively distilled students (16 → 1 steps, 4 rounds of 1,280 steps)") }
         for (student, times) in try progressiveStudents(data: data).filter({ $0.times.count <= 3 }).reversed() {
             rows.append(try row("progressive distillation", evaluations: times.count - 1) {

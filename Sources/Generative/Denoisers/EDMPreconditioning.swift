@@ -6,7 +6,9 @@ import Tensors
 /// `D(x, σ) = c_skip(σ)·x + c_out(σ)·F(c_in(σ)·x, c_noise(σ))`, with `c_in = 1/√(σ² + σ_d²)` and
 /// `c_noise = ¼·ln σ`. A denoiser uses EDM's `c_skip = σ_d²/(σ² + σ_d²)` and
 /// `c_out = σ·σ_d/√(σ² + σ_d²)`; a consistency model (Song et al. 2023, appendix C) shifts
-/// them to `σ − σ_min`, so that `f(x, σ_min) = x` exactly — the boundary condition.
+/// them to `σ − σ_min`, so that `f(x, σ_min) = x` exactly — the boundary condition. A
+/// segment consistency model (Hyper-SD's TSCD) shifts them to its segment's lower edge `σ_b`
+/// instead, given per sample.
 public struct EDMPreconditioning: Sendable {
     public let sigmaData: Float
     public let sigmaMin: Float
@@ -17,11 +19,12 @@ public struct EDMPreconditioning: Sendable {
         (self.sigmaData, self.sigmaMin, self.isConsistencyModel) = (sigmaData, sigmaMin, isConsistencyModel)
     }
 
-    /// `D(x, σ)` (or `f(x, σ)`) for samples `x` `[N, D]` at noise levels `sigma` `[N]`.
-    public func callAsFunction(_ network: DenoisingMLP, _ x: Tensor, sigma: Tensor) -> Tensor {
+    /// `D(x, σ)` (or `f(x, σ)`) for samples `x` `[N, D]` at noise levels `sigma` `[N]`; a
+    /// consistency model's boundary is `boundary` (`[N]`) where given, else `σ_min`.
+    public func callAsFunction(_ network: DenoisingMLP, _ x: Tensor, sigma: Tensor, boundary: Tensor? = nil) -> Tensor {
         let s = sigma.reshaped([-1, 1])
         let dataVariance = sigmaData * sigmaData
-        let shifted = isConsistencyModel ? s - sigmaMin : s
+        let shifted = isConsistencyModel ? s - (boundary?.reshaped([-1, 1]) ?? Tensor(sigmaMin)) : s
         let skip = dataVariance / (shifted * shifted + dataVariance)
         let out = shifted * sigmaData / (s * s + dataVariance).sqrt()
         let input = x / (s * s + dataVariance).sqrt()

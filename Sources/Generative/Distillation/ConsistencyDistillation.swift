@@ -8,20 +8,53 @@ import Training
 /// `DenoisingMLP` with the boundary condition `f(x, σ_min) = x`, mapping any point of a
 /// probability-flow trajectory to the trajectory's origin.
 public struct ConsistencyModel {
+    /// How `f(x, σ)` meets its boundary condition `f(x, σ_b) = x`.
+    public enum Parameterization: Sendable {
+        /// Song et al.'s skip and output scales, shifted to the boundary.
+        case skipAndOutput
+        /// The network denoises (EDM's preconditioning), and `f` takes the DDIM step from
+        /// `x` to the boundary along that estimate: `f = D + (σ_b/σ)·(x − D)` — Hyper-SD's
+        /// (and TCD's) choice for segments, whose edges hold noisy points, not data.
+        case ddimJump
+    }
+
     public let network: DenoisingMLP
     public let preconditioning: EDMPreconditioning
     public let process: NoiseProcess
+    public let parameterization: Parameterization
 
-    public init(network: DenoisingMLP, process: NoiseProcess) {
+    public init(network: DenoisingMLP, process: NoiseProcess, parameterization: Parameterization = .skipAndOutput) {
         precondition(process.kind == .edm, "ConsistencyModel: the EDM process (t = σ)")
-        self.network = network
-        self.process = process
-        preconditioning = EDMPreconditioning(sigmaData: Float(process.sigmaData), sigmaMin: Float(process.sigmaMin), isConsistencyModel: true)
+        (self.network, self.process, self.parameterization) = (network, process, parameterization)
+        preconditioning = EDMPreconditioning(sigmaData: Float(process.sigmaData), sigmaMin: Float(process.sigmaMin),
+                                             isConsistencyModel: parameterization == .skipAndOutput)
     }
 
-    /// `f(x, σ)` for samples `x` `[N, D]` at levels `sigma` `[N]`.
-    public func callAsFunction(_ x: Tensor, sigma: Tensor) -> Tensor {
-        preconditioning(network, x, sigma: sigma)
+    /// `f(x, σ)` for samples `x` `[N, D]` at levels `sigma` `[N]`: the trajectory's point at
+    /// `boundary` (`[N]`, a segment's lower edge), or at σ_min when nil (its origin).
+    public func callAsFunction(_ x: Tensor, sigma: Tensor, boundary: Tensor? = nil) -> Tensor {
+        switch parameterization {
+        case .skipAndOutput:
+            return preconditioning(network, x, sigma: sigma, boundary: boundary)
+        case .ddimJump:
+            let denoised = preconditioning(network, x, sigma: sigma)
+            let ratio = (boundary ?? Tensor(shape: sigma.shape, repeating: Float(process.sigmaMin))).reshaped([-1, 1]) / sigma.reshaped([-1, 1])
+            return denoised + ratio * (x - denoised)
+        }
+    }
+
+    /// Segment-wise sampling (Hyper-SD): from noise at σ_max, one evaluation per segment,
+    /// each mapping to its lower edge (`edges`, descending, ending at σ_min), deterministic.
+    public func sample(count: Int, dimension: Int, segmentEdges edges: [Double], using generator: inout RandomGenerator) -> Tensor {
+        withoutGradients {
+            let levels = { (level: Double) in Tensor(shape: [count], repeating: Float(level)) }
+            var (x, sigma) = (Tensor.normal([count, dimension], using: &generator) * Float(process.sigmaMax), process.sigmaMax)
+            for edge in edges {
+                x = self(x, sigma: levels(sigma), boundary: levels(edge))
+                sigma = edge
+            }
+            return x
+        }
     }
 
     /// Multistep consistency sampling (Song et al. 2023, Algorithm 1): one evaluation at
@@ -55,20 +88,40 @@ public struct ConsistencyDistillation: TrainingObjective {
     public let levels: [Double]
     public let solver: Sampler.Method
     public let pseudoHuber: Bool
+    /// Hyper-SD's trajectory segments (1: plain consistency distillation): within each run of
+    /// levels the student maps to the run's lower edge.
+    public let segments: Int
+    /// The level index of each segment's lower edge, ascending from 0: an even split unless
+    /// given (the split of two segments is a choice as CD's intermediate time is).
+    private let edgeIndices: [Int]
+
+    /// The segments' lower edges, descending (the last is σ_min): the grid of segment-wise
+    /// sampling.
+    public var segmentEdges: [Double] { edgeIndices.reversed().map { levels[$0] } }
+
+
 
     public var teacher: (any Teacher)? { nil }
     public var trainableModules: [Module] { [] }
 
-    public init(teacher: any Denoiser, student: ConsistencyModel, levels: Int = 18, solver: Sampler.Method = .heun, pseudoHuber: Bool = false) {
+    public init(teacher: any Denoiser, student: ConsistencyModel, levels: Int = 18, solver: Sampler.Method = .heun, pseudoHuber: Bool = false,
+                segments: Int = 1, edgeLevels: [Int]? = nil) {
         precondition(teacher.process.kind == .edm, "ConsistencyDistillation: a teacher on the EDM process")
         precondition(levels >= 2 && (solver == .heun || solver == .euler), "ConsistencyDistillation: ≥ 2 levels and a Heun or Euler solver")
-        (self.teacherDenoiser, self.student, self.solver, self.pseudoHuber) = (teacher, student, solver, pseudoHuber)
+        precondition((1..<levels).contains(segments), "ConsistencyDistillation: 1…\(levels - 1) segments for \(levels) levels, found \(segments)")
+        (self.teacherDenoiser, self.student, self.solver, self.pseudoHuber, self.segments) = (teacher, student, solver, pseudoHuber, segments)
         self.levels = Array(teacher.process.samplingTimes(steps: levels).dropLast().reversed())
+        let even = (0..<segments).map { Int((Double($0) * Double(levels - 1) / Double(segments)).rounded()) }
+        let edges = edgeLevels ?? even
+        precondition(edges.count == segments && edges.first == 0 && edges == edges.sorted() && Set(edges).count == edges.count && edges.last! < levels - 1,
+                     "ConsistencyDistillation: \(segments) ascending edge levels from 0 below \(levels - 1), found \(edges)")
+        edgeIndices = edges
     }
 
     public struct Prepared {
         let noisy: Tensor
         let sigma: Tensor
+        let boundary: Tensor
         let target: Tensor
     }
 
@@ -97,12 +150,15 @@ public struct ConsistencyDistillation: TrainingObjective {
             }
         }
         let lower = Tensor(pairs.map { Float(levels[$0]) }, shape: [count])
-        let target = withoutGradients { self.student(Tensor(previous, shape: [count, dimension]), sigma: lower) }
-        return Prepared(noisy: noisy, sigma: upper, target: target)
+        // Each pair's segment: the last edge at or below its lower level.
+        let edges = edgeIndices
+        let boundary = Tensor(pairs.map { pair in Float(levels[edges.last { $0 <= pair }!]) }, shape: [count])
+        let target = withoutGradients { self.student(Tensor(previous, shape: [count, dimension]), sigma: lower, boundary: boundary) }
+        return Prepared(noisy: noisy, sigma: upper, boundary: boundary, target: target)
     }
 
     public func loss(_ prepared: Prepared, student _: Module) throws -> (total: Tensor, parts: [String: Float]) {
-        let output = student(prepared.noisy, sigma: prepared.sigma)
+        let output = student(prepared.noisy, sigma: prepared.sigma, boundary: prepared.boundary)
         let squared = (output - prepared.target).squared().sum(axis: 1)
         let total: Tensor
         if pseudoHuber {
