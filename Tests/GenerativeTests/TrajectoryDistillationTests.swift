@@ -45,6 +45,13 @@ final class TrajectoryDistillationTests: XCTestCase {
         XCTAssertEqual(PointCloudMetrics.modeCoverage(oneStep, mixture: mixture).covered, 8)
         XCTAssertEqual(PointCloudMetrics.modeCoverage(progressiveOneStep.samples, mixture: mixture).covered, 8)
 
+        // SCott: the same distillation with a stochastic teacher step (DDIM, η 0.3).
+        let (scott, _) = try GenerativeDemo.consistencyStudent(data: data, stochasticity: 0.3)
+        var scottSampling = RandomGenerator(seed: 13)
+        let scott1 = distance(scott.sample(count: 2000, dimension: 2, using: &scottSampling))
+        print(String(format: "SCott 1 step %.4f", scott1))
+        XCTAssertLessThan(scott1, 0.5 * teacher)
+
         let (segmented, edges) = try GenerativeDemo.segmentedConsistencyStudent(data: data)
         XCTAssertEqual(edges.count, 2)
         XCTAssertEqual(edges.last!, process.sigmaMin, accuracy: 1e-9)

@@ -43,12 +43,14 @@ public enum GenerativeDemo {
             .fit(data, validation: Optional<TensorDataset>.none)
     }
 
-    /// Consistency distillation from the exact denoiser: 18 Karras levels, Heun teacher
-    /// steps, 100 epochs of 32 batches.
-    public static func consistencyStudent(data: TensorDataset) throws -> (student: ConsistencyModel, history: [EpochRecord]) {
+    /// Consistency distillation from the exact denoiser: 18 Karras levels, 100 epochs of 32
+    /// batches. The teacher steps by Heun's method, or — SCott's stochastic teacher — by DDIM
+    /// of noise strength `stochasticity`.
+    public static func consistencyStudent(data: TensorDataset, stochasticity: Double? = nil) throws -> (student: ConsistencyModel, history: [EpochRecord]) {
         var generator = RandomGenerator(seed: 11)
         let student = ConsistencyModel(network: DenoisingMLP(dimension: 2, hidden: hidden, using: &generator), process: process)
-        let objective = ConsistencyDistillation(teacher: GaussianMixtureDenoiser(mixture, process: process), student: student, levels: 18, solver: .heun)
+        let objective = ConsistencyDistillation(teacher: GaussianMixtureDenoiser(mixture, process: process), student: student, levels: 18,
+                                                teacherStep: stochasticity == nil ? .heun : .ddim, eta: stochasticity ?? 0)
         return (student, try fit(student.network, objective, epochs: 100, seed: 12, data: data))
     }
 
@@ -62,7 +64,7 @@ public enum GenerativeDemo {
         let teacher = GaussianMixtureDenoiser(mixture, process: process)
         var edges: [Double] = []
         for segments in [8, 4, 2] {
-            let objective = ConsistencyDistillation(teacher: teacher, student: student, levels: 18, solver: .heun, segments: segments,
+            let objective = ConsistencyDistillation(teacher: teacher, student: student, levels: 18, teacherStep: .heun, segments: segments,
                                                     edgeLevels: segments == 2 ? [0, 7] : nil)
             _ = try fit(student.network, objective, epochs: 40, seed: 18 + UInt64(segments), data: data)
             edges = objective.segmentEdges
@@ -139,6 +141,10 @@ public enum GenerativeDemo {
         let (consistency, _) = try consistencyStudent(data: data)
         rows.append(row("consistency distillation", evaluations: 1) { consistency.sample(count: 2000, dimension: 2, using: &$0) })
         rows.append(row("consistency distillation", evaluations: 2) { consistency.sample(count: 2000, dimension: 2, intermediate: [0.8], using: &$0) })
+        if printsProgress { print("training the consistency student with a stochastic teacher (SCott, η 0.3; 3,200 steps)") }
+        let (scott, _) = try consistencyStudent(data: data, stochasticity: 0.3)
+        rows.append(row("SCott (CD with a stochastic teacher, η 0.3)", evaluations: 1) { scott.sample(count: 2000, dimension: 2, using: &$0) })
+        rows.append(row("SCott (CD with a stochastic teacher, η 0.3)", evaluations: 2) { scott.sample(count: 2000, dimension: 2, intermediate: [0.8], using: &$0) })
         if printsProgress { print("training the segmented consistency student (8 → 4 → 2 segments, 3 × 1,280 steps)") }
         let (segmented, edges) = try segmentedConsistencyStudent(data: data)
         rows.append(row("segmented consistency distillation (TSCD, 2 segments)", evaluations: 2) {

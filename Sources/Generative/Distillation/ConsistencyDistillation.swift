@@ -76,7 +76,8 @@ public struct ConsistencyModel {
 /// Consistency distillation (Song et al. 2023, Algorithm 2) from a teacher denoiser on the
 /// EDM process: for a data sample `x₀` and a random pair of adjacent levels
 /// `σ_n < σ_{n+1}` of the `levels`-point Karras grid, `x_{n+1} = x₀ + σ_{n+1}·z`, the
-/// teacher's one ODE step (`solver`: Heun or Euler) gives `x̂_n`, and the student learns
+/// teacher's one solver step (`teacherStep`: Heun or Euler on the ODE; or, as SCott does, a
+/// stochastic DDIM step of noise strength η) gives `x̂_n`, and the student learns
 /// `f(x_{n+1}, σ_{n+1}) ≈ f⁻(x̂_n, σ_n)`, where the target network `f⁻` is the student
 /// itself without gradients (EMA decay 0, as improved consistency training and sCM use).
 /// The distance is the squared L2 norm, or the pseudo-Huber loss `√(‖·‖² + c²) − c` of
@@ -86,7 +87,8 @@ public struct ConsistencyDistillation: TrainingObjective {
     public let student: ConsistencyModel
     /// The Karras levels σ_1 = σ_min < … < σ_N = σ_max.
     public let levels: [Double]
-    public let solver: Sampler.Method
+    /// How the teacher steps from one level to the next: a one-step `Sampler` over the pair.
+    public let teacherStep: (method: Sampler.Method, eta: Double)
     public let pseudoHuber: Bool
     /// Hyper-SD's trajectory segments (1: plain consistency distillation): within each run of
     /// levels the student maps to the run's lower edge.
@@ -104,12 +106,15 @@ public struct ConsistencyDistillation: TrainingObjective {
     public var teacher: (any Teacher)? { nil }
     public var trainableModules: [Module] { [] }
 
-    public init(teacher: any Denoiser, student: ConsistencyModel, levels: Int = 18, solver: Sampler.Method = .heun, pseudoHuber: Bool = false,
-                segments: Int = 1, edgeLevels: [Int]? = nil) {
+    /// `teacherStep` is Heun's or Euler's method, or DDIM with noise strength `eta` (SCott's
+    /// stochastic teacher: `eta` 0 is Euler's step on EDM's process, 1 an ancestral step).
+    public init(teacher: any Denoiser, student: ConsistencyModel, levels: Int = 18, teacherStep: Sampler.Method = .heun, eta: Double = 0,
+                pseudoHuber: Bool = false, segments: Int = 1, edgeLevels: [Int]? = nil) {
         precondition(teacher.process.kind == .edm, "ConsistencyDistillation: a teacher on the EDM process")
-        precondition(levels >= 2 && (solver == .heun || solver == .euler), "ConsistencyDistillation: ≥ 2 levels and a Heun or Euler solver")
+        precondition(levels >= 2 && [.heun, .euler, .ddim].contains(teacherStep), "ConsistencyDistillation: ≥ 2 levels and a Heun, Euler or DDIM step")
         precondition((1..<levels).contains(segments), "ConsistencyDistillation: 1…\(levels - 1) segments for \(levels) levels, found \(segments)")
-        (self.teacherDenoiser, self.student, self.solver, self.pseudoHuber, self.segments) = (teacher, student, solver, pseudoHuber, segments)
+        (self.teacherDenoiser, self.student, self.pseudoHuber, self.segments) = (teacher, student, pseudoHuber, segments)
+        self.teacherStep = (teacherStep, eta)
         self.levels = Array(teacher.process.samplingTimes(steps: levels).dropLast().reversed())
         let even = (0..<segments).map { Int((Double($0) * Double(levels - 1) / Double(segments)).rounded()) }
         let edges = edgeLevels ?? even
@@ -137,14 +142,8 @@ public struct ConsistencyDistillation: TrainingObjective {
         for pair in Set(pairs).sorted() {
             let rows = pairs.indices.filter { pairs[$0] == pair }
             let x = Tensor(rows.flatMap { Array(previous[($0 * dimension)..<(($0 + 1) * dimension)]) }, shape: [rows.count, dimension])
-            let (t, s) = (levels[pair + 1], levels[pair])
-            let (velocity, _, _) = try teacherDenoiser.velocity(x, at: t)
-            var stepped = x + Float(s - t) * velocity
-            if solver == .heun {
-                let (corrected, _, _) = try teacherDenoiser.velocity(stepped, at: s)
-                stepped = x + Float(s - t) * 0.5 * (velocity + corrected)
-            }
-            let values = stepped.scalars
+            let step = Sampler(teacherStep.method, times: [levels[pair + 1], levels[pair]], eta: teacherStep.eta)
+            let values = try step.sample(teacherDenoiser, from: x, using: &generator).samples.scalars
             for (row, index) in rows.enumerated() {
                 for axis in 0..<dimension { previous[index * dimension + axis] = values[row * dimension + axis] }
             }

@@ -34,10 +34,10 @@ public struct Sampler: Sendable, Equatable {
         (self.method, self.steps, self.eta, self.times) = (method, steps, method == .ddpm ? 1 : eta, nil)
     }
 
-    /// A sampler over a grid of its own (a progressively distilled student's, say): `times`
-    /// descending from the noise end to 0.
+    /// A sampler over a grid of its own (a progressively distilled student's, or one step of
+    /// a teacher between two levels): `times` strictly descending.
     public init(_ method: Method, times: [Double], eta: Double = 0) {
-        precondition(times.count >= 2 && times == times.sorted(by: >) && times.last == 0, "Sampler: times descending to 0, found \(times)")
+        precondition(times.count >= 2 && zip(times, times.dropFirst()).allSatisfy { $0 > $1 }, "Sampler: strictly descending times, found \(times)")
         (self.method, self.steps, self.eta, self.times) = (method, times.count - 1, method == .ddpm ? 1 : eta, times)
     }
 
