@@ -4,18 +4,7 @@ import XCTest
 
 /// The built `distill` binary as a user meets it: run as a process, copied elsewhere, fed bad
 /// values. A refusal is one line on standard error, exit code 1, and nothing written.
-final class CommandLineTests: XCTestCase {
-    private var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
-
+final class CommandLineTests: FolderTestCase {
     /// The `distill` built beside this test bundle (`swift build -c release --build-tests`).
     private var builtBinary: URL {
         get throws {

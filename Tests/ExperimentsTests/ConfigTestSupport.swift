@@ -51,3 +51,17 @@ extension XCTestCase {
     }
 
 }
+
+/// A test case with a fresh temporary `folder` per test, removed afterwards.
+class FolderTestCase: XCTestCase {
+    private(set) var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("distillery-\(type(of: self))-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+}

@@ -7,18 +7,7 @@ import Tensors
 import XCTest
 
 /// Runs through the config layer: the examples, the demo, resume.
-final class ExperimentRunTests: XCTestCase {
-    private var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("experiments-\(UUID())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
-
+final class ExperimentRunTests: FolderTestCase {
     /// Trains a digits MLP 64-`hidden`-10 through a train config into `folder/name` and
     /// returns its weights.
     private func trainedDigitsMLP(hidden: Int, epochs: Int, into name: String) throws -> URL {

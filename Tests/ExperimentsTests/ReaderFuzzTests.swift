@@ -9,7 +9,7 @@ import XCTest
 /// with an error naming its file; a crash ends the test process and a hang shows in the
 /// time bound. The mutations favour what breaks readers: sizes at the edges of their integer
 /// types, truncation, and numbers and structure changed inside text headers.
-final class ReaderFuzzTests: XCTestCase {
+final class ReaderFuzzTests: FolderTestCase {
     /// Numbers at the edges of the integer types sizes are read into.
     private static let edgeIntegers: [UInt64] = [0, 1, 0x7F, 0x80, 0xFF, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF, 1 << 32, 1 << 61,
                                                   0x7FFF_FFFF_FFFF_FFFF, 0x8000_0000_0000_0000, .max]
@@ -116,17 +116,6 @@ final class ReaderFuzzTests: XCTestCase {
     private static let rounds = max(1, Int(ProcessInfo.processInfo.environment["DISTILLERY_FUZZ_ROUNDS"] ?? "") ?? 1)
     private static let seedOffset = UInt64(ProcessInfo.processInfo.environment["DISTILLERY_FUZZ_SEED"] ?? "") ?? 0
 
-    private var scratch: URL!
-
-    override func setUpWithError() throws {
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("distillery-fuzz-\(UUID())")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: scratch)
-    }
-
     private var datasetFixtures: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("DatasetsTests/Fixtures")
@@ -170,7 +159,7 @@ final class ReaderFuzzTests: XCTestCase {
 
         // Through files, so the gzip path (decompression of a damaged stream) is covered.
         let gz = try Data(contentsOf: datasetFixtures.appendingPathComponent("tiny-images-idx3-ubyte.gz"))
-        let url = scratch.appendingPathComponent("train-images-idx3-ubyte.gz")
+        let url = folder.appendingPathComponent("train-images-idx3-ubyte.gz")
         fuzz(url.path, seeds: [gz], iterations: 1000, maximumMutations: 2, seed: 4) { data in
             try data.write(to: url)
             _ = try IDXReader.read(contentsOf: url)
@@ -194,7 +183,7 @@ final class ReaderFuzzTests: XCTestCase {
         }
 
         let archives = try ["stored.npz", "compressed.npz"].map { try Data(contentsOf: datasetFixtures.appendingPathComponent($0)) }
-        let url = scratch.appendingPathComponent("arrays.npz")
+        let url = folder.appendingPathComponent("arrays.npz")
         fuzz(url.path, seeds: archives, iterations: 1000, maximumMutations: 2, seed: 6) { data in
             try data.write(to: url)
             _ = try NPYReader.readArchive(contentsOf: url)
@@ -222,7 +211,7 @@ final class ReaderFuzzTests: XCTestCase {
             _ = try ConfigNode.parse(yaml: String(decoding: data, as: UTF8.self), file: "run.yaml")
         }
         // Whole configs validated and built (data, models, losses), not trained.
-        let output = scratch.appendingPathComponent("unused")
+        let output = folder.appendingPathComponent("unused")
         fuzz("run.yaml", seeds: seeds, iterations: 4000, isText: true, maximumMutations: 1, seed: 8) { data in
             let config = try ConfigNode.parse(yaml: String(decoding: data, as: UTF8.self), file: "run.yaml")
             _ = try Experiment(config: config, outputDirectory: output)

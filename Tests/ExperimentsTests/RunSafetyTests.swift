@@ -8,18 +8,7 @@ import XCTest
 
 /// What a run does with what a kill, a second run, a changed config or bad weights leave in
 /// its output folder: nothing is lost, doubled or silently mixed.
-final class RunSafetyTests: XCTestCase {
-    private var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("run-safety-\(UUID())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
-
+final class RunSafetyTests: FolderTestCase {
     private var output: URL { folder.appendingPathComponent("run") }
 
     /// A small digits run; `training` replaces its training section's body.

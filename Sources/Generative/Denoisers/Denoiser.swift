@@ -17,3 +17,21 @@ extension Denoiser {
         return (Float(process.alphaDerivative(t)) * data + Float(process.sigmaDerivative(t)) * noise, data, noise)
     }
 }
+
+/// `transform` applied to the rows of `x` (`[N, D]`) group by group, rows grouped by their
+/// `keys` (a time index per sample: a denoiser takes one time per call), and the results put
+/// back in the rows' order.
+func mapRowGroups(_ x: Tensor, keys: [Int], _ transform: (_ key: Int, _ rows: Tensor) throws -> Tensor) rethrows -> Tensor {
+    let (count, dimension) = (x.shape[0], x.shape[1])
+    let values = x.scalars
+    var result = [Float](repeating: 0, count: count * dimension)
+    for key in Set(keys).sorted() {
+        let rows = keys.indices.filter { keys[$0] == key }
+        let group = Tensor(rows.flatMap { Array(values[($0 * dimension)..<(($0 + 1) * dimension)]) }, shape: [rows.count, dimension])
+        let mapped = try transform(key, group).scalars
+        for (position, row) in rows.enumerated() {
+            result.replaceSubrange((row * dimension)..<((row + 1) * dimension), with: mapped[(position * dimension)..<((position + 1) * dimension)])
+        }
+    }
+    return Tensor(result, shape: [count, dimension])
+}

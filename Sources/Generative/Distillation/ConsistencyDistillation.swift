@@ -138,21 +138,14 @@ public struct ConsistencyDistillation: TrainingObjective {
         let upper = Tensor(pairs.map { Float(levels[$0 + 1]) }, shape: [count])
         let noisy = data + noise * upper.reshaped([-1, 1])
         // The teacher's step, one level pair at a time (its estimate takes one time per call).
-        var previous = noisy.scalars
-        for pair in Set(pairs).sorted() {
-            let rows = pairs.indices.filter { pairs[$0] == pair }
-            let x = Tensor(rows.flatMap { Array(previous[($0 * dimension)..<(($0 + 1) * dimension)]) }, shape: [rows.count, dimension])
-            let step = Sampler(teacherStep.method, times: [levels[pair + 1], levels[pair]], eta: teacherStep.eta)
-            let values = try step.sample(teacherDenoiser, from: x, using: &generator).samples.scalars
-            for (row, index) in rows.enumerated() {
-                for axis in 0..<dimension { previous[index * dimension + axis] = values[row * dimension + axis] }
-            }
+        let stepped = try mapRowGroups(noisy, keys: pairs) { pair, x in
+            try Sampler(teacherStep.method, times: [levels[pair + 1], levels[pair]], eta: teacherStep.eta).sample(teacherDenoiser, from: x, using: &generator).samples
         }
         let lower = Tensor(pairs.map { Float(levels[$0]) }, shape: [count])
         // Each pair's segment: the last edge at or below its lower level.
         let edges = edgeIndices
         let boundary = Tensor(pairs.map { pair in Float(levels[edges.last { $0 <= pair }!]) }, shape: [count])
-        let target = withoutGradients { self.student(Tensor(previous, shape: [count, dimension]), sigma: lower, boundary: boundary) }
+        let target = withoutGradients { self.student(stepped, sigma: lower, boundary: boundary) }
         return Prepared(noisy: noisy, sigma: upper, boundary: boundary, target: target)
     }
 

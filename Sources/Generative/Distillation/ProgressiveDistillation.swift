@@ -48,24 +48,14 @@ public struct ProgressiveDistillation: TrainingObjective {
         let start = chosen.map { teacherTimes[2 * $0] }
         let noisy = Float(1) * data + noise * Tensor(start.map { Float(process.sigma($0)) }, shape: [count, 1])
         // Two teacher DDIM steps per sample, grouped by step (the teacher takes one time a call).
-        var targets = [Float](repeating: 0, count: count * dimension), weights = [Float](repeating: 0, count: count)
-        let rowsOf = noisy.scalars
-        for step in Set(chosen).sorted() {
-            let rows = chosen.indices.filter { chosen[$0] == step }
-            let z = Tensor(rows.flatMap { Array(rowsOf[($0 * dimension)..<(($0 + 1) * dimension)]) }, shape: [rows.count, dimension])
+        let targets = try mapRowGroups(noisy, keys: chosen) { step, z in
             let (t, middle, s) = (teacherTimes[2 * step], teacherTimes[2 * step + 1], teacherTimes[2 * step + 2])
             let reached = try ddimStep(ddimStep(z, from: t, to: middle), from: middle, to: s)
             let ratio = process.sigma(s) / process.sigma(t)
-            let target = (reached - Float(ratio) * z) / Float(process.alpha(s) - ratio * process.alpha(t))
-            let weight = Float(max(process.alpha(t) * process.alpha(t) / (process.sigma(t) * process.sigma(t)), 1))
-            let values = target.scalars
-            for (row, index) in rows.enumerated() {
-                for axis in 0..<dimension { targets[index * dimension + axis] = values[row * dimension + axis] }
-                weights[index] = weight
-            }
+            return (reached - Float(ratio) * z) / Float(process.alpha(s) - ratio * process.alpha(t))
         }
-        return Prepared(noisy: noisy, sigma: Tensor(start.map(Float.init), shape: [count]), target: Tensor(targets, shape: [count, dimension]),
-                        weight: Tensor(weights, shape: [count]))
+        let weights = start.map { t in Float(max(process.alpha(t) * process.alpha(t) / (process.sigma(t) * process.sigma(t)), 1)) }
+        return Prepared(noisy: noisy, sigma: Tensor(start.map(Float.init), shape: [count]), target: targets, weight: Tensor(weights, shape: [count]))
     }
 
     /// The teacher's deterministic DDIM step `x_t → x_s`: `α_s·x̂₀ + σ_s·ε̂`.
