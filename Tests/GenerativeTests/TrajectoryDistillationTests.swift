@@ -14,7 +14,8 @@ final class TrajectoryDistillationTests: XCTestCase {
     /// half); 2-step consistency sampling beats 1-step, and consistency distillation at 1 step
     /// beats progressive distillation at 1 step (Song et al. 2023); consistency within
     /// trajectory segments, trained 8 → 4 → 2 segments, beats single-segment consistency
-    /// distillation at 2 steps (Hyper-SD).
+    /// distillation at 2 steps (Hyper-SD); BOOT, seeing no data, reaches consistency
+    /// distillation's 1-step quality within 1.5× its SWD.
     func testOneStepStudentsBeatTheTeacherAndTheMethodsOrderAsTheirPapersSay() throws {
         let (mixture, process) = (GenerativeDemo.mixture, GenerativeDemo.process)
         var generator = RandomGenerator(seed: 16)
@@ -51,6 +52,12 @@ final class TrajectoryDistillationTests: XCTestCase {
         let scott1 = distance(scott.sample(count: 2000, dimension: 2, using: &scottSampling))
         print(String(format: "SCott 1 step %.4f", scott1))
         XCTAssertLessThan(scott1, 0.5 * teacher)
+
+        let boot = try GenerativeDemo.bootStudent(data: data)
+        var bootSampling = RandomGenerator(seed: 13)
+        let boot1 = distance(boot.sample(count: 2000, dimension: 2, using: &bootSampling))
+        print(String(format: "BOOT 1 step %.4f (CD %.4f)", boot1, cd1))
+        XCTAssertLessThan(boot1, 1.5 * cd1)
 
         let (segmented, edges) = try GenerativeDemo.segmentedConsistencyStudent(data: data)
         XCTAssertEqual(edges.count, 2)

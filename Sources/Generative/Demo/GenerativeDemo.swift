@@ -8,7 +8,7 @@ import Training
 /// `distill demo generative`: step distillation on the 8-Gaussian ring, whose exact denoiser
 /// is the teacher (no teacher training, so every gap is the distillation's). The teacher
 /// samples by DDIM at 1, 2, 4 and 64 steps; the consistency-distilled and progressively distilled
-/// students at 1 and 2, and on the rectified-flow process the reflowed flow at 1 and 2 and
+/// students at 1 and 2, the data-free BOOT student at 1, and on the rectified-flow process the reflowed flow at 1 and 2 and
 /// its one-step distillation. The recipes here are the ones the tests hold to the papers' claims.
 public enum GenerativeDemo {
     /// The data: eight Gaussians of deviation 0.1 on a circle of radius 2.
@@ -70,6 +70,16 @@ public enum GenerativeDemo {
             edges = objective.segmentEdges
         }
         return (student, edges)
+    }
+
+    /// BOOT: data-free distillation from the exact denoiser, 18 levels, 100 epochs of 32
+    /// batches of noise (the data set only sizes the epochs).
+    public static func bootStudent(data: TensorDataset) throws -> BOOTStudent {
+        var generator = RandomGenerator(seed: 19)
+        let student = BOOTStudent(network: DenoisingMLP(dimension: 2, hidden: hidden, using: &generator), process: process)
+        _ = try fit(student.network, BOOTDistillation(teacher: GaussianMixtureDenoiser(mixture, process: process), student: student, levels: 18),
+                    epochs: 100, seed: 20, data: data)
+        return student
     }
 
     /// Progressive distillation from 16 teacher DDIM steps down to `finalSteps`, halving
@@ -145,6 +155,9 @@ public enum GenerativeDemo {
         let (scott, _) = try consistencyStudent(data: data, stochasticity: 0.3)
         rows.append(row("SCott (CD with a stochastic teacher, η 0.3)", evaluations: 1) { scott.sample(count: 2000, dimension: 2, using: &$0) })
         rows.append(row("SCott (CD with a stochastic teacher, η 0.3)", evaluations: 2) { scott.sample(count: 2000, dimension: 2, intermediate: [0.8], using: &$0) })
+        if printsProgress { print("training the data-free BOOT student (3,200 steps of noise alone)") }
+        let boot = try bootStudent(data: data)
+        rows.append(row("BOOT (data-free)", evaluations: 1) { boot.sample(count: 2000, dimension: 2, using: &$0) })
         if printsProgress { print("training the segmented consistency student (8 → 4 → 2 segments, 3 × 1,280 steps)") }
         let (segmented, edges) = try segmentedConsistencyStudent(data: data)
         rows.append(row("segmented consistency distillation (TSCD, 2 segments)", evaluations: 2) {

@@ -1,0 +1,78 @@
+import Datasets
+import Foundation
+import NN
+import Tensors
+import Training
+
+/// BOOT (Gu et al. 2023): data-free distillation on the EDM process. The student `g(ε, σ)`
+/// predicts the signal `y_σ = x_σ − σ·ε` of the teacher's deterministic (DDIM) trajectory
+/// that starts from the noise `σ_max·ε`, at every level σ, from `ε` alone — no training
+/// images. It is trained by bootstrapping down the Karras grid: for adjacent levels
+/// `σ_s < σ_t`, the student's own `x_t = g(ε, σ_t) + σ_t·ε` (without gradients) takes one
+/// teacher DDIM step to `x_s`, and `g(ε, σ_s)` learns `x_s − σ_s·ε`. The output scale
+/// `(σ_max − σ)/σ_max` makes `g(ε, σ_max) = 0`, the trajectory's known start. One-step
+/// sampling is `g(ε, σ_min) + σ_min·ε`.
+public struct BOOTStudent {
+    public let network: DenoisingMLP
+    public let process: NoiseProcess
+
+    public init(network: DenoisingMLP, process: NoiseProcess) {
+        precondition(process.kind == .edm, "BOOTStudent: the EDM process (t = σ)")
+        (self.network, self.process) = (network, process)
+    }
+
+    /// The trajectory's point `x_σ = g(ε, σ) + σ·ε` for noises `noise` `[N, D]` at levels `sigma` `[N]`.
+    public func point(_ noise: Tensor, sigma: Tensor) -> Tensor {
+        let s = sigma.reshaped([-1, 1])
+        let scale = (Float(process.sigmaMax) - s) / Float(process.sigmaMax)
+        return scale * network(.init(x: noise, noiseLevel: 0.25 * sigma.log())).prediction + s * noise
+    }
+
+    /// `count` samples in one evaluation: the trajectory's end at σ_min.
+    public func sample(count: Int, dimension: Int, using generator: inout RandomGenerator) -> Tensor {
+        withoutGradients { point(Tensor.normal([count, dimension], using: &generator), sigma: Tensor(shape: [count], repeating: Float(process.sigmaMin))) }
+    }
+}
+
+/// BOOT's bootstrapping objective; the batches only size the steps (their inputs are
+/// ignored: the student sees noise alone).
+public struct BOOTDistillation: TrainingObjective {
+    public let teacherDenoiser: any Denoiser
+    public let student: BOOTStudent
+    /// The Karras levels, descending from σ_max to σ_min.
+    public let levels: [Double]
+
+    public var teacher: (any Teacher)? { nil }
+    public var trainableModules: [Module] { [] }
+
+    public init(teacher: any Denoiser, student: BOOTStudent, levels: Int = 18) {
+        precondition(teacher.process.kind == .edm && levels >= 2, "BOOTDistillation: a teacher on the EDM process and ≥ 2 levels")
+        (self.teacherDenoiser, self.student) = (teacher, student)
+        self.levels = Array(teacher.process.samplingTimes(steps: levels).dropLast())
+    }
+
+    public struct Prepared {
+        let noise: Tensor
+        let sigma: Tensor
+        let target: Tensor
+    }
+
+    public func prepare(_ batch: Batch, student _: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
+        let count = batch.count
+        let dimension = batch.inputs.shape.dropFirst().reduce(1, *)
+        let noise = Tensor.normal([count, dimension], using: &generator)
+        let steps = (0..<count).map { _ in generator.nextInt(below: levels.count - 1) }
+        let upper = Tensor(steps.map { Float(levels[$0]) }, shape: [count])
+        let start = withoutGradients { student.point(noise, sigma: upper) }
+        let reached = try mapRowGroups(start, keys: steps) { step, x in
+            try Sampler(.ddim, times: [levels[step], levels[step + 1]]).sample(teacherDenoiser, from: x, using: &generator).samples
+        }
+        let lower = Tensor(steps.map { Float(levels[$0 + 1]) }, shape: [count])
+        return Prepared(noise: noise, sigma: lower, target: reached)
+    }
+
+    public func loss(_ prepared: Prepared, student _: Module) throws -> (total: Tensor, parts: [String: Float]) {
+        let total = (student.point(prepared.noise, sigma: prepared.sigma) - prepared.target).squared().sum(axis: 1).mean()
+        return (total, ["boot": total.item])
+    }
+}
