@@ -46,7 +46,7 @@ public struct ProgressiveDistillation: TrainingObjective {
         let chosen = (0..<count).map { _ in generator.nextInt(below: steps) }
         let noise = Tensor.normal([count, dimension], using: &generator)
         let start = chosen.map { teacherTimes[2 * $0] }
-        let noisy = Float(1) * data + noise * Tensor(start.map { Float(process.sigma($0)) }, shape: [count, 1])
+        let noisy = data + noise * Tensor(start.map { Float(process.sigma($0)) }, shape: [count, 1])
         // Two teacher DDIM steps per sample, grouped by step (the teacher takes one time a call).
         let targets = try mapRowGroups(noisy, keys: chosen) { step, z in
             let (t, middle, s) = (teacherTimes[2 * step], teacherTimes[2 * step + 1], teacherTimes[2 * step + 2])
