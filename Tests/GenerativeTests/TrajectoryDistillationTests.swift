@@ -15,7 +15,9 @@ final class TrajectoryDistillationTests: XCTestCase {
     /// beats progressive distillation at 1 step (Song et al. 2023); consistency within
     /// trajectory segments, trained 8 → 4 → 2 segments, beats single-segment consistency
     /// distillation at 2 steps (Hyper-SD); BOOT, seeing no data, reaches consistency
-    /// distillation's 1-step quality within 1.5× its SWD.
+    /// distillation's 1-step quality within 1.5× its SWD; consistency training, with no
+    /// teacher, samples in one step far better than the teacher's one step but worse than
+    /// consistency distillation (the CM paper's order), and better in two steps than one.
     func testOneStepStudentsBeatTheTeacherAndTheMethodsOrderAsTheirPapersSay() throws {
         let (mixture, process) = (GenerativeDemo.mixture, GenerativeDemo.process)
         var generator = RandomGenerator(seed: 16)
@@ -52,6 +54,15 @@ final class TrajectoryDistillationTests: XCTestCase {
         let scott1 = distance(scott.sample(count: 2000, dimension: 2, using: &scottSampling))
         print(String(format: "SCott 1 step %.4f", scott1))
         XCTAssertLessThan(scott1, 0.5 * teacher)
+
+        let trained = try GenerativeDemo.consistencyTrainingStudent(data: data)
+        var trainedSampling = RandomGenerator(seed: 13)
+        let ct1 = distance(trained.sample(count: 2000, dimension: 2, using: &trainedSampling))
+        let ct2 = distance(trained.sample(count: 2000, dimension: 2, intermediate: [0.8], using: &trainedSampling))
+        print(String(format: "CT 1 step %.4f, 2 steps %.4f", ct1, ct2))
+        XCTAssertLessThan(ct1, 0.5 * teacher)
+        XCTAssertLessThan(cd1, ct1)
+        XCTAssertLessThan(ct2, ct1)
 
         let boot = try GenerativeDemo.bootStudent(data: data)
         var bootSampling = RandomGenerator(seed: 13)

@@ -83,7 +83,10 @@ public struct ConsistencyModel {
 /// The distance is the squared L2 norm, or the pseudo-Huber loss `√(‖·‖² + c²) − c` of
 /// improved consistency training with `c = 0.00054·√D` when `pseudoHuber` is set.
 public struct ConsistencyDistillation: TrainingObjective {
-    public let teacherDenoiser: any Denoiser
+    /// The teacher, or nil for consistency training: the step from `x_{n+1}` to level σ_n
+    /// then reuses the sample's own noise, `x₀ + σ_n·z`, the one-sample estimate of the ideal
+    /// denoiser's step (Song et al. 2023, §5).
+    public let teacherDenoiser: (any Denoiser)?
     public let student: ConsistencyModel
     /// The Karras levels σ_1 = σ_min < … < σ_N = σ_max.
     public let levels: [Double]
@@ -101,7 +104,10 @@ public struct ConsistencyDistillation: TrainingObjective {
     /// sampling.
     public var segmentEdges: [Double] { edgeIndices.reversed().map { levels[$0] } }
 
-
+    /// Consistency training's choices (improved consistency training, Song & Dhariwal 2023):
+    /// level pairs drawn with the lognormal weights of `ln σ ~ N(−1.1, 2.0²)`, and each pair's
+    /// loss weighted by `1/(σ_{n+1} − σ_n)`; off for plain (uniform, unweighted) pairs.
+    public let improvedTraining: Bool
 
     public var teacher: (any Teacher)? { nil }
     public var trainableModules: [Module] { [] }
@@ -113,9 +119,23 @@ public struct ConsistencyDistillation: TrainingObjective {
         precondition(teacher.process.kind == .edm, "ConsistencyDistillation: a teacher on the EDM process")
         precondition(levels >= 2 && [.heun, .euler, .ddim].contains(teacherStep), "ConsistencyDistillation: ≥ 2 levels and a Heun, Euler or DDIM step")
         precondition((1..<levels).contains(segments), "ConsistencyDistillation: 1…\(levels - 1) segments for \(levels) levels, found \(segments)")
+        self.init(teacher: teacher, process: teacher.process, student: student, levels: levels, teacherStep: teacherStep, eta: eta, pseudoHuber: pseudoHuber,
+                  segments: segments, edgeLevels: edgeLevels, improvedTraining: false)
+    }
+
+    /// Consistency training from data alone, no teacher: `improved` uses improved
+    /// consistency training's pseudo-Huber loss, lognormal level pairs and weighting.
+    public init(trainingOn process: NoiseProcess, student: ConsistencyModel, levels: Int = 18, improved: Bool = true) {
+        precondition(process.kind == .edm && levels >= 2, "ConsistencyDistillation: the EDM process and ≥ 2 levels")
+        self.init(teacher: nil, process: process, student: student, levels: levels, teacherStep: .euler, eta: 0, pseudoHuber: improved,
+                  segments: 1, edgeLevels: nil, improvedTraining: improved)
+    }
+
+    private init(teacher: (any Denoiser)?, process: NoiseProcess, student: ConsistencyModel, levels: Int, teacherStep: Sampler.Method, eta: Double,
+                 pseudoHuber: Bool, segments: Int, edgeLevels: [Int]?, improvedTraining: Bool) {
         (self.teacherDenoiser, self.student, self.pseudoHuber, self.segments) = (teacher, student, pseudoHuber, segments)
-        self.teacherStep = (teacherStep, eta)
-        self.levels = Array(teacher.process.samplingTimes(steps: levels).dropLast().reversed())
+        (self.teacherStep, self.improvedTraining) = ((teacherStep, eta), improvedTraining)
+        self.levels = Array(process.samplingTimes(steps: levels).dropLast().reversed())
         let even = (0..<segments).map { Int((Double($0) * Double(levels - 1) / Double(segments)).rounded()) }
         let edges = edgeLevels ?? even
         precondition(edges.count == segments && edges.first == 0 && edges == edges.sorted() && Set(edges).count == edges.count && edges.last! < levels - 1,
@@ -128,37 +148,57 @@ public struct ConsistencyDistillation: TrainingObjective {
         let sigma: Tensor
         let boundary: Tensor
         let target: Tensor
+        let weight: Tensor?
+    }
+
+    /// iCT's probability of each adjacent pair: the mass `ln σ ~ N(−1.1, 2.0²)` puts between them.
+    private var lognormalPairWeights: [Double] {
+        let cumulative = levels.map { 0.5 * (1 + erf((Foundation.log($0) + 1.1) / (2.0 * 2.0.squareRoot()))) }
+        return zip(cumulative, cumulative.dropFirst()).map { $1 - $0 }
     }
 
     public func prepare(_ batch: Batch, student _: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
         let data = batch.inputs
         let (count, dimension) = (data.shape[0], data.shape[1])
-        let pairs = (0..<count).map { _ in generator.nextInt(below: levels.count - 1) }
+        let pairs: [Int]
+        if improvedTraining {
+            var cumulative: [Double] = []
+            let weights = lognormalPairWeights
+            for weight in weights { cumulative.append((cumulative.last ?? 0) + weight / weights.reduce(0, +)) }
+            pairs = (0..<count).map { _ in let u = Double(generator.nextUniform()); return cumulative.firstIndex { u < $0 } ?? cumulative.count - 1 }
+        } else {
+            pairs = (0..<count).map { _ in generator.nextInt(below: levels.count - 1) }
+        }
         let noise = Tensor.normal([count, dimension], using: &generator)
         let upper = Tensor(pairs.map { Float(levels[$0 + 1]) }, shape: [count])
         let noisy = data + noise * upper.reshaped([-1, 1])
-        // The teacher's step, one level pair at a time (its estimate takes one time per call).
-        let stepped = try mapRowGroups(noisy, keys: pairs) { pair, x in
-            try Sampler(teacherStep.method, times: [levels[pair + 1], levels[pair]], eta: teacherStep.eta).sample(teacherDenoiser, from: x, using: &generator).samples
-        }
         let lower = Tensor(pairs.map { Float(levels[$0]) }, shape: [count])
+        let stepped: Tensor
+        if let teacherDenoiser {
+            // The teacher's step, one level pair at a time (its estimate takes one time per call).
+            stepped = try mapRowGroups(noisy, keys: pairs) { pair, x in
+                try Sampler(teacherStep.method, times: [levels[pair + 1], levels[pair]], eta: teacherStep.eta).sample(teacherDenoiser, from: x, using: &generator).samples
+            }
+        } else {
+            stepped = data + noise * lower.reshaped([-1, 1])
+        }
         // Each pair's segment: the last edge at or below its lower level.
         let edges = edgeIndices
         let boundary = Tensor(pairs.map { pair in Float(levels[edges.last { $0 <= pair }!]) }, shape: [count])
         let target = withoutGradients { self.student(stepped, sigma: lower, boundary: boundary) }
-        return Prepared(noisy: noisy, sigma: upper, boundary: boundary, target: target)
+        let weight = improvedTraining ? Tensor(pairs.map { Float(1 / (levels[$0 + 1] - levels[$0])) }, shape: [count]) : nil
+        return Prepared(noisy: noisy, sigma: upper, boundary: boundary, target: target, weight: weight)
     }
 
     public func loss(_ prepared: Prepared, student _: Module) throws -> (total: Tensor, parts: [String: Float]) {
         let output = student(prepared.noisy, sigma: prepared.sigma, boundary: prepared.boundary)
         let squared = (output - prepared.target).squared().sum(axis: 1)
-        let total: Tensor
+        var distance = squared
         if pseudoHuber {
             let c = 0.00054 * Float(prepared.noisy.shape[1]).squareRoot()
-            total = ((squared + c * c).sqrt() - c).mean()
-        } else {
-            total = squared.mean()
+            distance = (squared + c * c).sqrt() - c
         }
+        let total = (prepared.weight.map { $0 * distance } ?? distance).mean()
         return (total, ["consistency": total.item])
     }
 }
