@@ -124,12 +124,15 @@ public enum DatasetCatalog {
             throw DataError(name, "not found in \(folder) (missing \(missing.joined(separator: ", "))); install with: \(info.installation)")
         }
         let data = try info.loader(split, URL(fileURLWithPath: info.location(dataDirectory: dataDirectory)), info)
-        // The built-in readers check each file; these catch a registered loader's data too.
         let source = "\(name) (\(split.rawValue) split)"
         guard data.count > 0 else { throw DataError(source, "holds no samples") }
-        try DataChecks.requireFinite(data.inputs, source: source)
-        if let labels = data.labels, labels.rank == 1, !info.classNames.isEmpty {
-            try DataChecks.requireClassLabels(labels, classCount: info.classNames.count, source: source)
+        // The built-in loaders check each file as they read it, naming it; a registered
+        // loader's data is checked here, once.
+        if !builtIn.contains(where: { $0.name == name }) {
+            try DataChecks.requireFinite(data.inputs, source: source)
+            if let labels = data.labels, labels.rank == 1, !info.classNames.isEmpty {
+                try DataChecks.requireClassLabels(labels, classCount: info.classNames.count, source: source)
+            }
         }
         return data
     }

@@ -49,13 +49,7 @@ public struct DenoisingObjective: TrainingObjective {
         let times = (0..<batch.count).map { _ in minimumTime + Double(generator.nextUniform()) * (end - minimumTime) }
         let column = { (values: [Double]) in Tensor(values.map(Float.init), shape: [batch.count, 1]) }
         let noisy = column(times.map(process.alpha)) * data + column(times.map(process.sigma)) * noise
-        let target: Tensor
-        switch model.target {
-        case .noise: target = noise
-        case .data: target = data
-        case .v: target = column(times.map(process.alpha)) * noise - column(times.map(process.sigma)) * data
-        case .velocity: target = column(times.map(process.alphaDerivative)) * data + column(times.map(process.sigmaDerivative)) * noise
-        }
+        let target = model.target.target(data: data, noise: noise, atEach: times, process: process)
         return Prepared(noisy: noisy, times: Tensor(times.map(Float.init), shape: [batch.count]), target: target)
     }
 

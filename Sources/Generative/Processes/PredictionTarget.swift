@@ -14,12 +14,23 @@ public enum PredictionTarget: String, Sendable, CaseIterable {
 
     /// The output this target asks of a network for a sample `x₀` noised by `ε` at `t`.
     public func target(data: Tensor, noise: Tensor, at t: Double, process: NoiseProcess) -> Tensor {
-        let (a, s) = (Float(process.alpha(t)), Float(process.sigma(t)))
+        target(data: data, noise: noise, coefficients: { Tensor(Float($0(t))) }, process: process)
+    }
+
+    /// The same for a batch whose samples have times `times` (one per row of `[N, …]`).
+    public func target(data: Tensor, noise: Tensor, atEach times: [Double], process: NoiseProcess) -> Tensor {
+        let shape = [times.count] + [Int](repeating: 1, count: data.rank - 1)
+        return target(data: data, noise: noise, coefficients: { schedule in Tensor(times.map { Float(schedule($0)) }, shape: shape) }, process: process)
+    }
+
+    /// The target from the process's coefficients, each given as a tensor by `coefficients`
+    /// (a scalar, or a column of per-sample values).
+    private func target(data: Tensor, noise: Tensor, coefficients: ((Double) -> Double) -> Tensor, process: NoiseProcess) -> Tensor {
         switch self {
         case .noise: return noise
         case .data: return data
-        case .v: return a * noise - s * data
-        case .velocity: return Float(process.alphaDerivative(t)) * data + Float(process.sigmaDerivative(t)) * noise
+        case .v: return coefficients(process.alpha) * noise - coefficients(process.sigma) * data
+        case .velocity: return coefficients(process.alphaDerivative) * data + coefficients(process.sigmaDerivative) * noise
         }
     }
 

@@ -17,11 +17,13 @@ extension ModelRequest {
     /// large to count is refused alike. An allocation that large would end the process instead.
     public func requireMemory(forParameterShapes parameterShapes: [[Int]], activationShapes: [[Int]] = []) throws {
         let available = ProcessInfo.processInfo.physicalMemory
+        // Each size is nil once it no longer fits in an Int.
         let parameters = checkedElementCount(ofShapes: parameterShapes)
-        let parameterBytes = checkedElementCount(ofShapes: [[parameters ?? -1, isTrained ? Self.trainingBytesPerParameter : 4]])
-        let perSample = checkedElementCount(ofShapes: activationShapes)
-        let activationBytes = isTrained ? checkedElementCount(ofShapes: [[batchSize, perSample ?? -1, Self.trainingBytesPerActivation]]) : 0
-        let total = checkedElementCount(ofShapes: [[parameterBytes ?? -1], [activationBytes ?? -1]])
+        let parameterBytes = parameters.flatMap { checkedByteCount(shape: [$0], elementSize: isTrained ? Self.trainingBytesPerParameter : 4) }
+        let activationBytes = isTrained
+            ? checkedElementCount(ofShapes: activationShapes).flatMap { checkedByteCount(shape: [batchSize, $0], elementSize: Self.trainingBytesPerActivation) }
+            : 0
+        let total = parameterBytes.flatMap { weights in activationBytes.flatMap { checkedElementCount(ofShapes: [[weights], [$0]]) } }
         if let total, UInt64(total) <= available { return }
         throw tooLarge(total, parameters, activationBytes, available)
     }
