@@ -44,8 +44,8 @@ public struct PreconditionedDenoiser: Denoiser {
         (self.network, self.preconditioning, self.process) = (network, preconditioning, process)
     }
 
-    public func estimate(_ x: Tensor, at t: Double) throws -> (data: Tensor, noise: Tensor) {
-        let data = withoutGradients { preconditioning(network, x, sigma: Tensor(shape: [x.shape[0]], repeating: Float(t))) }
-        return PredictionTarget.data.dataAndNoise(data, x: x, at: t, process: process)
+    public func estimate(_ x: Tensor, atEach times: [Double]) throws -> (data: Tensor, noise: Tensor) {
+        let data = withoutGradients { preconditioning(network, x, sigma: Tensor(times.map(Float.init), shape: [times.count])) }
+        return PredictionTarget.data.dataAndNoise(data, x: x, atEach: times, process: process)
     }
 }

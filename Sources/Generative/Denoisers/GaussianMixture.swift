@@ -61,17 +61,18 @@ public struct GaussianMixture: Sendable {
         return spread.squareRoot()
     }
 
-    /// The posterior responsibilities and per-component posterior means of `x₀` given
-    /// `x = α·x₀ + σ·ε`, and the log density of `x`; the work behind `posteriorMean` and
+    /// The per-component posterior means of `x₀` given `x = α·x₀ + σ·ε`, weighted by the
+    /// components' posterior responsibilities, and the log density of `x`, for each sample `n`
+    /// of `x` at its own `alphas[n]`, `sigmas[n]`; the work behind `posteriorMean` and
     /// `logDensity`.
-    private func posterior(_ x: Tensor, alpha: Float, sigma: Float) -> (mean: [Float], logDensity: [Float]) {
+    private func posterior(_ x: Tensor, alphas: [Float], sigmas: [Float]) -> (mean: [Float], logDensity: [Float]) {
         let (count, dimension) = (x.shape[0], self.dimension)
         var mean = [Float](repeating: 0, count: count * dimension), logDensity = [Float](repeating: 0, count: count)
-        let variances = standardDeviations.map { alpha * alpha * $0 * $0 + sigma * sigma }
-        let logNormalizers = zip(weights, variances).map { Foundation.log($0) - 0.5 * Float(dimension) * Foundation.log(2 * .pi * $1) }
         x.withUnsafeBufferPointer { points in
             var logs = [Float](repeating: 0, count: componentCount)
             for n in 0..<count {
+                let (alpha, sigma) = (alphas[n], sigmas[n])
+                let variances = standardDeviations.map { alpha * alpha * $0 * $0 + sigma * sigma }
                 let point = points.baseAddress! + n * dimension
                 for k in 0..<componentCount {
                     var squared: Float = 0
@@ -79,7 +80,8 @@ public struct GaussianMixture: Sendable {
                         let difference = point[axis] - alpha * means[k][axis]
                         squared += difference * difference
                     }
-                    logs[k] = logNormalizers[k] - 0.5 * squared / variances[k]
+                    let logNormalizer = Foundation.log(weights[k]) - 0.5 * Float(dimension) * Foundation.log(2 * .pi * variances[k])
+                    logs[k] = logNormalizer - 0.5 * squared / variances[k]
                 }
                 let largest = logs.max()!
                 let total = logs.reduce(0) { $0 + Foundation.exp($1 - largest) }
@@ -99,12 +101,18 @@ public struct GaussianMixture: Sendable {
     /// `E[x₀ | x]` for `x = α·x₀ + σ·ε` (`[N, D]`): each component's Gaussian posterior mean,
     /// weighted by the component's posterior probability.
     public func posteriorMean(_ x: Tensor, alpha: Float, sigma: Float) -> Tensor {
-        Tensor(posterior(x, alpha: alpha, sigma: sigma).mean, shape: x.shape)
+        posteriorMean(x, alphas: [Float](repeating: alpha, count: x.shape[0]), sigmas: [Float](repeating: sigma, count: x.shape[0]))
+    }
+
+    /// The same with sample `n` noised by its own `alphas[n]` and `sigmas[n]`.
+    public func posteriorMean(_ x: Tensor, alphas: [Float], sigmas: [Float]) -> Tensor {
+        Tensor(posterior(x, alphas: alphas, sigmas: sigmas).mean, shape: x.shape)
     }
 
     /// `log p(x)` of `x = α·x₀ + σ·ε` (`[N]`).
     public func logDensity(_ x: Tensor, alpha: Float, sigma: Float) -> Tensor {
-        Tensor(posterior(x, alpha: alpha, sigma: sigma).logDensity, shape: [x.shape[0]])
+        Tensor(posterior(x, alphas: [Float](repeating: alpha, count: x.shape[0]), sigmas: [Float](repeating: sigma, count: x.shape[0])).logDensity,
+               shape: [x.shape[0]])
     }
 }
 
@@ -118,8 +126,8 @@ public struct GaussianMixtureDenoiser: Denoiser {
         (self.mixture, self.process) = (mixture, process)
     }
 
-    public func estimate(_ x: Tensor, at t: Double) throws -> (data: Tensor, noise: Tensor) {
-        let data = mixture.posteriorMean(x, alpha: Float(process.alpha(t)), sigma: Float(process.sigma(t)))
-        return PredictionTarget.data.dataAndNoise(data, x: x, at: t, process: process)
+    public func estimate(_ x: Tensor, atEach times: [Double]) throws -> (data: Tensor, noise: Tensor) {
+        let data = mixture.posteriorMean(x, alphas: times.map { Float(process.alpha($0)) }, sigmas: times.map { Float(process.sigma($0)) })
+        return PredictionTarget.data.dataAndNoise(data, x: x, atEach: times, process: process)
     }
 }

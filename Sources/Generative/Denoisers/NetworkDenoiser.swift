@@ -19,8 +19,8 @@ public struct NetworkDenoiser: Denoiser {
         network(.init(x: x, noiseLevel: t * Float(1000 / process.timeRange.upperBound))).prediction
     }
 
-    public func estimate(_ x: Tensor, at t: Double) throws -> (data: Tensor, noise: Tensor) {
-        let prediction = withoutGradients { self.prediction(x, times: Tensor(shape: [x.shape[0]], repeating: Float(t))) }
-        return target.dataAndNoise(prediction, x: x, at: t, process: process)
+    public func estimate(_ x: Tensor, atEach times: [Double]) throws -> (data: Tensor, noise: Tensor) {
+        let prediction = withoutGradients { self.prediction(x, times: Tensor(times.map(Float.init), shape: [times.count])) }
+        return target.dataAndNoise(prediction, x: x, atEach: times, process: process)
     }
 }

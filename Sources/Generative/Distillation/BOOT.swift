@@ -64,9 +64,8 @@ public struct BOOTDistillation: TrainingObjective {
         let steps = (0..<count).map { _ in generator.nextInt(below: levels.count - 1) }
         let upper = Tensor(steps.map { Float(levels[$0]) }, shape: [count])
         let start = withoutGradients { student.point(noise, sigma: upper) }
-        let reached = try mapRowGroups(start, keys: steps) { step, x in
-            try Sampler(.ddim, times: [levels[step], levels[step + 1]]).sample(teacherDenoiser, from: x, using: &generator).samples
-        }
+        let reached = try Sampler(.ddim, steps: 1).step(teacherDenoiser, start, from: steps.map { levels[$0] }, to: steps.map { levels[$0 + 1] },
+                                                        using: &generator).x
         let lower = Tensor(steps.map { Float(levels[$0 + 1]) }, shape: [count])
         return Prepared(noise: noise, sigma: lower, target: reached)
     }

@@ -175,10 +175,8 @@ public struct ConsistencyDistillation: TrainingObjective {
         let lower = Tensor(pairs.map { Float(levels[$0]) }, shape: [count])
         let stepped: Tensor
         if let teacherDenoiser {
-            // The teacher's step, one level pair at a time (its estimate takes one time per call).
-            stepped = try mapRowGroups(noisy, keys: pairs) { pair, x in
-                try Sampler(teacherStep.method, times: [levels[pair + 1], levels[pair]], eta: teacherStep.eta).sample(teacherDenoiser, from: x, using: &generator).samples
-            }
+            stepped = try Sampler(teacherStep.method, steps: 1, eta: teacherStep.eta)
+                .step(teacherDenoiser, noisy, from: pairs.map { levels[$0 + 1] }, to: pairs.map { levels[$0] }, using: &generator).x
         } else {
             stepped = data + noise * lower.reshaped([-1, 1])
         }

@@ -47,21 +47,17 @@ public struct ProgressiveDistillation: TrainingObjective {
         let noise = Tensor.normal([count, dimension], using: &generator)
         let start = chosen.map { teacherTimes[2 * $0] }
         let noisy = data + noise * Tensor(start.map { Float(process.sigma($0)) }, shape: [count, 1])
-        // Two teacher DDIM steps per sample, grouped by step (the teacher takes one time a call).
-        let targets = try mapRowGroups(noisy, keys: chosen) { step, z in
-            let (t, middle, s) = (teacherTimes[2 * step], teacherTimes[2 * step + 1], teacherTimes[2 * step + 2])
-            let reached = try ddimStep(ddimStep(z, from: t, to: middle), from: middle, to: s)
-            let ratio = process.sigma(s) / process.sigma(t)
-            return (reached - Float(ratio) * z) / Float(process.alpha(s) - ratio * process.alpha(t))
-        }
+        // Two teacher DDIM steps per sample, then the x̃ that takes the student's one step
+        // from t to s to the same point: (x_s − (σ_s/σ_t)·x_t) / (α_s − (σ_s/σ_t)·α_t).
+        let ddim = Sampler(.ddim, steps: 1)
+        let middle = chosen.map { teacherTimes[2 * $0 + 1] }, end = chosen.map { teacherTimes[2 * $0 + 2] }
+        let halfway = try ddim.step(teacherDenoiser, noisy, from: start, to: middle, using: &generator).x
+        let reached = try ddim.step(teacherDenoiser, halfway, from: middle, to: end, using: &generator).x
+        let ratios = chosen.indices.map { process.sigma(end[$0]) / process.sigma(start[$0]) }
+        let targets = (reached - perSample(ratios, like: noisy) * noisy)
+            / perSample(chosen.indices.map { process.alpha(end[$0]) - ratios[$0] * process.alpha(start[$0]) }, like: noisy)
         let weights = start.map { t in Float(max(process.alpha(t) * process.alpha(t) / (process.sigma(t) * process.sigma(t)), 1)) }
         return Prepared(noisy: noisy, sigma: Tensor(start.map(Float.init), shape: [count]), target: targets, weight: Tensor(weights, shape: [count]))
-    }
-
-    /// The teacher's deterministic DDIM step `x_t → x_s`: `α_s·x̂₀ + σ_s·ε̂`.
-    private func ddimStep(_ x: Tensor, from t: Double, to s: Double) throws -> Tensor {
-        let (data, noise) = try teacherDenoiser.estimate(x, at: t)
-        return Float(teacherDenoiser.process.alpha(s)) * data + Float(teacherDenoiser.process.sigma(s)) * noise
     }
 
     public func loss(_ prepared: Prepared, student _: Module) throws -> (total: Tensor, parts: [String: Float]) {

@@ -37,19 +37,27 @@ public enum PredictionTarget: String, Sendable, CaseIterable {
     /// The clean data and noise that `prediction` (of this target) implies for `x` at `t`:
     /// the two linear equations `x = α·x₀ + σ·ε` and the prediction's, solved.
     public func dataAndNoise(_ prediction: Tensor, x: Tensor, at t: Double, process: NoiseProcess) -> (data: Tensor, noise: Tensor) {
-        let (a, s) = (process.alpha(t), process.sigma(t))
+        dataAndNoise(prediction, x: x, atEach: [Double](repeating: t, count: x.shape[0]), process: process)
+    }
+
+    /// The same for a batch whose sample `n` sits at time `times[n]`.
+    public func dataAndNoise(_ prediction: Tensor, x: Tensor, atEach times: [Double], process: NoiseProcess) -> (data: Tensor, noise: Tensor) {
+        let coefficient = { (schedule: (Double) -> Double) in perSample(times.map(schedule), like: x) }
         switch self {
         case .noise:
-            return ((x - Float(s) * prediction) / Float(a), prediction)
+            return ((x - coefficient(process.sigma) * prediction) / coefficient(process.alpha), prediction)
         case .data:
-            return (prediction, s > 0 ? (x - Float(a) * prediction) / Float(s) : Tensor(shape: x.shape, repeating: 0))
+            // Where σ = 0 the noise is undetermined; dividing by +∞ there takes it as 0.
+            let sigma = coefficient { t in process.sigma(t) > 0 ? process.sigma(t) : .infinity }
+            return (prediction, (x - coefficient(process.alpha) * prediction) / sigma)
         case .v:
-            let norm = Float(a * a + s * s)
-            return ((Float(a) * x - Float(s) * prediction) / norm, (Float(s) * x + Float(a) * prediction) / norm)
+            let norm = coefficient { t in process.alpha(t) * process.alpha(t) + process.sigma(t) * process.sigma(t) }
+            return ((coefficient(process.alpha) * x - coefficient(process.sigma) * prediction) / norm,
+                    (coefficient(process.sigma) * x + coefficient(process.alpha) * prediction) / norm)
         case .velocity:
-            let (da, ds) = (process.alphaDerivative(t), process.sigmaDerivative(t))
-            let determinant = a * ds - s * da
-            return ((Float(ds) * x - Float(s) * prediction) / Float(determinant), (Float(a) * prediction - Float(da) * x) / Float(determinant))
+            let determinant = coefficient { t in process.alpha(t) * process.sigmaDerivative(t) - process.sigma(t) * process.alphaDerivative(t) }
+            return ((coefficient(process.sigmaDerivative) * x - coefficient(process.sigma) * prediction) / determinant,
+                    (coefficient(process.alpha) * prediction - coefficient(process.alphaDerivative) * x) / determinant)
         }
     }
 }

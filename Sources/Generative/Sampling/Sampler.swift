@@ -56,49 +56,75 @@ public struct Sampler: Sendable, Equatable {
 
     /// The samples `noise` (`x` at the grid's first time) turns into, and the NFE.
     public func sample(_ denoiser: some Denoiser, from noise: Tensor, using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {
-        let process = denoiser.process
-        let times = grid(for: process)
+        let times = grid(for: denoiser.process)
         var x = noise
-        var evaluations = 0
-        var previousData: Tensor?
-        var previousStep: Double?
+        var state = StepState()
         for (t, s) in zip(times, times.dropFirst()) {
-            let (velocity, data, estimatedNoise) = try denoiser.velocity(x, at: t)
-            evaluations += 1
-            let (alphaS, sigmaS) = (process.alpha(s), process.sigma(s))
-            switch method {
-            case .ddpm, .ddim:
-                // x_s = α_s·x̂₀ + √(σ_s² − c²)·ε̂ + c·z, with c² = η²·σ_s²·(1 − SNR_t/SNR_s).
-                let ratio = sigmaS > 0 ? Foundation.exp(2 * (process.logSNR(t) - process.logSNR(s))) : 0
-                let c = eta * sigmaS * max(0, 1 - ratio).squareRoot()
-                x = Float(alphaS) * data + Float(max(0, sigmaS * sigmaS - c * c).squareRoot()) * estimatedNoise
-                if c > 0 { x = x + Float(c) * Tensor.normal(x.shape, using: &generator) }
-            case .euler:
-                x = x + Float(s - t) * velocity
-            case .heun:
-                let predicted = x + Float(s - t) * velocity
-                if sigmaS > 0 {
-                    let (corrected, _, _) = try denoiser.velocity(predicted, at: s)
-                    evaluations += 1
-                    x = x + Float(s - t) * 0.5 * (velocity + corrected)
-                } else {
-                    x = predicted
-                }
-            case .dpmSolver2M:
-                guard sigmaS > 0 else {
-                    x = Float(alphaS) * data
-                    break
-                }
-                let h = process.logSNR(s) - process.logSNR(t)
-                var estimate = data
-                if let previousData, let previousStep {
-                    let r = previousStep / h
-                    estimate = Float(1 + 1 / (2 * r)) * data - Float(1 / (2 * r)) * previousData
-                }
-                x = Float(sigmaS / process.sigma(t)) * x - Float(alphaS * Foundation.expm1(-h)) * estimate
-                (previousData, previousStep) = (data, h)
-            }
+            let count = x.shape[0]
+            x = try advance(denoiser, x, from: [Double](repeating: t, count: count), to: [Double](repeating: s, count: count), state: &state, using: &generator)
         }
-        return (x, evaluations)
+        return (x, state.evaluations)
+    }
+
+    /// One step of this method for each sample of `x`, sample `n` from time `t[n]` to `s[n]`
+    /// (a teacher's step in distillation, where each sample sits at its own level), and the
+    /// NFE it took (Heun's: two where any sample ends above the data). DPM-Solver++(2M)'s
+    /// single step is first order, as its first step on a grid is.
+    public func step(_ denoiser: some Denoiser, _ x: Tensor, from t: [Double], to s: [Double],
+                     using generator: inout RandomGenerator) throws -> (x: Tensor, evaluations: Int) {
+        precondition(t.count == x.shape[0] && s.count == x.shape[0], "Sampler: one start and one end time per sample")
+        var state = StepState()
+        let next = try advance(denoiser, x, from: t, to: s, state: &state, using: &generator)
+        return (next, state.evaluations)
+    }
+
+    /// What a multistep method carries from one step to the next.
+    private struct StepState {
+        var evaluations = 0
+        /// DPM-Solver++(2M)'s previous clean-data estimate and log-SNR step, per sample.
+        var previous: (data: Tensor, logSNRStep: [Double])?
+    }
+
+    private func advance(_ denoiser: some Denoiser, _ x: Tensor, from t: [Double], to s: [Double], state: inout StepState,
+                         using generator: inout RandomGenerator) throws -> Tensor {
+        let process = denoiser.process
+        let samples = t.indices
+        let column = { (values: [Double]) in perSample(values, like: x) }
+        let (velocity, data, estimatedNoise) = try denoiser.velocity(x, atEach: t)
+        state.evaluations += 1
+        let (alphaS, sigmaS) = (s.map(process.alpha), s.map(process.sigma))
+        switch method {
+        case .ddpm, .ddim:
+            // x_s = α_s·x̂₀ + √(σ_s² − c²)·ε̂ + c·z, with c² = η²·σ_s²·(1 − SNR_t/SNR_s).
+            let c = samples.map { n in
+                let ratio = sigmaS[n] > 0 ? Foundation.exp(2 * (process.logSNR(t[n]) - process.logSNR(s[n]))) : 0
+                return eta * sigmaS[n] * max(0, 1 - ratio).squareRoot()
+            }
+            let next = column(alphaS) * data + column(samples.map { max(0, sigmaS[$0] * sigmaS[$0] - c[$0] * c[$0]).squareRoot() }) * estimatedNoise
+            return c.contains { $0 > 0 } ? next + column(c) * Tensor.normal(x.shape, using: &generator) : next
+        case .euler:
+            return x + column(samples.map { s[$0] - t[$0] }) * velocity
+        case .heun:
+            let stepSize = column(samples.map { s[$0] - t[$0] })
+            let predicted = x + stepSize * velocity
+            let corrects = sigmaS.map { $0 > 0 }
+            guard corrects.contains(true) else { return predicted }
+            // Samples that reach the data take Euler's step; they are evaluated at their start
+            // (any finite time) and masked out.
+            let (corrected, _, _) = try denoiser.velocity(predicted, atEach: samples.map { corrects[$0] ? s[$0] : t[$0] })
+            state.evaluations += 1
+            let heun = x + stepSize * 0.5 * (velocity + corrected)
+            return corrects.allSatisfy { $0 } ? heun : predicted + column(corrects.map { $0 ? 1 : 0 }) * (heun - predicted)
+        case .dpmSolver2M:
+            let h = samples.map { process.logSNR(s[$0]) - process.logSNR(t[$0]) }
+            var estimate = data
+            if let previous = state.previous {
+                // The second-order correction, except where the step reaches the data (h = ∞).
+                let weights = samples.map { n in sigmaS[n] > 0 ? 1 / (2 * (previous.logSNRStep[n] / h[n])) : 0 }
+                estimate = column(weights.map { 1 + $0 }) * data - column(weights) * previous.data
+            }
+            state.previous = (data, h)
+            return column(samples.map { sigmaS[$0] / process.sigma(t[$0]) }) * x - column(samples.map { alphaS[$0] * Foundation.expm1(-h[$0]) }) * estimate
+        }
     }
 }
