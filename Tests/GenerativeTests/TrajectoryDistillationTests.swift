@@ -17,7 +17,9 @@ final class TrajectoryDistillationTests: XCTestCase {
     /// distillation at 2 steps (Hyper-SD); BOOT, seeing no data, reaches consistency
     /// distillation's 1-step quality within 1.5× its SWD; consistency training, with no
     /// teacher, samples in one step far better than the teacher's one step but worse than
-    /// consistency distillation (the CM paper's order), and better in two steps than one.
+    /// consistency distillation (the CM paper's order), and better in two steps than one;
+    /// continuous-time consistency distillation and training (sCM) each beat their
+    /// discrete-time counterparts at 1 step.
     func testOneStepStudentsBeatTheTeacherAndTheMethodsOrderAsTheirPapersSay() throws {
         let (mixture, process) = (GenerativeDemo.mixture, GenerativeDemo.process)
         var generator = RandomGenerator(seed: 16)
@@ -77,5 +79,18 @@ final class TrajectoryDistillationTests: XCTestCase {
         let tscd2 = distance(segmented.sample(count: 2000, dimension: 2, segmentEdges: edges, using: &segmentSampling))
         print(String(format: "2 steps: CD %.4f, TSCD %.4f", cd2, tscd2))
         XCTAssertLessThan(tscd2, cd2)
+
+        // sCM (continuous time, TrigFlow): no discretisation error, so distillation and
+        // training each beat their discrete-time counterparts at 1 step.
+        let (continuous, continuousHistory) = try GenerativeDemo.continuousConsistencyStudent(data: data)
+        let continuousLosses = continuousHistory.map { $0.trainLoss["consistency"]! }
+        XCTAssertLessThan(continuousLosses.last!, 0.7 * continuousLosses.first!, "the sCM loss falls: \(continuousLosses)")
+        var continuousSampling = RandomGenerator(seed: 13)
+        let scd1 = distance(continuous.sample(count: 2000, dimension: 2, using: &continuousSampling))
+        let (continuousTrained, _) = try GenerativeDemo.continuousConsistencyStudent(data: data, distills: false)
+        let sct1 = distance(continuousTrained.sample(count: 2000, dimension: 2, using: &continuousSampling))
+        print(String(format: "1 step: sCD %.4f (CD %.4f), sCT %.4f (CT %.4f)", scd1, cd1, sct1, ct1))
+        XCTAssertLessThan(scd1, cd1)
+        XCTAssertLessThan(sct1, ct1)
     }
 }

@@ -8,7 +8,7 @@ import Training
 /// `distill demo generative`: step distillation on the 8-Gaussian ring, whose exact denoiser
 /// is the teacher (no teacher training, so every gap is the distillation's). The teacher
 /// samples by DDIM at 1, 2, 4 and 64 steps; the consistency-distilled and progressively distilled
-/// students at 1 and 2, the data-free BOOT student at 1, and on the rectified-flow process the reflowed flow at 1 and 2 and
+/// students at 1 and 2, the continuous-time (sCM) students at 1 and 2, the data-free BOOT student at 1, and on the rectified-flow process the reflowed flow at 1 and 2 and
 /// its one-step distillation. The recipes here are the ones the tests hold to the papers' claims.
 public enum GenerativeDemo {
     /// The data: eight Gaussians of deviation 0.1 on a circle of radius 2.
@@ -91,6 +91,20 @@ public enum GenerativeDemo {
         return student
     }
 
+    /// sCM's continuous-time consistency distillation (or, with `distills` false, training)
+    /// on the TrigFlow process of σ_d 0.5, from the exact denoiser: 100 epochs of 32 batches,
+    /// the tangent warmed up over the first 10.
+    public static func continuousConsistencyStudent(data: TensorDataset, distills: Bool = true, sigmaData: Double = 0.5, timeScale: Float = 1,
+                                                    warmupEpochs: Int = 10) throws -> (student: TrigFlowConsistencyModel, history: [EpochRecord]) {
+        let trigFlow = NoiseProcess(.trigFlow, sigmaData: sigmaData)
+        var generator = RandomGenerator(seed: 41)
+        let student = TrigFlowConsistencyModel(network: DenoisingMLP(dimension: 2, hidden: hidden, using: &generator), process: trigFlow, timeScale: timeScale)
+        let weighting = AdaptiveLossWeight(timeScale: timeScale, using: &generator)
+        let objective = ContinuousConsistencyDistillation(teacher: distills ? GaussianMixtureDenoiser(mixture, process: trigFlow) : nil, student: student,
+                                                          weighting: weighting, warmupEpochs: warmupEpochs)
+        return (student, try fit(student.network, objective, epochs: 100, seed: 42, data: data))
+    }
+
     /// Progressive distillation from 16 teacher DDIM steps down to `finalSteps`, halving
     /// rounds of 40 epochs, each student starting from the last and the next round's
     /// teacher. Returns each round's student (a frozen copy) with its grid.
@@ -168,6 +182,13 @@ public enum GenerativeDemo {
         let (scott, _) = try consistencyStudent(data: data, stochasticity: 0.3)
         rows.append(row("SCott (CD with a stochastic teacher, η 0.3)", evaluations: 1) { scott.sample(count: 2000, dimension: 2, using: &$0) })
         rows.append(row("SCott (CD with a stochastic teacher, η 0.3)", evaluations: 2) { scott.sample(count: 2000, dimension: 2, intermediate: [0.8], using: &$0) })
+        for distills in [true, false] {
+            let name = distills ? "sCM distillation (sCD, continuous time, TrigFlow)" : "sCM training (sCT, no teacher)"
+            if printsProgress { print("\(name): 3,200 steps") }
+            let (student, _) = try continuousConsistencyStudent(data: data, distills: distills)
+            rows.append(row(name, evaluations: 1) { student.sample(count: 2000, dimension: 2, using: &$0) })
+            rows.append(row(name, evaluations: 2) { student.sample(count: 2000, dimension: 2, intermediate: [1.1], using: &$0) })
+        }
         if printsProgress { print("training the data-free BOOT student (3,200 steps of noise alone)") }
         let boot = try bootStudent(data: data)
         rows.append(row("BOOT (data-free)", evaluations: 1) { boot.sample(count: 2000, dimension: 2, using: &$0) })

@@ -21,26 +21,39 @@ public final class DenoisingMLP: Module, TaskModel {
     }
 
     public let network: MLP
-    public let embeddingSize: Int
-    /// The embedding's frequencies `exp(−ln(10⁴)·k/(E/2))`, fixed.
-    private let frequencies: Tensor
+    public let timeEmbedding: SinusoidalEmbedding
+    public var embeddingSize: Int { timeEmbedding.size }
 
     public init(dimension: Int, hidden: [Int] = [128, 128, 128], embeddingSize: Int = 32, using generator: inout RandomGenerator) {
-        precondition(embeddingSize % 2 == 0 && embeddingSize > 0, "DenoisingMLP: an even embedding size, found \(embeddingSize)")
-        self.embeddingSize = embeddingSize
-        let half = embeddingSize / 2
-        frequencies = Tensor((0..<half).map { Foundation.exp(-Foundation.log(10_000) * Float($0) / Float(half)) }, shape: [1, half])
+        timeEmbedding = SinusoidalEmbedding(size: embeddingSize)
         network = MLP(widths: [dimension + embeddingSize] + hidden + [dimension], activation: .silu, using: &generator)
         super.init()
     }
 
-    /// `[sin(c·f), cos(c·f)]` for each sample's noise level `c` (`[N]` → `[N, E]`).
-    public func embedding(_ noiseLevel: Tensor) -> Tensor {
-        let angles = noiseLevel.reshaped([-1, 1]) * frequencies
-        return concatenate([angles.sin(), angles.cos()], axis: 1)
-    }
+    /// The noise levels' embedding (`[N]` → `[N, E]`).
+    public func embedding(_ noiseLevel: Tensor) -> Tensor { timeEmbedding(noiseLevel) }
 
     public func forward(_ inputs: Inputs) -> Outputs {
         Outputs(prediction: network(concatenate([inputs.x, embedding(inputs.noiseLevel)], axis: 1)))
+    }
+}
+
+/// Vaswani et al.'s sinusoidal embedding of a scalar per sample, as DDPM and EDM embed time:
+/// `[sin(c·f_k), cos(c·f_k)]` with the fixed frequencies `f_k = exp(−ln(10⁴)·k/(E/2))`.
+public struct SinusoidalEmbedding {
+    public let size: Int
+    private let frequencies: Tensor
+
+    public init(size: Int) {
+        precondition(size % 2 == 0 && size > 0, "SinusoidalEmbedding: an even size, found \(size)")
+        let half = size / 2
+        self.size = size
+        frequencies = Tensor((0..<half).map { Foundation.exp(-Foundation.log(10_000) * Float($0) / Float(half)) }, shape: [1, half])
+    }
+
+    /// The embedding of each value of `values` (`[N]` → `[N, size]`).
+    public func callAsFunction(_ values: Tensor) -> Tensor {
+        let angles = values.reshaped([-1, 1]) * frequencies
+        return concatenate([angles.sin(), angles.cos()], axis: 1)
     }
 }

@@ -47,8 +47,7 @@ public struct DenoisingObjective: TrainingObjective {
         }
         let end = process.timeRange.upperBound
         let times = (0..<batch.count).map { _ in minimumTime + Double(generator.nextUniform()) * (end - minimumTime) }
-        let column = { (values: [Double]) in Tensor(values.map(Float.init), shape: [batch.count, 1]) }
-        let noisy = column(times.map(process.alpha)) * data + column(times.map(process.sigma)) * noise
+        let noisy = perSample(times.map(process.alpha), like: data) * data + perSample(times.map(process.sigma), like: data) * noise
         let target = model.target.target(data: data, noise: noise, atEach: times, process: process)
         return Prepared(noisy: noisy, times: Tensor(times.map(Float.init), shape: [batch.count]), target: target)
     }
