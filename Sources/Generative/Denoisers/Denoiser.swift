@@ -10,9 +10,14 @@ public protocol Denoiser {
     /// The estimates of `x₀` and `ε` for each sample of `x` (`[N, …]`), sample `n` at time
     /// `times[n]`: distillation steps a batch whose samples sit at different levels.
     func estimate(_ x: Tensor, atEach times: [Double]) throws -> (data: Tensor, noise: Tensor)
+    /// Network evaluations one estimate costs (two for classifier-free guidance): what a
+    /// sampler's NFE counts.
+    var evaluationsPerEstimate: Int { get }
 }
 
 extension Denoiser {
+    public var evaluationsPerEstimate: Int { 1 }
+
     /// The estimates for a batch whose samples all sit at time `t`.
     public func estimate(_ x: Tensor, at t: Double) throws -> (data: Tensor, noise: Tensor) {
         try estimate(x, atEach: [Double](repeating: t, count: x.shape[0]))

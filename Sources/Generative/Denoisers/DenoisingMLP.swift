@@ -4,37 +4,38 @@ import Tensors
 
 /// A denoising network for low-dimensional data: the input and a sinusoidal embedding of
 /// the noise level (Vaswani et al.'s frequencies, as DDPM and EDM embed time) concatenated,
-/// then an MLP with SiLU. What it predicts, and how its inputs are scaled, is up to the
-/// preconditioning that wraps it (`EDMPreconditioning`).
-public final class DenoisingMLP: Module, TaskModel {
-    public struct Inputs {
-        /// The (scaled) noisy samples `[N, D]`.
-        public var x: Tensor
-        /// The noise-level feature of each sample `[N]` (EDM's `c_noise = ¼·ln σ`).
-        public var noiseLevel: Tensor
-        public init(x: Tensor, noiseLevel: Tensor) { (self.x, self.noiseLevel) = (x, noiseLevel) }
-    }
-
-    public struct Outputs: NamedTensors {
-        public var prediction: Tensor
-        public var namedTensors: [(name: String, tensor: Tensor)] { [("prediction", prediction)] }
-    }
+/// then an MLP with SiLU. A class-conditional one adds a learned class embedding to the
+/// time embedding. What it predicts, and how its inputs are scaled, is up to the wrapper
+/// (`EDMPreconditioning`, `NetworkDenoiser`).
+public final class DenoisingMLP: Module, DenoisingNetwork {
+    public typealias Inputs = DenoisingInputs
+    public typealias Outputs = DenoisingOutputs
 
     public let network: MLP
     public let timeEmbedding: SinusoidalEmbedding
+    /// The class embedding (`classCount + 1` rows, the last the null class), if conditional.
+    public let classEmbedding: Embedding?
+    public let classCount: Int
     public var embeddingSize: Int { timeEmbedding.size }
 
-    public init(dimension: Int, hidden: [Int] = [128, 128, 128], embeddingSize: Int = 32, using generator: inout RandomGenerator) {
+    public init(dimension: Int, hidden: [Int] = [128, 128, 128], embeddingSize: Int = 32, classCount: Int = 0, using generator: inout RandomGenerator) {
+        precondition(classCount >= 0, "DenoisingMLP: a class count ≥ 0, found \(classCount)")
         timeEmbedding = SinusoidalEmbedding(size: embeddingSize)
         network = MLP(widths: [dimension + embeddingSize] + hidden + [dimension], activation: .silu, using: &generator)
+        classEmbedding = classCount > 0 ? Embedding(classCount + 1, embeddingSize, using: &generator) : nil
+        self.classCount = classCount
         super.init()
     }
 
     /// The noise levels' embedding (`[N]` → `[N, E]`).
     public func embedding(_ noiseLevel: Tensor) -> Tensor { timeEmbedding(noiseLevel) }
 
-    public func forward(_ inputs: Inputs) -> Outputs {
-        Outputs(prediction: network(concatenate([inputs.x, embedding(inputs.noiseLevel)], axis: 1)))
+    public func forward(_ inputs: DenoisingInputs) -> DenoisingOutputs {
+        var conditioning = embedding(inputs.noiseLevel)
+        if let classEmbedding {
+            conditioning = conditioning + classEmbedding(classEmbeddingInput(inputs.classes, count: inputs.x.shape[0]))
+        }
+        return DenoisingOutputs(prediction: network(concatenate([inputs.x, conditioning], axis: 1)))
     }
 }
 

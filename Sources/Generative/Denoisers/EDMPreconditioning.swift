@@ -19,27 +19,29 @@ public struct EDMPreconditioning: Sendable {
         (self.sigmaData, self.sigmaMin, self.isConsistencyModel) = (sigmaData, sigmaMin, isConsistencyModel)
     }
 
-    /// `D(x, σ)` (or `f(x, σ)`) for samples `x` `[N, D]` at noise levels `sigma` `[N]`; a
-    /// consistency model's boundary is `boundary` (`[N]`) where given, else `σ_min`.
-    public func callAsFunction(_ network: DenoisingMLP, _ x: Tensor, sigma: Tensor, boundary: Tensor? = nil) -> Tensor {
-        let s = sigma.reshaped([-1, 1])
+    /// `D(x, σ)` (or `f(x, σ)`) for samples `x` `[N, …]` at noise levels `sigma` `[N]`, of
+    /// `classes` where the network is conditional; a consistency model's boundary is
+    /// `boundary` (`[N]`) where given, else `σ_min`.
+    public func callAsFunction(_ network: some DenoisingNetwork, _ x: Tensor, sigma: Tensor, boundary: Tensor? = nil, classes: Tensor? = nil) -> Tensor {
+        let column = { (values: Tensor) in values.reshaped([-1] + [Int](repeating: 1, count: x.rank - 1)) }
+        let s = column(sigma)
         let dataVariance = sigmaData * sigmaData
-        let shifted = isConsistencyModel ? s - (boundary?.reshaped([-1, 1]) ?? Tensor(sigmaMin)) : s
+        let shifted = isConsistencyModel ? s - (boundary.map(column) ?? Tensor(sigmaMin)) : s
         let skip = dataVariance / (shifted * shifted + dataVariance)
         let out = shifted * sigmaData / (s * s + dataVariance).sqrt()
         let input = x / (s * s + dataVariance).sqrt()
-        let output = network(.init(x: input, noiseLevel: 0.25 * sigma.log())).prediction
+        let output = network(.init(x: input, noiseLevel: 0.25 * sigma.log(), classes: classes)).prediction
         return skip * x + out * output
     }
 }
 
 /// A trained network as a `Denoiser` of the EDM process.
 public struct PreconditionedDenoiser: Denoiser {
-    public let network: DenoisingMLP
+    public let network: any DenoisingNetwork
     public let preconditioning: EDMPreconditioning
     public let process: NoiseProcess
 
-    public init(_ network: DenoisingMLP, preconditioning: EDMPreconditioning, process: NoiseProcess) {
+    public init(_ network: any DenoisingNetwork, preconditioning: EDMPreconditioning, process: NoiseProcess) {
         precondition(process.kind == .edm, "PreconditionedDenoiser: EDM's preconditioning takes the EDM process")
         (self.network, self.preconditioning, self.process) = (network, preconditioning, process)
     }

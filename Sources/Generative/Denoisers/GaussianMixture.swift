@@ -37,16 +37,23 @@ public struct GaussianMixture: Sendable {
 
     /// `count` samples `[count, D]`.
     public func sample(count: Int, using generator: inout RandomGenerator) -> Tensor {
+        labeledSample(count: count, using: &generator).samples
+    }
+
+    /// `count` samples `[count, D]` with the component each was drawn from: a labelled data
+    /// set whose classes are the components.
+    public func labeledSample(count: Int, using generator: inout RandomGenerator) -> (samples: Tensor, components: [Int]) {
         var cumulative: [Float] = []
         for weight in weights { cumulative.append((cumulative.last ?? 0) + weight) }
-        var values: [Float] = []
+        var values: [Float] = [], components: [Int] = []
         values.reserveCapacity(count * dimension)
         for _ in 0..<count {
             let u = generator.nextUniform()
             let component = cumulative.firstIndex { u < $0 } ?? componentCount - 1
+            components.append(component)
             for axis in 0..<dimension { values.append(means[component][axis] + standardDeviations[component] * generator.nextNormal()) }
         }
-        return Tensor(values, shape: [count, dimension])
+        return (Tensor(values, shape: [count, dimension]), components)
     }
 
     /// The root-mean-square distance of the data from its mean: the scale sample distances

@@ -13,23 +13,31 @@ import Training
 /// `[N, 2, D]` of data and the noise it was generated from — rectified flow's reflow (Liu et
 /// al. 2023), which learns the straight path between the two ends of a teacher's
 /// trajectory.
+///
+/// A class-conditional network learns from the batch's labels, each replaced by the null
+/// class with probability `conditionDropout` (classifier-free guidance's training, Ho &
+/// Salimans 2022), so that one network is both the conditional and the unconditional model.
 public struct DenoisingObjective: TrainingObjective {
     public let model: NetworkDenoiser
     public let pairedNoise: Bool
     /// Times are drawn from `[minimumTime, T]`, away from the data end where σ vanishes.
     public let minimumTime: Double
+    /// The probability of training a sample on the null class (conditional networks only).
+    public let conditionDropout: Double
 
     public var teacher: (any Teacher)? { nil }
     public var trainableModules: [Module] { [] }
 
-    public init(model: NetworkDenoiser, pairedNoise: Bool = false, minimumTime: Double = 1e-3) {
-        (self.model, self.pairedNoise, self.minimumTime) = (model, pairedNoise, minimumTime)
+    public init(model: NetworkDenoiser, pairedNoise: Bool = false, minimumTime: Double = 1e-3, conditionDropout: Double = 0.1) {
+        precondition((0...1).contains(conditionDropout), "DenoisingObjective: a condition dropout in [0, 1], found \(conditionDropout)")
+        (self.model, self.pairedNoise, self.minimumTime, self.conditionDropout) = (model, pairedNoise, minimumTime, conditionDropout)
     }
 
     public struct Prepared {
         let noisy: Tensor
         let times: Tensor
         let target: Tensor
+        let classes: Tensor?
     }
 
     public func prepare(_ batch: Batch, student _: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
@@ -49,11 +57,20 @@ public struct DenoisingObjective: TrainingObjective {
         let times = (0..<batch.count).map { _ in minimumTime + Double(generator.nextUniform()) * (end - minimumTime) }
         let noisy = perSample(times.map(process.alpha), like: data) * data + perSample(times.map(process.sigma), like: data) * noise
         let target = model.target.target(data: data, noise: noise, atEach: times, process: process)
-        return Prepared(noisy: noisy, times: Tensor(times.map(Float.init), shape: [batch.count]), target: target)
+        var classes: Tensor?
+        if model.network.classCount > 0 {
+            guard let labels = batch.labels, labels.shape == [batch.count] else {
+                throw TrainerSetupError("a class-conditional denoiser trains on one class label per sample; the batch has \(batch.labels.map { "labels \($0.shape)" } ?? "none")")
+            }
+            let null = Float(model.network.classCount)
+            classes = Tensor(labels.scalars.map { Double(generator.nextUniform()) < conditionDropout ? null : $0 }, shape: [batch.count])
+        }
+        return Prepared(noisy: noisy, times: Tensor(times.map(Float.init), shape: [batch.count]), target: target, classes: classes)
     }
 
     public func loss(_ prepared: Prepared, student _: Module) throws -> (total: Tensor, parts: [String: Float]) {
-        let total = (model.prediction(prepared.noisy, times: prepared.times) - prepared.target).squared().sum(axis: 1).mean()
+        let error = (model.prediction(prepared.noisy, times: prepared.times, classes: prepared.classes) - prepared.target).squared()
+        let total = error.reshaped([error.shape[0], -1]).sum(axis: 1).mean()
         return (total, ["denoising": total.item])
     }
 }

@@ -64,18 +64,34 @@ public enum PointCloudMetrics {
     /// `3σ√D`); a mode is covered when it holds at least a quarter of the samples its weight
     /// expects. `highQuality` is the share of samples that belong to some mode.
     public static func modeCoverage(_ samples: Tensor, mixture: GaussianMixture) -> (covered: Int, of: Int, highQuality: Double) {
+        let count = samples.shape[0]
+        var members = [Int](repeating: 0, count: mixture.componentCount)
+        for (component, isWithin) in modeAssignments(samples, mixture: mixture) where isWithin { members[component] += 1 }
+        let covered = members.indices.filter { Float(members[$0]) >= 0.25 * mixture.weights[$0] * Float(count) }.count
+        return (covered, mixture.componentCount, Double(members.reduce(0, +)) / Double(max(count, 1)))
+    }
+
+    /// Conditional accuracy on a mixture whose components are the classes: the share of
+    /// samples generated for class `classes[n]` that lie within `3σ√D` of that component's
+    /// mean and nearer to it than to any other.
+    public static func conditionalAccuracy(_ samples: Tensor, classes: [Int], mixture: GaussianMixture) -> Double {
+        precondition(classes.count == samples.shape[0], "conditionalAccuracy: one class per sample")
+        let hits = zip(modeAssignments(samples, mixture: mixture), classes).filter { $0.0.isWithin && $0.0.component == $0.1 }.count
+        return Double(hits) / Double(max(classes.count, 1))
+    }
+
+    /// Each sample's nearest component, and whether it lies within 3 of that component's
+    /// standard deviations per dimension (`3σ√D`).
+    private static func modeAssignments(_ samples: Tensor, mixture: GaussianMixture) -> [(component: Int, isWithin: Bool)] {
         let (count, dimension) = (samples.shape[0], samples.shape[1])
         let points = samples.scalars
-        var members = [Int](repeating: 0, count: mixture.componentCount)
-        for n in 0..<count {
+        return (0..<count).map { n in
             let distances = mixture.means.map { mean in
                 (0..<dimension).reduce(Float(0)) { let d = points[n * dimension + $1] - mean[$1]; return $0 + d * d }.squareRoot()
             }
             let nearest = distances.indices.min { distances[$0] < distances[$1] }!
-            if distances[nearest] <= 3 * mixture.standardDeviations[nearest] * Float(dimension).squareRoot() { members[nearest] += 1 }
+            return (nearest, distances[nearest] <= 3 * mixture.standardDeviations[nearest] * Float(dimension).squareRoot())
         }
-        let covered = members.indices.filter { Float(members[$0]) >= 0.25 * mixture.weights[$0] * Float(count) }.count
-        return (covered, mixture.componentCount, Double(members.reduce(0, +)) / Double(max(count, 1)))
     }
 
     private static func quantile(_ sorted: [Double], _ level: Double) -> Double {

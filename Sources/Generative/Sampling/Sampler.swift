@@ -91,7 +91,7 @@ public struct Sampler: Sendable, Equatable {
         let samples = t.indices
         let column = { (values: [Double]) in perSample(values, like: x) }
         let (velocity, data, estimatedNoise) = try denoiser.velocity(x, atEach: t)
-        state.evaluations += 1
+        state.evaluations += denoiser.evaluationsPerEstimate
         let (alphaS, sigmaS) = (s.map(process.alpha), s.map(process.sigma))
         switch method {
         case .ddpm, .ddim:
@@ -112,7 +112,7 @@ public struct Sampler: Sendable, Equatable {
             // Samples that reach the data take Euler's step; they are evaluated at their start
             // (any finite time) and masked out.
             let (corrected, _, _) = try denoiser.velocity(predicted, atEach: samples.map { corrects[$0] ? s[$0] : t[$0] })
-            state.evaluations += 1
+            state.evaluations += denoiser.evaluationsPerEstimate
             let heun = x + stepSize * 0.5 * (velocity + corrected)
             return corrects.allSatisfy { $0 } ? heun : predicted + column(corrects.map { $0 ? 1 : 0 }) * (heun - predicted)
         case .dpmSolver2M:
