@@ -95,6 +95,7 @@ let package = Package(
             dependencies: [
                 "Tensors",
                 "NN",
+                "Generative",
                 "Optim",
                 "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

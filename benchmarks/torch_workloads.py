@@ -1,9 +1,9 @@
-"""The four reference workloads (W1–W4) in PyTorch (CPU): the anchor that
+"""The reference workloads (W1–W4, W6) in PyTorch (CPU): the anchor that
 `benchmarks/compare.sh` times against `distill-bench workloads`. Kept here, beside its Swift
 twin (Sources/distill-bench/WorkloadBenchmark.swift), so a clone of the repository has both.
 Run: python3 benchmarks/torch_workloads.py [threads]. Each line: name, median seconds per step
 over repeated timed blocks."""
-import time, statistics, sys
+import math, time, statistics, sys
 import torch, torch.nn as nn, torch.nn.functional as F
 torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
 torch.manual_seed(0)
@@ -73,3 +73,84 @@ def w4():
     loss = ((net(torch.cat([xt, emb], 1)) - (n - x4)) ** 2).mean()
     o4.zero_grad(); loss.backward(); o4.step()
 print("W4 flow-mlp-step", timeit(w4, 200))
+
+# W6: a 28×28 UNet denoiser (channels 32/64, one attention block at 14×14), the twin of
+# Generative's UNetDenoiser: a flow-matching training step with Adam at batch 64, and a
+# 4-step Euler sampling pass of 64 images.
+def groups(c):
+    return next(g for g in (8, 4, 2, 1) if c % g == 0)
+
+def sinusoidal(levels, size):
+    half = size // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+    angles = levels[:, None] * freqs[None, :]
+    return torch.cat([torch.sin(angles), torch.cos(angles)], 1)
+
+class ResidualBlock(nn.Module):
+    def __init__(self, cin, cout, emb):
+        super().__init__()
+        self.norm1 = nn.GroupNorm(groups(cin), cin); self.conv1 = nn.Conv2d(cin, cout, 3, padding=1)
+        self.embedding = nn.Linear(emb, cout)
+        self.norm2 = nn.GroupNorm(groups(cout), cout); self.conv2 = nn.Conv2d(cout, cout, 3, padding=1)
+        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else None
+    def forward(self, x, c):
+        h = self.conv1(F.silu(self.norm1(x))) + self.embedding(F.silu(c))[:, :, None, None]
+        h = self.conv2(F.silu(self.norm2(h)))
+        return (x if self.skip is None else self.skip(x)) + h
+
+class AttentionBlock(nn.Module):
+    def __init__(self, c, heads):
+        super().__init__()
+        self.norm = nn.GroupNorm(groups(c), c); self.heads = heads
+        self.qkv = nn.Linear(c, 3 * c); self.proj = nn.Linear(c, c)
+    def forward(self, x):
+        n, c, h, w = x.shape
+        tokens = self.norm(x).reshape(n, c, h * w).permute(0, 2, 1)
+        q, k, v = self.qkv(tokens).reshape(n, h * w, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+        out = F.scaled_dot_product_attention(q, k, v).permute(0, 2, 1, 3).reshape(n, h * w, c)
+        return x + self.proj(out).permute(0, 2, 1).reshape(n, c, h, w)
+
+class UNet(nn.Module):
+    def __init__(self, image_channels=1, channels=(32, 64), heads=1):
+        super().__init__()
+        base, emb = channels[0], 4 * channels[0]
+        self.channels = channels
+        self.time1 = nn.Linear(base, emb); self.time2 = nn.Linear(emb, emb)
+        self.input = nn.Conv2d(image_channels, base, 3, padding=1)
+        widths = [base] + list(channels)
+        self.down = nn.ModuleList(ResidualBlock(widths[i], widths[i + 1], emb) for i in range(len(channels)))
+        self.downsample = nn.ModuleList(nn.Conv2d(c, c, 3, stride=2, padding=1) for c in channels[:-1])
+        low = channels[-1]
+        self.middle1 = ResidualBlock(low, low, emb); self.attention = AttentionBlock(low, heads); self.middle2 = ResidualBlock(low, low, emb)
+        self.upsample = nn.ModuleList(nn.Conv2d(channels[i + 1], channels[i], 3, padding=1) for i in range(len(channels) - 1))
+        self.up = nn.ModuleList(ResidualBlock(2 * c, c, emb) for c in channels)
+        self.norm = nn.GroupNorm(groups(base), base); self.output = nn.Conv2d(base, image_channels, 3, padding=1)
+    def forward(self, x, levels):
+        c = self.time2(F.silu(self.time1(sinusoidal(levels, self.channels[0]))))
+        h = self.input(x); skips = []
+        for i in range(len(self.channels)):
+            h = self.down[i](h, c); skips.append(h)
+            if i < len(self.channels) - 1: h = self.downsample[i](h)
+        h = self.middle2(self.attention(self.middle1(h, c)), c)
+        for i in reversed(range(len(self.channels))):
+            if i < len(self.channels) - 1:
+                h = self.upsample[i](F.interpolate(h, size=skips[i].shape[2:], mode="nearest"))
+            h = self.up[i](torch.cat([h, skips[i]], 1), c)
+        return self.output(F.silu(self.norm(h)))
+
+unet = UNet(); o6 = torch.optim.Adam(unet.parameters(), 1e-3)
+x6 = torch.randn(64, 1, 28, 28)
+def w6():
+    t = torch.rand(64); n = torch.randn_like(x6)
+    xt = (1 - t[:, None, None, None]) * x6 + t[:, None, None, None] * n
+    loss = ((unet(xt, 1000 * t) - (n - x6)) ** 2).mean()
+    o6.zero_grad(); loss.backward(); o6.step()
+print("W6 unet-step", timeit(w6, 2))
+
+@torch.no_grad()
+def w6s():
+    x = torch.randn(64, 1, 28, 28)
+    times = [1 - i / 4 for i in range(5)]
+    for t, s in zip(times, times[1:]):
+        x = x + (s - t) * unet(x, torch.full((64,), 1000.0 * t))
+print("W6s unet-sample4", timeit(w6s, 1))

@@ -1,24 +1,25 @@
 import ArgumentParser
 import Foundation
+import Generative
 import NN
 import Optim
 import Tensors
 
-/// The four workloads of benchmarks/torch_workloads.py, with the same shapes, models,
+/// The workloads of benchmarks/torch_workloads.py, with the same shapes, models,
 /// losses, optimizers, warm-up and timing protocol; prints `W1 mlp-kd-step <seconds>` etc.
 struct WorkloadBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "workloads", abstract: "W1–W4 of the PyTorch reference: seconds per step (median of timed blocks).")
+        commandName: "workloads", abstract: "W1–W4 and W6 of the PyTorch reference: seconds per step (median of timed blocks).")
 
     @OptionGroup var threading: ThreadOptions
 
-    @Option(help: "Run only these workloads (W1, W2, W3, W4).")
+    @Option(help: "Run only these workloads (W1, W2, W3, W4, W6).")
     var only: [String] = []
 
     func run() {
         threading.apply()
         var rng = RandomGenerator(seed: 0)
-        let selected = only.isEmpty ? ["W1", "W2", "W3", "W4"] : only.map { $0.uppercased() }
+        let selected = only.isEmpty ? ["W1", "W2", "W3", "W4", "W6"] : only.map { $0.uppercased() }
 
         /// Hinton's KD loss of the reference: `α·T²·KL + (1 − α)·CE`.
         func kdLoss(_ student: Tensor, _ teacher: Tensor, _ labels: Tensor, temperature: Float = 4, alpha: Float = 0.9) -> Tensor {
@@ -89,6 +90,30 @@ struct WorkloadBenchmark: ParsableCommand {
                 optimizer.update(network, gradients: grads)
             }
             print("W4 flow-mlp-step \(seconds)")
+        }
+
+        if selected.contains("W6") {
+            // A 28×28 UNet denoiser (channels 32/64, one attention block at 14×14): a
+            // flow-matching training step with Adam at batch 64, and a 4-step Euler sampling
+            // pass of 64 images.
+            let network = UNetDenoiser(imageChannels: 1, channels: [32, 64], using: &rng)
+            let optimizer = Adam(learningRate: 1e-3)
+            let x = Tensor.normal([64, 1, 28, 28], using: &rng)
+            let step = medianSeconds(iterations: 2) {
+                let t = Tensor.uniform([64], using: &rng), noise = Tensor.normal(x.shape, using: &rng)
+                let column = t.reshaped([64, 1, 1, 1])
+                let xt = (1 - column) * x + column * noise
+                let (_, grads) = network.valueAndGradients {
+                    meanSquaredError(network(.init(x: xt, noiseLevel: 1000 * t)).prediction, noise - x)
+                }
+                optimizer.update(network, gradients: grads)
+            }
+            print("W6 unet-step \(step)")
+            let denoiser = NetworkDenoiser(network, process: NoiseProcess(.rectifiedFlow), target: .velocity)
+            let sampling = medianSeconds(iterations: 1) {
+                _ = try! Sampler(.euler, steps: 4).sample(denoiser, count: 64, shape: [1, 28, 28], using: &rng)
+            }
+            print("W6s unet-sample4 \(sampling)")
         }
     }
 }

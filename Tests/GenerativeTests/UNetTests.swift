@@ -36,5 +36,8 @@ final class UNetTests: XCTestCase {
             "down.0.conv1.bias", "down.0.conv1.weight", "down.0.conv2.bias", "down.0.conv2.weight", "down.0.embedding.bias", "down.0.embedding.weight",
             "down.0.norm1.bias", "down.0.norm1.weight", "down.0.norm2.bias", "down.0.norm2.weight",
         ])
+        // W6's network: the PyTorch twin in benchmarks/torch_workloads.py has 481,089 parameters
+        // under the same names.
+        XCTAssertEqual(UNetDenoiser(imageChannels: 1, channels: [32, 64], using: &generator).parameterCount, 481_089)
     }
 }
