@@ -72,11 +72,11 @@ let package = Package(
         // Generative step distillation: noise processes, denoisers, samplers and sample metrics.
         .target(
             name: "Generative",
-            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training"]
+            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training", "Configuration"]
         ),
         .target(
             name: "Experiments",
-            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training", "Distillation", "Robustness", "Configuration", "Yams"]
+            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training", "Distillation", "Robustness", "Generative", "Configuration", "Yams"]
         ),
         .executableTarget(
             name: "distill",

@@ -35,4 +35,11 @@ public protocol ConfigurableMethod: TrainingObjective {
     static var needs: Set<MethodNeed> { get }
     /// The objective from its section, each key validated; the caller finishes the section.
     static func build(from entry: any ConfigEntry, context: MethodContext) throws -> Self
+    /// How a run of this method is evaluated after each epoch; nil for the run's default
+    /// (classification). A method whose student is not a classifier names its own.
+    var evaluation: (any TaskEvaluation)? { get }
+}
+
+extension ConfigurableMethod {
+    public var evaluation: (any TaskEvaluation)? { nil }
 }

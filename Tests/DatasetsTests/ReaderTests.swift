@@ -196,3 +196,30 @@ final class ReaderTests: XCTestCase {
         }
     }
 }
+
+/// The writers: `.npy` files that `NPYReader` (and NumPy) read back, and PNG files.
+final class WriterTests: XCTestCase {
+    func testNPYFilesRoundTripEveryShape() throws {
+        for shape in [[5], [2, 3], [2, 1, 4, 4]] {
+            var generator = RandomGenerator(seed: UInt64(shape.count))
+            let tensor = Tensor.normal(shape, using: &generator)
+            let data = NPYWriter.encode(tensor)
+            let decoded = try NPYReader.decode(data, source: "written.npy")
+            XCTAssertEqual(decoded.shape, shape)
+            XCTAssertEqual(decoded.scalars, tensor.scalars)
+            let headerLength = Int(data[8]) | Int(data[9]) << 8
+            XCTAssertEqual((10 + headerLength) % 64, 0, "the data starts on a 64-byte boundary")
+        }
+    }
+
+    func testPNGGridsLayImagesOutOnePixelApartAndClipToTheRange() {
+        let images = Tensor([0, 0.5, 1, 2, -1, 0.25, 0.75, 1], shape: [2, 1, 2, 2])
+        let grid = PNGWriter.grid(images, columns: 2, background: -1)
+        XCTAssertEqual(grid.shape, [1, 2, 5])
+        XCTAssertEqual(grid.scalars, [0, 0.5, -1, -1, 0.25, 1, 2, -1, 0.75, 1])
+        let png = PNGWriter.encode(grid)
+        XCTAssertEqual(Array(png.prefix(16)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8))
+        XCTAssertEqual(Array(png[16..<26]), [0, 0, 0, 5, 0, 0, 0, 2, 8, 0], "5 × 2, 8-bit greyscale")
+        XCTAssertEqual(Array(png.suffix(12)), [0, 0, 0, 0] + Array("IEND".utf8) + [0xAE, 0x42, 0x60, 0x82], "IEND with its fixed CRC")
+    }
+}

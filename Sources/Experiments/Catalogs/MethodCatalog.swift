@@ -1,5 +1,6 @@
 import Configuration
 import Distillation
+import Generative
 import Robustness
 import Training
 
@@ -13,12 +14,13 @@ import Training
 /// method: {name: rslad, epsilon: 0.1}                                # needs teacher (robust)
 /// method: {name: mtard, epsilon: 0.1, temperature_rate: 0.1}         # needs teacher (robust) and clean_teacher
 /// method: {name: hard, epsilon: 0.2, steps: 5, temperature: 4}        # HARD augmentation; needs a teacher model
+/// method: {name: denoising, process: rectified-flow, target: velocity}  # trains a diffusion or flow model (denoising-mlp, unet)
 /// ```
 public enum MethodCatalog {
     private static let added = RegisteredEntries<any ConfigurableMethod.Type>()
 
     /// Every method a config can name, in the order errors list them.
-    public static var registered: [any ConfigurableMethod.Type] { RobustnessRegistry.methods + added.all }
+    public static var registered: [any ConfigurableMethod.Type] { RobustnessRegistry.methods + GenerativeRegistry.methods + added.all }
 
     /// Makes `type` available to configs by its `configName`; a name taken already is refused.
     public static func register(_ type: any ConfigurableMethod.Type) throws {

@@ -138,6 +138,7 @@ public final class Experiment {
             epochs: epochs, batchSize: batchSize, schedule: schedule, seed: seed, transform: data.transform,
             checkpointDirectory: self.outputDirectory.appendingPathComponent("checkpoints"),
             metricsFile: self.outputDirectory.appendingPathComponent("metrics.jsonl"))
+        if let evaluation = (objective as? any ConfigurableMethod)?.evaluation { options.evaluation = evaluation }
         options.checkpointNotes["config"] = Self.encode(resumableConfig)
         trainer = Trainer(student: model, objective: objective, optimizer: optimizer, options: options)
     }

@@ -52,6 +52,15 @@ public struct RunSummary: Codable, Equatable {
             "- epochs: \(history.count), \(String(format: "%.2f", secondsPerEpoch)) s per epoch",
             "- weights: `\(weights)`",
             "",
+        ]
+        if let validation = history.last?.validation, validation.task != ClassificationMetrics.task {
+            // Another task's figures (a denoiser's loss, a regressor's errors), by name.
+            let names = validation.values.keys.sorted()
+            lines += ["| \(validation.task) | " + names.joined(separator: " | ") + " |", "|---|" + names.map { _ in "---|" }.joined(),
+                      "| final (\(validation.count) validation samples) | " + names.map { String(format: "%.4g", validation.values[$0]!) }.joined(separator: " | ") + " |"]
+            return lines.joined(separator: "\n") + "\n"
+        }
+        lines += [
             "| | top-1 | top-5 | ECE | loss | agreement with teacher |",
             "|---|---|---|---|---|---|",
         ]

@@ -1,3 +1,4 @@
+import Configuration
 import Datasets
 import Foundation
 import NN
@@ -7,7 +8,8 @@ import Training
 /// The denoising objective that trains a diffusion or flow model (a teacher, or a reflowed
 /// student): for a sample `x₀`, a time `t` uniform in the process's range and noise `ε`,
 /// `x_t = α(t)·x₀ + σ(t)·ε`, and the network learns the target's value there (mean squared
-/// error): ε (DDPM), x₀, v, or the flow velocity (flow matching, Lipman et al. 2023).
+/// error): ε (DDPM), x₀, v, or the flow velocity (flow matching, Lipman et al. 2023). The
+/// student is the network (`DenoisingNetwork`).
 ///
 /// With `pairedNoise`, each sample's noise is given rather than drawn: the inputs are pairs
 /// `[N, 2, D]` of data and the noise it was generated from — rectified flow's reflow (Liu et
@@ -18,19 +20,48 @@ import Training
 /// class with probability `conditionDropout` (classifier-free guidance's training, Ho &
 /// Salimans 2022), so that one network is both the conditional and the unconditional model.
 public struct DenoisingObjective: TrainingObjective {
-    public let model: NetworkDenoiser
+    public let process: NoiseProcess
+    public let target: PredictionTarget
     public let pairedNoise: Bool
     /// Times are drawn from `[minimumTime, T]`, away from the data end where σ vanishes.
     public let minimumTime: Double
     /// The probability of training a sample on the null class (conditional networks only).
     public let conditionDropout: Double
+    /// The range the data's values lie in, mapped to [−1, 1] for training (images in [0, 1]);
+    /// nil to take the data as it is. Samples map back by `dataValues(_:)`.
+    public let dataRange: ClosedRange<Float>?
 
     public var teacher: (any Teacher)? { nil }
     public var trainableModules: [Module] { [] }
 
-    public init(model: NetworkDenoiser, pairedNoise: Bool = false, minimumTime: Double = 1e-3, conditionDropout: Double = 0.1) {
+    public init(process: NoiseProcess, target: PredictionTarget, pairedNoise: Bool = false, minimumTime: Double = 1e-3, conditionDropout: Double = 0.1,
+                dataRange: ClosedRange<Float>? = nil) {
         precondition((0...1).contains(conditionDropout), "DenoisingObjective: a condition dropout in [0, 1], found \(conditionDropout)")
-        (self.model, self.pairedNoise, self.minimumTime, self.conditionDropout) = (model, pairedNoise, minimumTime, conditionDropout)
+        precondition(dataRange.map { $0.upperBound > $0.lowerBound } ?? true, "DenoisingObjective: a data range of positive width")
+        (self.process, self.target, self.pairedNoise, self.minimumTime) = (process, target, pairedNoise, minimumTime)
+        (self.conditionDropout, self.dataRange) = (conditionDropout, dataRange)
+    }
+
+    /// The objective that trains `model`'s network for its process and target.
+    public init(model: NetworkDenoiser, pairedNoise: Bool = false, minimumTime: Double = 1e-3, conditionDropout: Double = 0.1) {
+        self.init(process: model.process, target: model.target, pairedNoise: pairedNoise, minimumTime: minimumTime, conditionDropout: conditionDropout)
+    }
+
+    /// `network`, trained by this objective, as a denoiser (of data in the training space:
+    /// map its samples back with `dataValues(_:)`).
+    public func denoiser(_ network: any DenoisingNetwork, classes: Tensor? = nil) -> NetworkDenoiser {
+        NetworkDenoiser(network, process: process, target: target, classes: classes)
+    }
+
+    /// Samples of the training space mapped back to the data's range.
+    public func dataValues(_ samples: Tensor) -> Tensor {
+        guard let dataRange else { return samples }
+        return (samples + 1) * (0.5 * (dataRange.upperBound - dataRange.lowerBound)) + dataRange.lowerBound
+    }
+
+    private func trainingValues(_ data: Tensor) -> Tensor {
+        guard let dataRange else { return data }
+        return (data - dataRange.lowerBound) * (2 / (dataRange.upperBound - dataRange.lowerBound)) - 1
     }
 
     public struct Prepared {
@@ -40,8 +71,15 @@ public struct DenoisingObjective: TrainingObjective {
         let classes: Tensor?
     }
 
-    public func prepare(_ batch: Batch, student _: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
-        let process = model.process
+    private func network(_ student: Module) throws -> any DenoisingNetwork {
+        guard let network = student as? any DenoisingNetwork else {
+            throw TrainerSetupError("the denoising objective trains a denoising network (denoising-mlp, unet); the model is a \(type(of: student))")
+        }
+        return network
+    }
+
+    public func prepare(_ batch: Batch, student: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
+        let network = try network(student)
         let (data, noise): (Tensor, Tensor)
         if pairedNoise {
             guard batch.inputs.rank == 3, batch.inputs.shape[1] == 2 else {
@@ -50,27 +88,96 @@ public struct DenoisingObjective: TrainingObjective {
             data = batch.inputs.slice(axis: 1, start: 0, end: 1).reshaped([batch.count, -1])
             noise = batch.inputs.slice(axis: 1, start: 1, end: 2).reshaped([batch.count, -1])
         } else {
-            data = batch.inputs
+            data = trainingValues(batch.inputs)
             noise = Tensor.normal(data.shape, using: &generator)
         }
         let end = process.timeRange.upperBound
         let times = (0..<batch.count).map { _ in minimumTime + Double(generator.nextUniform()) * (end - minimumTime) }
         let noisy = perSample(times.map(process.alpha), like: data) * data + perSample(times.map(process.sigma), like: data) * noise
-        let target = model.target.target(data: data, noise: noise, atEach: times, process: process)
+        let target = target.target(data: data, noise: noise, atEach: times, process: process)
         var classes: Tensor?
-        if model.network.classCount > 0 {
+        if network.classCount > 0 {
             guard let labels = batch.labels, labels.shape == [batch.count] else {
                 throw TrainerSetupError("a class-conditional denoiser trains on one class label per sample; the batch has \(batch.labels.map { "labels \($0.shape)" } ?? "none")")
             }
-            let null = Float(model.network.classCount)
+            let null = Float(network.classCount)
             classes = Tensor(labels.scalars.map { Double(generator.nextUniform()) < conditionDropout ? null : $0 }, shape: [batch.count])
         }
         return Prepared(noisy: noisy, times: Tensor(times.map(Float.init), shape: [batch.count]), target: target, classes: classes)
     }
 
-    public func loss(_ prepared: Prepared, student _: Module) throws -> (total: Tensor, parts: [String: Float]) {
-        let error = (model.prediction(prepared.noisy, times: prepared.times, classes: prepared.classes) - prepared.target).squared()
+    public func loss(_ prepared: Prepared, student: Module) throws -> (total: Tensor, parts: [String: Float]) {
+        let prediction = denoiser(try network(student)).prediction(prepared.noisy, times: prepared.times, classes: prepared.classes)
+        let error = (prediction - prepared.target).squared()
         let total = error.reshaped([error.shape[0], -1]).sum(axis: 1).mean()
         return (total, ["denoising": total.item])
+    }
+}
+
+extension DenoisingObjective: ConfigurableMethod {
+    public static var configName: String { "denoising" }
+    public static var configKeys: String {
+        "process (\(NoiseProcess.Kind.allCases.map(\.rawValue).joined(separator: ", ")); default rectified-flow), sigma_data (0.5), "
+            + "target (\(PredictionTarget.allCases.map(\.rawValue).joined(separator: ", ")); default velocity), condition_dropout (0.1), "
+            + "minimum_time (0.001), data_range ([low, high] mapped to [−1, 1]; default none)"
+    }
+    public static var needs: Set<MethodNeed> { [.noTeacher] }
+
+    public static func build(from entry: any ConfigEntry, context: MethodContext) throws -> DenoisingObjective {
+        let kind = try entry.choice("process", from: NoiseProcess.Kind.allCases.map(\.rawValue), default: "rectified-flow")
+        let sigmaData: Double = try entry.value("sigma_data", default: 0.5, in: 1e-3...1e3)
+        let target = try entry.choice("target", from: PredictionTarget.allCases.map(\.rawValue), default: "velocity")
+        var range: ClosedRange<Float>?
+        if let rangeEntry = try entry.optional("data_range") {
+            let bounds: [Float] = try entry.values("data_range", default: [])
+            guard bounds.count == 2, bounds.allSatisfy(\.isFinite), bounds[0] < bounds[1] else {
+                throw rangeEntry.error("data_range is [low, high] with low < high, found \(bounds)")
+            }
+            range = bounds[0]...bounds[1]
+        }
+        return DenoisingObjective(
+            process: NoiseProcess(NoiseProcess.Kind(rawValue: kind)!, sigmaData: sigmaData), target: PredictionTarget(rawValue: target)!,
+            minimumTime: try entry.value("minimum_time", default: 1e-3, in: 0..<1), conditionDropout: try entry.value("condition_dropout", default: 0.1, in: 0...1),
+            dataRange: range)
+    }
+
+    public var evaluation: (any TaskEvaluation)? { DenoisingEvaluation(objective: self) }
+}
+
+/// A denoising model's figure on held-out data: the objective's loss, at times, noise and
+/// condition dropout drawn from a fixed seed, so that epochs compare.
+public struct DenoisingMetrics: EvaluationMetrics {
+    public var loss: Double
+    public var count: Int
+
+    public static let task = "denoising"
+    public var namedValues: [String: Double] { ["loss": loss] }
+    public var headline: String { String(format: "val denoising loss %.4g", loss) }
+
+    public init(loss: Double, count: Int) { (self.loss, self.count) = (loss, count) }
+
+    public init?(_ record: EvaluationRecord) {
+        guard record.task == Self.task, let loss = record["loss"] else { return nil }
+        (self.loss, count) = (loss, record.count)
+    }
+}
+
+/// Evaluates a denoising network by its objective's loss on the validation data.
+public struct DenoisingEvaluation: TaskEvaluation {
+    public let objective: DenoisingObjective
+    public var batchSize = 256
+    public var seed: UInt64 = 0
+
+    public init(objective: DenoisingObjective) { self.objective = objective }
+
+    public func evaluate<Data: Dataset>(student: Module, teacher: (any Teacher)?, on data: Data) throws -> DenoisingMetrics {
+        var generator = RandomGenerator(seed: seed)
+        var total = 0.0
+        for start in stride(from: 0, to: data.count, by: batchSize) {
+            let batch = data.batch(at: Array(start..<min(start + batchSize, data.count)))
+            let prepared = try objective.prepare(batch, student: student, epoch: 0, using: &generator)
+            total += Double(try withoutGradients { try objective.loss(prepared, student: student).total.item }) * Double(batch.count)
+        }
+        return DenoisingMetrics(loss: total / Double(max(data.count, 1)), count: data.count)
     }
 }

@@ -1,0 +1,66 @@
+import Datasets
+import Foundation
+import Generative
+import Tensors
+
+extension Experiment {
+    /// What `sample` drew and wrote.
+    public struct SampleResult {
+        /// The samples, in the data's range.
+        public let samples: Tensor
+        /// Network evaluations per sample (NFE).
+        public let evaluations: Int
+        public let seconds: Double
+        /// The files written: the samples as `.npy`, and a PNG grid (images) or an SVG
+        /// scatter plot (2-D points).
+        public let files: [URL]
+    }
+
+    /// Draws `count` samples from the run's trained denoiser (a run of `method: denoising`)
+    /// with `sampler`, and writes them to the run's `samples/` folder. A class-conditional
+    /// model draws for `classLabel`, or for every class in turn when nil, with
+    /// classifier-free guidance of scale `guidance` (1: the conditional model alone).
+    public func sample(_ sampler: Sampler, count: Int, guidance: Double = 1, classLabel: Int? = nil, seed: UInt64 = 0,
+                       weights: URL? = nil) throws -> SampleResult {
+        guard let objective = trainer.objective as? DenoisingObjective, let network = model as? any DenoisingNetwork else {
+            throw DataError(configFile, "sampling takes a diffusion or flow model: a run of `method: denoising` (this run's model is \(modelName))")
+        }
+        try loadTrainedWeights(from: weights)
+        var denoiser: any Denoiser = objective.denoiser(network)
+        var label = "unconditional"
+        if network.classCount > 0 {
+            if let classLabel, !(0..<network.classCount).contains(classLabel) {
+                throw DataError(configFile, "class \(classLabel) is not one of the model's classes 0…\(network.classCount - 1)")
+            }
+            let classes = Tensor((0..<count).map { Float(classLabel ?? $0 % network.classCount) }, shape: [count])
+            denoiser = guidance == 1 ? objective.denoiser(network, classes: classes) : GuidedDenoiser(objective.denoiser(network), classes: classes, scale: guidance)
+            label = (classLabel.map { "class \($0)" } ?? "classes in turn") + (guidance == 1 ? "" : String(format: ", guidance %g", guidance))
+        } else if classLabel != nil || guidance != 1 {
+            throw DataError(configFile, "the model is unconditional: --class and --guidance need `conditional: true` in its section")
+        }
+
+        var generator = RandomGenerator(seed: seed)
+        let start = Date()
+        let (drawn, evaluations) = try withoutGradients { try sampler.sample(denoiser, count: count, shape: data.sampleShape, using: &generator) }
+        let seconds = Date().timeIntervalSince(start)
+        let samples = objective.dataValues(drawn)
+
+        let folder = outputDirectory.appendingPathComponent("samples")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let stem = "\(sampler.method.rawValue)-\(sampler.steps)" + (classLabel.map { "-class\($0)" } ?? "") + (guidance == 1 ? "" : String(format: "-guidance%g", guidance))
+        var files = [folder.appendingPathComponent("\(stem).npy")]
+        try NPYWriter.write(samples, to: files[0])
+        let shape = data.sampleShape
+        if shape.count == 3, [1, 3].contains(shape[0]) {
+            let columns = Int(Double(count).squareRoot().rounded(.up))
+            let range = objective.dataRange ?? ((samples.scalars.min() ?? 0)...max(samples.scalars.max() ?? 1, (samples.scalars.min() ?? 0) + 1e-6))
+            files.append(folder.appendingPathComponent("\(stem).png"))
+            try PNGWriter.write(PNGWriter.grid(samples, columns: columns, background: range.lowerBound), range: range, to: files[1])
+        } else if shape == [2] {
+            files.append(folder.appendingPathComponent("\(stem).svg"))
+            let title = "\(modelName), \(sampler.method.rawValue) \(sampler.steps) steps, \(evaluations) NFE, \(label)"
+            try AtomicFile.write(Data(ScatterPlot.svg(samples, title: title).utf8), to: files[1])
+        }
+        return SampleResult(samples: samples, evaluations: evaluations, seconds: seconds, files: files)
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import Generative
+
+/// `distill sample config.yaml`: samples from a trained diffusion or flow model.
+struct SampleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sample",
+        abstract: "Draw samples from a run's trained denoiser (method: denoising): a PNG grid for images, an SVG plot for 2-D points, and the samples as .npy.")
+
+    @OptionGroup var options: ConfigOptions
+    @Option(help: "Sampler steps (1…10000).")
+    var steps = 32
+    @Option(help: "The sampler: \(Sampler.Method.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var sampler = "euler"
+    @Option(help: "DDIM's noise strength η (0…1; ddim only).")
+    var eta = 0.0
+    @Option(help: "How many samples (1…65536).")
+    var count = 64
+    @Option(help: "Classifier-free guidance scale (≥ 0; 1 samples the conditional model alone). Conditional models only.")
+    var guidance = 1.0
+    @Option(name: .customLong("class"), help: "Draw this class only (default: every class in turn). Conditional models only.")
+    var classLabel: Int?
+    @Option(help: "The sampling seed.")
+    var seed: UInt64 = 0
+    @Option(help: "A safetensors file to sample from instead of the run's model.safetensors.")
+    var weights: String?
+
+    func run() throws {
+        guard let method = Sampler.Method(rawValue: sampler) else {
+            throw CommandFailure("--sampler '\(sampler)' is not one of \(Sampler.Method.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard (1...10_000).contains(steps) else { throw CommandFailure("--steps must be in 1…10000, found \(steps)") }
+        guard (1...65_536).contains(count) else { throw CommandFailure("--count must be in 1…65536, found \(count)") }
+        guard guidance.isFinite, guidance >= 0 else { throw CommandFailure("--guidance must be a finite number ≥ 0, found \(guidance)") }
+        guard eta.isFinite, (0...1).contains(eta), eta == 0 || method == .ddim else { throw CommandFailure("--eta must be in 0…1, and only with --sampler ddim; found \(eta)") }
+        let experiment = try options.experiment(nil)
+        let result = try experiment.sample(Sampler(method, steps: steps, eta: eta), count: count, guidance: guidance, classLabel: classLabel, seed: seed,
+                                           weights: weights.map { URL(fileURLWithPath: $0) })
+        print(String(format: "%d samples, %@ %d steps, %d NFE, %.2f s", count, method.rawValue, steps, result.evaluations, result.seconds))
+        for file in result.files { print("wrote \(file.path)") }
+    }
+}
