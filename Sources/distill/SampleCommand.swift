@@ -26,6 +26,8 @@ struct SampleCommand: ParsableCommand {
     var seed: UInt64 = 0
     @Option(help: "A safetensors file to sample from instead of the run's model.safetensors.")
     var weights: String?
+    @Option(help: "A trained classifier's config (same data set): score the samples by FD, precision, recall and conditional accuracy in its penultimate features.")
+    var scoreWith: String?
 
     func run() throws {
         guard let method = Sampler.Method(rawValue: sampler) else {
@@ -40,5 +42,10 @@ struct SampleCommand: ParsableCommand {
                                            weights: weights.map { URL(fileURLWithPath: $0) })
         print(String(format: "%d samples, %@ %d steps, %d NFE, %.2f s", count, method.rawValue, steps, result.evaluations, result.seconds))
         for file in result.files { print("wrote \(file.path)") }
+        if let scoreWith {
+            let report = try experiment.score(result, classifier: try Experiment(configFile: URL(fileURLWithPath: scoreWith), kind: nil, dataDirectory: options.dataDir))
+            print(String(format: "FD %.3f  precision %.3f  recall %.3f", report.frechetDistance, report.precision, report.recall)
+                  + (report.conditionalAccuracy.map { String(format: "  conditional accuracy %.3f", $0) } ?? ""))
+        }
     }
 }

@@ -37,6 +37,16 @@ final class GenerativeRunTests: FolderTestCase {
         XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
         // A 4×3 grid of 8×8 images, one pixel apart: 35 × 26.
         XCTAssertEqual(Array(png[16..<24]), [0, 0, 0, 35, 0, 0, 0, 26])
+
+        // Scored in a classifier's penultimate features against the validation digits.
+        let classifierFolder = folder.appendingPathComponent("classifier")
+        let classifier = try Experiment(config: try ConfigNode.parse(yaml: "data: {dataset: digits, train_limit: 512}\nmodel: {model: mlp, hidden: [32]}\ntraining: {epochs: 3}",
+                                                                     file: "classifier.yaml"), kind: .train, outputDirectory: classifierFolder)
+        try classifier.run()
+        let report = try run.score(result, classifier: classifier)
+        XCTAssertTrue(report.frechetDistance.isFinite && report.frechetDistance > 0, "FD \(report.frechetDistance)")
+        XCTAssertTrue((0...1).contains(report.precision) && (0...1).contains(report.recall))
+        XCTAssertNotNil(report.conditionalAccuracy)
     }
 
     func testSamplingRefusesRunsAndFlagsItCannotServe() throws {

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Generative
+import NN
 import Tensors
 
 extension Experiment {
@@ -14,6 +15,8 @@ extension Experiment {
         /// The files written: the samples as `.npy`, and a PNG grid (images) or an SVG
         /// scatter plot (2-D points).
         public let files: [URL]
+        /// The class each sample was drawn for (nil for an unconditional model).
+        public let classes: [Int]?
     }
 
     /// Draws `count` samples from the run's trained denoiser (a run of `method: denoising`)
@@ -28,11 +31,13 @@ extension Experiment {
         try loadTrainedWeights(from: weights)
         var denoiser: any Denoiser = objective.denoiser(network)
         var label = "unconditional"
+        var drawnClasses: [Int]?
         if network.classCount > 0 {
             if let classLabel, !(0..<network.classCount).contains(classLabel) {
                 throw DataError(configFile, "class \(classLabel) is not one of the model's classes 0…\(network.classCount - 1)")
             }
-            let classes = Tensor((0..<count).map { Float(classLabel ?? $0 % network.classCount) }, shape: [count])
+            drawnClasses = (0..<count).map { classLabel ?? $0 % network.classCount }
+            let classes = Tensor(drawnClasses!.map(Float.init), shape: [count])
             denoiser = guidance == 1 ? objective.denoiser(network, classes: classes) : GuidedDenoiser(objective.denoiser(network), classes: classes, scale: guidance)
             label = (classLabel.map { "class \($0)" } ?? "classes in turn") + (guidance == 1 ? "" : String(format: ", guidance %g", guidance))
         } else if classLabel != nil || guidance != 1 {
@@ -61,6 +66,22 @@ extension Experiment {
             let title = "\(modelName), \(sampler.method.rawValue) \(sampler.steps) steps, \(evaluations) NFE, \(label)"
             try AtomicFile.write(Data(ScatterPlot.svg(samples, title: title).utf8), to: files[1])
         }
-        return SampleResult(samples: samples, evaluations: evaluations, seconds: seconds, files: files)
+        return SampleResult(samples: samples, evaluations: evaluations, seconds: seconds, files: files, classes: drawnClasses)
+    }
+
+    /// FD, precision, recall and conditional accuracy of `result`'s samples against this
+    /// run's validation images, in the penultimate features of `classifier`'s trained model
+    /// (a classifier run on the same data set; `FeatureSpaceMetrics`).
+    public func score(_ result: SampleResult, classifier: Experiment) throws -> FeatureSpaceMetrics.Report {
+        guard classifier.data.name == data.name, classifier.data.sampleShape == data.sampleShape else {
+            throw DataError(classifier.configFile, "the classifier that scores samples is trained on \(classifier.data.name); the samples are \(data.name)")
+        }
+        guard let model = classifier.model as? any Classifier, let penultimate = model.stagePaths.last else {
+            throw DataError(classifier.configFile, "scoring takes a classifier with named stages (mlp, resnet, …); \(classifier.modelName) has none")
+        }
+        guard let validation = data.validation else { throw DataError(configFile, "data.validation is none: no real images to score against") }
+        try classifier.loadTrainedWeights()
+        let real = validation.batch(at: Array(0..<validation.count)).inputs
+        return try FeatureSpaceMetrics(classifier: model, featurePath: penultimate).evaluate(samples: result.samples, classes: result.classes, real: real)
     }
 }
