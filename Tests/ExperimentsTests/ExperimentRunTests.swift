@@ -52,7 +52,10 @@ final class ExperimentRunTests: FolderTestCase {
             }
             let weights = experiment.outputDirectory.appendingPathComponent("model.safetensors")
             guard experiment.kind == .train || startedFrom.contains(weights.path) else { continue }
-            if file.hasPrefix("digits") {
+            // Trained here: the digits classifiers, whose accuracy is checked and whose weights
+            // later configs start from. Other tasks' runs (a flow teacher) are built only: their
+            // training is tested on its own (GenerativeRunTests).
+            if file.hasPrefix("digits") && experiment.trainer.options.evaluation is ClassificationEvaluation {
                 let summary = try experiment.run()
                 guard let final = summary.final else { continue }  // a pre-training stage without validation
                 XCTAssertGreaterThan(final.top1, minimumAccuracy(file), file)
