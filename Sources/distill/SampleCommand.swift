@@ -42,6 +42,10 @@ struct SampleCommand: ParsableCommand {
                                            weights: weights.map { URL(fileURLWithPath: $0) })
         print(String(format: "%d samples, %@ %d steps, %d NFE, %.2f s", count, method.rawValue, steps, result.evaluations, result.seconds))
         for file in result.files { print("wrote \(file.path)") }
+        if experiment.data.sampleShape.count == 1 && count >= 2 {
+            let (distance, discrepancy) = try experiment.scorePoints(result)
+            print(String(format: "against the validation points: SWD %.4f  MMD %.4f", distance, discrepancy))
+        }
         if let scoreWith {
             let report = try experiment.score(result, classifier: try Experiment(configFile: URL(fileURLWithPath: scoreWith), kind: nil, dataDirectory: options.dataDir))
             print(String(format: "FD %.3f  precision %.3f  recall %.3f", report.frechetDistance, report.precision, report.recall)

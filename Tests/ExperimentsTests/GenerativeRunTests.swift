@@ -49,6 +49,23 @@ final class GenerativeRunTests: FolderTestCase {
         XCTAssertNotNil(report.conditionalAccuracy)
     }
 
+    func testAFlowOnTheGeneratedGaussiansSamplesPointsAsAnSVGAndIsScoredAgainstHeldOutPoints() throws {
+        let run = try experiment("""
+            data: {dataset: gaussians-8}
+            model: {model: denoising-mlp, hidden: [64, 64]}
+            method: {name: denoising}
+            training: {epochs: 30, batch_size: 256}
+            """)
+        try run.run()
+        let few = try run.scorePoints(try run.sample(Sampler(.euler, steps: 1), count: 500))
+        let result = try run.sample(Sampler(.euler, steps: 16), count: 500)
+        XCTAssertEqual(result.files.map(\.lastPathComponent), ["euler-16.npy", "euler-16.svg"])
+        let svg = try String(contentsOf: result.files[1], encoding: .utf8)
+        XCTAssertEqual(svg.components(separatedBy: "<circle ").count - 1, 500)
+        let many = try run.scorePoints(result)
+        XCTAssertLessThan(many.slicedWasserstein, 0.5 * few.slicedWasserstein, "16 steps beat 1: SWD \(many.slicedWasserstein) against \(few.slicedWasserstein)")
+    }
+
     func testSamplingRefusesRunsAndFlagsItCannotServe() throws {
         let classifier = try experiment("data: {dataset: digits, train_limit: 64}\nmodel: {model: mlp, hidden: [8]}\ntraining: {epochs: 1}")
         try classifier.run()

@@ -91,7 +91,23 @@ public enum DatasetCatalog {
             classNames: cifar100FineLabels) { split, folder, dataset in
             try readCIFAR([split == .train ? "train.bin" : "test.bin"], in: folder, variant: .cifar100(fine: true), dataset)
         },
-    ]
+    ] + synthetic
+
+    /// The generated 2-D densities of the generative literature, for flow and diffusion
+    /// models: 8,192 training and 2,048 test points each, from fixed seeds.
+    private static let synthetic: [KnownDataset] = [
+        ("gaussians-8", "eight Gaussians (σ 0.1) on a circle of radius 2, the component as the label", (0..<8).map { "mode \($0)" },
+         { SyntheticData.gaussianMixture(count: $0, standardDeviation: 0.1, seed: $1) }),
+        ("moons", "two interleaving half circles, noise 0.05", ["upper", "lower"], { SyntheticData.moons(count: $0, noise: 0.05, seed: $1) }),
+        ("spirals", "two interleaved spirals of 1.5 turns, noise 0.02", ["first", "second"], { SyntheticData.twoSpirals(count: $0, noise: 0.02, seed: $1) }),
+        ("rings", "three concentric rings of radius 1, 2 and 3, noise 0.05", ["inner", "middle", "outer"], { SyntheticData.rings(count: $0, seed: $1) }),
+        ("checkerboard", "points uniform on the dark squares of a 4×4 board over [−2, 2]², unlabeled", [], { SyntheticData.checkerboard(count: $0, seed: $1) }),
+    ].map { name, summary, classNames, generate in
+        KnownDataset(name: name, summary: "2-D: \(summary); 8,192 + 2,048 points (generated)", files: [], systemLocation: nil,
+                     installation: "none needed: generated", classNames: classNames) { split, _, _ in
+            split == .train ? generate(8192, 1) : generate(2048, 2)
+        }
+    }
 
     private static let added = RegisteredEntries<KnownDataset>()
 

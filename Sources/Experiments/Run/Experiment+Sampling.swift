@@ -69,6 +69,19 @@ extension Experiment {
         return SampleResult(samples: samples, evaluations: evaluations, seconds: seconds, files: files, classes: drawnClasses)
     }
 
+    /// The sliced Wasserstein-1 distance (128 projections) and the RBF-MMD² of vector
+    /// samples (`[N, D]`, at least two) against up to 2,000 of this run's validation points.
+    public func scorePoints(_ result: SampleResult) throws -> (slicedWasserstein: Double, meanDiscrepancy: Double) {
+        guard data.sampleShape.count == 1, result.samples.shape[0] >= 2 else {
+            throw DataError(configFile, "point metrics take at least two vector samples; these are \(result.samples.shape)")
+        }
+        guard let validation = data.validation else { throw DataError(configFile, "data.validation is none: no real points to score against") }
+        let real = validation.batch(at: Array(0..<min(validation.count, 2000))).inputs
+        let limited = result.samples.slice(axis: 0, end: min(result.samples.shape[0], 2000))
+        return (PointCloudMetrics.slicedWasserstein(limited, real, projections: 128),
+                PointCloudMetrics.maximumMeanDiscrepancy(limited.slice(axis: 0, end: min(limited.shape[0], 1000)), real.slice(axis: 0, end: min(real.shape[0], 1000))))
+    }
+
     /// FD, precision, recall and conditional accuracy of `result`'s samples against this
     /// run's validation images, in the penultimate features of `classifier`'s trained model
     /// (a classifier run on the same data set; `FeatureSpaceMetrics`).
