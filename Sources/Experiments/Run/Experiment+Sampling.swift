@@ -19,6 +19,9 @@ extension Experiment {
         public let classes: [Int]?
     }
 
+    /// How many samples are drawn at once.
+    static let samplingChunk = 256
+
     /// Draws `count` samples from the run's trained denoiser (a run of `method: denoising`)
     /// with `sampler`, and writes them to the run's `samples/` folder. A class-conditional
     /// model draws for `classLabel`, or for every class in turn when nil, with
@@ -28,8 +31,8 @@ extension Experiment {
         guard let objective = trainer.objective as? DenoisingObjective, let network = model as? any DenoisingNetwork else {
             throw DataError(configFile, "sampling takes a diffusion or flow model: a run of `method: denoising` (this run's model is \(modelName))")
         }
+        guard count >= 1 else { throw DataError(configFile, "sampling draws at least one sample, asked for \(count)") }
         try loadTrainedWeights(from: weights)
-        var denoiser: any Denoiser = objective.denoiser(network)
         var label = "unconditional"
         var drawnClasses: [Int]?
         if network.classCount > 0 {
@@ -37,18 +40,30 @@ extension Experiment {
                 throw DataError(configFile, "class \(classLabel) is not one of the model's classes 0…\(network.classCount - 1)")
             }
             drawnClasses = (0..<count).map { classLabel ?? $0 % network.classCount }
-            let classes = Tensor(drawnClasses!.map(Float.init), shape: [count])
-            denoiser = guidance == 1 ? objective.denoiser(network, classes: classes) : GuidedDenoiser(objective.denoiser(network), classes: classes, scale: guidance)
             label = (classLabel.map { "class \($0)" } ?? "classes in turn") + (guidance == 1 ? "" : String(format: ", guidance %g", guidance))
         } else if classLabel != nil || guidance != 1 {
             throw DataError(configFile, "the model is unconditional: --class and --guidance need `conditional: true` in its section")
         }
+        // The denoiser for the samples `range`, of their classes where the model is conditional.
+        func denoiser(for range: Range<Int>) -> any Denoiser {
+            guard let drawnClasses else { return objective.denoiser(network) }
+            let classes = Tensor(drawnClasses[range].map(Float.init), shape: [range.count])
+            return guidance == 1 ? objective.denoiser(network, classes: classes) : GuidedDenoiser(objective.denoiser(network), classes: classes, scale: guidance)
+        }
 
+        // In chunks, so that a large count does not hold every sample's activations at once.
         var generator = RandomGenerator(seed: seed)
         let start = Date()
-        let (drawn, evaluations) = try withoutGradients { try sampler.sample(denoiser, count: count, shape: data.sampleShape, using: &generator) }
+        var chunks: [Tensor] = []
+        var evaluations = 0
+        for first in stride(from: 0, to: count, by: Self.samplingChunk) {
+            let range = first..<min(first + Self.samplingChunk, count)
+            let (drawn, used) = try withoutGradients { try sampler.sample(denoiser(for: range), count: range.count, shape: data.sampleShape, using: &generator) }
+            chunks.append(objective.dataValues(drawn))
+            evaluations = used
+        }
+        let samples = concatenate(chunks, axis: 0)
         let seconds = Date().timeIntervalSince(start)
-        let samples = objective.dataValues(drawn)
 
         let folder = outputDirectory.appendingPathComponent("samples")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -75,7 +90,9 @@ extension Experiment {
         guard data.sampleShape.count == 1, result.samples.shape[0] >= 2 else {
             throw DataError(configFile, "point metrics take at least two vector samples; these are \(result.samples.shape)")
         }
-        guard let validation = data.validation else { throw DataError(configFile, "data.validation is none: no real points to score against") }
+        guard let validation = data.validation, validation.count >= 2 else {
+            throw DataError(configFile, "point metrics take at least two validation points; data.validation has \(data.validation?.count ?? 0)")
+        }
         let real = validation.batch(at: Array(0..<min(validation.count, 2000))).inputs
         let limited = result.samples.slice(axis: 0, end: min(result.samples.shape[0], 2000))
         return (PointCloudMetrics.slicedWasserstein(limited, real, projections: 128),
@@ -93,8 +110,13 @@ extension Experiment {
             throw DataError(classifier.configFile, "scoring takes a classifier with named stages (mlp, resnet, …); \(classifier.modelName) has none")
         }
         guard let validation = data.validation else { throw DataError(configFile, "data.validation is none: no real images to score against") }
+        let neighbours = 3
+        guard result.samples.shape[0] > neighbours, validation.count > neighbours else {
+            throw DataError(configFile, "precision and recall take more than \(neighbours) samples and validation images; there are \(result.samples.shape[0]) and \(validation.count)")
+        }
         try classifier.loadTrainedWeights()
         let real = validation.batch(at: Array(0..<validation.count)).inputs
-        return try FeatureSpaceMetrics(classifier: model, featurePath: penultimate).evaluate(samples: result.samples, classes: result.classes, real: real)
+        return try FeatureSpaceMetrics(classifier: model, featurePath: penultimate).evaluate(samples: result.samples, classes: result.classes, real: real,
+                                                                                            neighbours: neighbours)
     }
 }
