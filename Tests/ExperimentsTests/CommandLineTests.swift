@@ -69,6 +69,29 @@ final class CommandLineTests: FolderTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: elsewhere.path), [], "nothing written where it was run from")
     }
 
+    /// `distill train` then `distill sample` on a 2-D flow: the samples, their SVG, and their
+    /// distances to the validation points.
+    func testSampleDrawsFromATrainedFlowAndWritesItsFiles() throws {
+        let binary = try builtBinary
+        let config = folder.appendingPathComponent("flow.yaml")
+        try Data("""
+            data: {dataset: moons}
+            model: {model: denoising-mlp, hidden: [32, 32]}
+            method: {name: denoising}
+            training: {epochs: 2, batch_size: 512}
+            output: flow
+            """.utf8).write(to: config)
+        XCTAssertEqual(try run(binary, ["train", config.path], in: folder).status, 0)
+        let outcome = try run(binary, ["sample", config.path, "--steps", "4", "--sampler", "heun", "--count", "100"], in: folder)
+        XCTAssertEqual(outcome.status, 0, outcome.error)
+        let lines = outcome.output.split(separator: "\n")
+        XCTAssertTrue(lines.first?.hasPrefix("100 samples, heun 4 steps, 7 NFE, ") == true, outcome.output)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("against the validation points: SWD ") }, outcome.output)
+        for file in ["heun-4.npy", "heun-4.svg"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("flow/samples/\(file)").path), file)
+        }
+    }
+
     /// Each refusal: exit code 1, one line naming what was wrong, and no output folder.
     func testBadInputIsRefusedInOneLineWithExitCodeOneAndNothingWritten() throws {
         let binary = try builtBinary
@@ -94,6 +117,10 @@ final class CommandLineTests: FolderTestCase {
             (["train", bombFile.path], "Error: \(bombFile.path):"),
             (["train", folder.appendingPathComponent("absent.yaml").path], "Error: \(folder.path)/absent.yaml: cannot be read"),
             (["demo", "quantum"], "Error: unknown demo family 'quantum' (valid: classic, generative)"),
+            (["sample", config.path, "--sampler", "rk4"], "Error: --sampler 'rk4' is not one of ddpm, ddim, euler, heun, dpm++2m"),
+            (["sample", config.path, "--steps", "0"], "Error: --steps must be in 1…10000, found 0"),
+            (["sample", config.path, "--eta", "0.5"], "Error: --eta must be in 0…1, and only with --sampler ddim; found 0.5"),
+            (["sample", config.path], "Error: \(config.path): sampling takes a diffusion or flow model: a run of `method: denoising`"),
             // A folder that cannot be made: the file system's error in one line, not Foundation's raw form.
             (["train", config.path, "--output", "/proc/distill-cli-test"], "Error: /proc/distill-cli-test: "),
         ]
