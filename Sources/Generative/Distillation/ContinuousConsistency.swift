@@ -6,14 +6,15 @@ import Training
 
 /// A continuous-time consistency model on the TrigFlow process (Lu & Song 2024, sCM):
 /// `f(x_t, t) = cos t·x_t − sin t·σ_d·F_θ(x_t/σ_d, t)`, which meets the boundary condition
-/// `f(x, 0) = x` by construction. `F_θ` is a `DenoisingMLP` whose time feature is
-/// `timeScale·t` (sCM's identity time transformation, `c_noise(t) = t`, at scale 1).
+/// `f(x, 0) = x` by construction. `F_θ` is any denoising network (an MLP for points, a UNet
+/// for images) whose time feature is `timeScale·t` (sCM's identity time transformation,
+/// `c_noise(t) = t`, at scale 1).
 public struct TrigFlowConsistencyModel {
-    public let network: DenoisingMLP
+    public let network: any DenoisingNetwork
     public let process: NoiseProcess
     public let timeScale: Float
 
-    public init(network: DenoisingMLP, process: NoiseProcess, timeScale: Float = 1) {
+    public init(network: any DenoisingNetwork, process: NoiseProcess, timeScale: Float = 1) {
         precondition(process.kind == .trigFlow, "TrigFlowConsistencyModel: the TrigFlow process")
         (self.network, self.process, self.timeScale) = (network, process, timeScale)
     }
@@ -28,24 +29,30 @@ public struct TrigFlowConsistencyModel {
 
     /// `f(x_t, t)`: the origin of the trajectory through `x_t` at `t`.
     public func callAsFunction(_ x: Tensor, times: Tensor) -> Tensor {
-        let column = times.reshaped([-1, 1])
+        let column = times.reshaped([-1] + [Int](repeating: 1, count: x.rank - 1))
         return column.cos() * x - column.sin() * sigmaData * flow(x, times: times)
     }
 
     /// Multistep sampling: one evaluation from pure noise at `t = π/2`, then for each of
     /// `intermediate` times (descending) the estimate noised back to that time and one more
-    /// evaluation (sCM's 2-step sampling uses `t = 1.1`).
-    public func sample(count: Int, dimension: Int, intermediate: [Double] = [], using generator: inout RandomGenerator) -> Tensor {
+    /// evaluation (sCM's 2-step sampling uses `t = 1.1`). `count` samples of `shape` (without
+    /// the batch axis).
+    public func sample(count: Int, shape: [Int], intermediate: [Double] = [], using generator: inout RandomGenerator) -> Tensor {
         withoutGradients {
             let times = { (t: Double) in Tensor(shape: [count], repeating: Float(t)) }
             let end = process.timeRange.upperBound
-            var x = self(sigmaData * Tensor.normal([count, dimension], using: &generator), times: times(end))
+            var x = self(sigmaData * Tensor.normal([count] + shape, using: &generator), times: times(end))
             for t in intermediate {
-                let noise = sigmaData * Tensor.normal([count, dimension], using: &generator)
+                let noise = sigmaData * Tensor.normal([count] + shape, using: &generator)
                 x = self(Float(Foundation.cos(t)) * x + Float(Foundation.sin(t)) * noise, times: times(t))
             }
             return x
         }
+    }
+
+    /// `count` samples of vectors of `dimension` (see `sample(count:shape:intermediate:using:)`).
+    public func sample(count: Int, dimension: Int, intermediate: [Double] = [], using generator: inout RandomGenerator) -> Tensor {
+        sample(count: count, shape: [dimension], intermediate: intermediate, using: &generator)
     }
 }
 
@@ -131,13 +138,14 @@ public struct ContinuousConsistencyDistillation: TrainingObjective {
         let warmup = warmupEpochs == 0 ? 1 : min(1, Float(epoch) / Float(warmupEpochs))
         let s = Float(sigmaData)
         var tangent = -(cosines * cosines) * (s * current - flow) - warmup * cosines * sines * (noisy + s * derivative)
-        tangent = tangent / (tangent.squared().sum(axis: 1).sqrt().reshaped([-1, 1]) + normalization)
+        let norms = tangent.squared().reshaped([count, -1]).sum(axis: 1).sqrt()
+        tangent = tangent / (norms.reshaped([count] + [Int](repeating: 1, count: data.rank - 1)) + normalization)
         return Prepared(noisy: noisy, times: timeTensor, target: current + tangent)
     }
 
     public func loss(_ prepared: Prepared, student _: Module) throws -> (total: Tensor, parts: [String: Float]) {
         let output = student.flow(prepared.noisy, times: prepared.times)
-        let squared = (output - prepared.target).squared().mean(axis: 1)
+        let squared = (output - prepared.target).squared().reshaped([output.shape[0], -1]).mean(axis: 1)
         let logVariance = weighting(prepared.times)
         let total = ((-logVariance).exp() * squared + logVariance).mean()
         return (total, ["consistency": squared.mean().item, "log_variance": logVariance.mean().item])
