@@ -56,3 +56,39 @@ final class ContinuousConsistencyTests: XCTestCase {
         XCTAssertEqual(student.sample(count: 3, shape: [1, 8, 8], using: &sampling).shape, [3, 1, 8, 8])
     }
 }
+
+/// The discrete-time students take image networks too: consistency training, BOOT and
+/// progressive distillation each run on 8×8 images with a UNet (an untrained UNet teacher:
+/// this checks shapes and finiteness; the methods' effects are tested on the ring).
+final class ImageStudentTests: XCTestCase {
+    func testConsistencyBOOTAndProgressiveStudentsRunOnImages() throws {
+        var generator = RandomGenerator(seed: 27)
+        let images = try TensorDataset(inputs: (Tensor.uniform([128, 1, 8, 8], using: &generator) - 0.5) * 0.6, labels: nil)
+        let process = NoiseProcess(.edm, sigmaData: 0.5)
+        let options = TrainingOptions(epochs: 2, batchSize: 64, schedule: .constant(1e-3), seed: 28)
+        func fit(_ network: Module, _ objective: some TrainingObjective) throws -> [Double] {
+            try Trainer(student: network, objective: objective, optimizer: Adam(learningRate: 1e-3), options: options)
+                .fit(images, validation: Optional<TensorDataset>.none).map { $0.trainLoss["total"]! }
+        }
+        let unet = { (generator: inout RandomGenerator) in UNetDenoiser(imageChannels: 1, channels: [4, 8], using: &generator) }
+
+        let consistency = ConsistencyModel(network: unet(&generator), process: process)
+        let consistencyLosses = try fit(consistency.network, ConsistencyDistillation(trainingOn: process, student: consistency, levels: 10))
+        var sampling = RandomGenerator(seed: 29)
+        XCTAssertEqual(consistency.sample(count: 2, shape: [1, 8, 8], intermediate: [0.8], using: &sampling).shape, [2, 1, 8, 8])
+
+        let teacher = PreconditionedDenoiser(unet(&generator), preconditioning: EDMPreconditioning(isConsistencyModel: false), process: process)
+        let boot = BOOTStudent(network: unet(&generator), process: process)
+        let bootLosses = try fit(boot.network, BOOTDistillation(teacher: teacher, student: boot, levels: 10))
+        XCTAssertEqual(boot.sample(count: 2, shape: [1, 8, 8], using: &sampling).shape, [2, 1, 8, 8])
+
+        let progressiveNetwork = unet(&generator)
+        let progressive = ProgressiveDistillation(
+            teacher: teacher, student: PreconditionedDenoiser(progressiveNetwork, preconditioning: EDMPreconditioning(isConsistencyModel: false), process: process),
+            teacherTimes: process.samplingTimes(steps: 4))
+        let progressiveLosses = try fit(progressiveNetwork, progressive)
+        for (name, losses) in [("consistency", consistencyLosses), ("BOOT", bootLosses), ("progressive", progressiveLosses)] {
+            XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(name): \(losses)")
+        }
+    }
+}

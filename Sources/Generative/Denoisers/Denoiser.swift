@@ -41,3 +41,13 @@ extension Denoiser {
 func perSample(_ values: [Double], like x: Tensor) -> Tensor {
     Tensor(values.map(Float.init), shape: [values.count] + [Int](repeating: 1, count: x.rank - 1))
 }
+
+/// Per-sample values `[N]` as a column that broadcasts over a batch shaped like `x`.
+func perSample(_ values: Tensor, like x: Tensor) -> Tensor {
+    values.reshaped([-1] + [Int](repeating: 1, count: x.rank - 1))
+}
+
+/// Each sample's sum over its elements (`[N, …]` → `[N]`): a per-sample squared distance.
+func sumPerSample(_ x: Tensor) -> Tensor {
+    x.reshaped([x.shape[0], -1]).sum(axis: 1)
+}

@@ -13,24 +13,29 @@ import Training
 /// `(σ_max − σ)/σ_max` makes `g(ε, σ_max) = 0`, the trajectory's known start. One-step
 /// sampling is `g(ε, σ_min) + σ_min·ε`.
 public struct BOOTStudent {
-    public let network: DenoisingMLP
+    public let network: any DenoisingNetwork
     public let process: NoiseProcess
 
-    public init(network: DenoisingMLP, process: NoiseProcess) {
+    public init(network: any DenoisingNetwork, process: NoiseProcess) {
         precondition(process.kind == .edm, "BOOTStudent: the EDM process (t = σ)")
         (self.network, self.process) = (network, process)
     }
 
-    /// The trajectory's point `x_σ = g(ε, σ) + σ·ε` for noises `noise` `[N, D]` at levels `sigma` `[N]`.
+    /// The trajectory's point `x_σ = g(ε, σ) + σ·ε` for noises `noise` `[N, …]` at levels `sigma` `[N]`.
     public func point(_ noise: Tensor, sigma: Tensor) -> Tensor {
-        let s = sigma.reshaped([-1, 1])
+        let s = perSample(sigma, like: noise)
         let scale = (Float(process.sigmaMax) - s) / Float(process.sigmaMax)
         return scale * network(.init(x: noise, noiseLevel: 0.25 * sigma.log())).prediction + s * noise
     }
 
     /// `count` samples in one evaluation: the trajectory's end at σ_min.
     public func sample(count: Int, dimension: Int, using generator: inout RandomGenerator) -> Tensor {
-        withoutGradients { point(Tensor.normal([count, dimension], using: &generator), sigma: Tensor(shape: [count], repeating: Float(process.sigmaMin))) }
+        sample(count: count, shape: [dimension], using: &generator)
+    }
+
+    /// The same for samples of `shape` (without the batch axis).
+    public func sample(count: Int, shape: [Int], using generator: inout RandomGenerator) -> Tensor {
+        withoutGradients { point(Tensor.normal([count] + shape, using: &generator), sigma: Tensor(shape: [count], repeating: Float(process.sigmaMin))) }
     }
 }
 
@@ -59,8 +64,7 @@ public struct BOOTDistillation: TrainingObjective {
 
     public func prepare(_ batch: Batch, student _: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
         let count = batch.count
-        let dimension = batch.inputs.shape.dropFirst().reduce(1, *)
-        let noise = Tensor.normal([count, dimension], using: &generator)
+        let noise = Tensor.normal(batch.inputs.shape, using: &generator)
         let steps = (0..<count).map { _ in generator.nextInt(below: levels.count - 1) }
         let upper = Tensor(steps.map { Float(levels[$0]) }, shape: [count])
         let start = withoutGradients { student.point(noise, sigma: upper) }
@@ -71,7 +75,7 @@ public struct BOOTDistillation: TrainingObjective {
     }
 
     public func loss(_ prepared: Prepared, student _: Module) throws -> (total: Tensor, parts: [String: Float]) {
-        let total = (student.point(prepared.noise, sigma: prepared.sigma) - prepared.target).squared().sum(axis: 1).mean()
+        let total = sumPerSample((student.point(prepared.noise, sigma: prepared.sigma) - prepared.target).squared()).mean()
         return (total, ["boot": total.item])
     }
 }

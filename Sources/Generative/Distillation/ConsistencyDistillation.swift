@@ -4,8 +4,8 @@ import NN
 import Tensors
 import Training
 
-/// A consistency model on the EDM process (Song et al. 2023): `f(x, σ)`, the preconditioned
-/// `DenoisingMLP` with the boundary condition `f(x, σ_min) = x`, mapping any point of a
+/// A consistency model on the EDM process (Song et al. 2023): `f(x, σ)`, a preconditioned
+/// denoising network (an MLP for points, a UNet for images) with the boundary condition `f(x, σ_min) = x`, mapping any point of a
 /// probability-flow trajectory to the trajectory's origin.
 public struct ConsistencyModel {
     /// How `f(x, σ)` meets its boundary condition `f(x, σ_b) = x`.
@@ -18,12 +18,12 @@ public struct ConsistencyModel {
         case ddimJump
     }
 
-    public let network: DenoisingMLP
+    public let network: any DenoisingNetwork
     public let preconditioning: EDMPreconditioning
     public let process: NoiseProcess
     public let parameterization: Parameterization
 
-    public init(network: DenoisingMLP, process: NoiseProcess, parameterization: Parameterization = .skipAndOutput) {
+    public init(network: any DenoisingNetwork, process: NoiseProcess, parameterization: Parameterization = .skipAndOutput) {
         precondition(process.kind == .edm, "ConsistencyModel: the EDM process (t = σ)")
         (self.network, self.process, self.parameterization) = (network, process, parameterization)
         preconditioning = EDMPreconditioning(sigmaData: Float(process.sigmaData), sigmaMin: Float(process.sigmaMin),
@@ -38,7 +38,7 @@ public struct ConsistencyModel {
             return preconditioning(network, x, sigma: sigma, boundary: boundary)
         case .ddimJump:
             let denoised = preconditioning(network, x, sigma: sigma)
-            let ratio = (boundary ?? Tensor(shape: sigma.shape, repeating: Float(process.sigmaMin))).reshaped([-1, 1]) / sigma.reshaped([-1, 1])
+            let ratio = perSample(boundary ?? Tensor(shape: sigma.shape, repeating: Float(process.sigmaMin)), like: x) / perSample(sigma, like: x)
             return denoised + ratio * (x - denoised)
         }
     }
@@ -46,9 +46,14 @@ public struct ConsistencyModel {
     /// Segment-wise sampling (Hyper-SD): from noise at σ_max, one evaluation per segment,
     /// each mapping to its lower edge (`edges`, descending, ending at σ_min), deterministic.
     public func sample(count: Int, dimension: Int, segmentEdges edges: [Double], using generator: inout RandomGenerator) -> Tensor {
+        sample(count: count, shape: [dimension], segmentEdges: edges, using: &generator)
+    }
+
+    /// The same for samples of `shape` (without the batch axis).
+    public func sample(count: Int, shape: [Int], segmentEdges edges: [Double], using generator: inout RandomGenerator) -> Tensor {
         withoutGradients {
             let levels = { (level: Double) in Tensor(shape: [count], repeating: Float(level)) }
-            var (x, sigma) = (Tensor.normal([count, dimension], using: &generator) * Float(process.sigmaMax), process.sigmaMax)
+            var (x, sigma) = (Tensor.normal([count] + shape, using: &generator) * Float(process.sigmaMax), process.sigmaMax)
             for edge in edges {
                 x = self(x, sigma: levels(sigma), boundary: levels(edge))
                 sigma = edge
@@ -61,12 +66,17 @@ public struct ConsistencyModel {
     /// σ_max, then for each of `intermediate` levels (descending) noise added back to that
     /// level and one more evaluation. `count` samples of dimension `dimension`.
     public func sample(count: Int, dimension: Int, intermediate: [Double] = [], using generator: inout RandomGenerator) -> Tensor {
+        sample(count: count, shape: [dimension], intermediate: intermediate, using: &generator)
+    }
+
+    /// The same for samples of `shape` (without the batch axis).
+    public func sample(count: Int, shape: [Int], intermediate: [Double] = [], using generator: inout RandomGenerator) -> Tensor {
         withoutGradients {
             let levels = { (level: Double) in Tensor(shape: [count], repeating: Float(level)) }
-            var x = self(Tensor.normal([count, dimension], using: &generator) * Float(process.sigmaMax), sigma: levels(process.sigmaMax))
+            var x = self(Tensor.normal([count] + shape, using: &generator) * Float(process.sigmaMax), sigma: levels(process.sigmaMax))
             for level in intermediate {
                 let scale = Float((level * level - process.sigmaMin * process.sigmaMin).squareRoot())
-                x = self(x + scale * Tensor.normal([count, dimension], using: &generator), sigma: levels(level))
+                x = self(x + scale * Tensor.normal([count] + shape, using: &generator), sigma: levels(level))
             }
             return x
         }
@@ -159,7 +169,7 @@ public struct ConsistencyDistillation: TrainingObjective {
 
     public func prepare(_ batch: Batch, student _: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
         let data = batch.inputs
-        let (count, dimension) = (data.shape[0], data.shape[1])
+        let count = data.shape[0]
         let pairs: [Int]
         if improvedTraining {
             var cumulative: [Double] = []
@@ -169,16 +179,16 @@ public struct ConsistencyDistillation: TrainingObjective {
         } else {
             pairs = (0..<count).map { _ in generator.nextInt(below: levels.count - 1) }
         }
-        let noise = Tensor.normal([count, dimension], using: &generator)
+        let noise = Tensor.normal(data.shape, using: &generator)
         let upper = Tensor(pairs.map { Float(levels[$0 + 1]) }, shape: [count])
-        let noisy = data + noise * upper.reshaped([-1, 1])
+        let noisy = data + noise * perSample(upper, like: data)
         let lower = Tensor(pairs.map { Float(levels[$0]) }, shape: [count])
         let stepped: Tensor
         if let teacherDenoiser {
             stepped = try Sampler(teacherStep.method, steps: 1, eta: teacherStep.eta)
                 .step(teacherDenoiser, noisy, from: pairs.map { levels[$0 + 1] }, to: pairs.map { levels[$0] }, using: &generator).x
         } else {
-            stepped = data + noise * lower.reshaped([-1, 1])
+            stepped = data + noise * perSample(lower, like: data)
         }
         // Each pair's segment: the last edge at or below its lower level.
         let edges = edgeIndices
@@ -190,10 +200,10 @@ public struct ConsistencyDistillation: TrainingObjective {
 
     public func loss(_ prepared: Prepared, student _: Module) throws -> (total: Tensor, parts: [String: Float]) {
         let output = student(prepared.noisy, sigma: prepared.sigma, boundary: prepared.boundary)
-        let squared = (output - prepared.target).squared().sum(axis: 1)
+        let squared = sumPerSample((output - prepared.target).squared())
         var distance = squared
         if pseudoHuber {
-            let c = 0.00054 * Float(prepared.noisy.shape[1]).squareRoot()
+            let c = 0.00054 * Float(prepared.noisy.count / prepared.noisy.shape[0]).squareRoot()
             distance = (squared + c * c).sqrt() - c
         }
         let total = (prepared.weight.map { $0 * distance } ?? distance).mean()

@@ -41,12 +41,12 @@ public struct ProgressiveDistillation: TrainingObjective {
     public func prepare(_ batch: Batch, student _: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
         let process = student.process
         let data = batch.inputs
-        let (count, dimension) = (data.shape[0], data.shape[1])
+        let count = data.shape[0]
         let steps = (teacherTimes.count - 1) / 2
         let chosen = (0..<count).map { _ in generator.nextInt(below: steps) }
-        let noise = Tensor.normal([count, dimension], using: &generator)
+        let noise = Tensor.normal(data.shape, using: &generator)
         let start = chosen.map { teacherTimes[2 * $0] }
-        let noisy = data + noise * Tensor(start.map { Float(process.sigma($0)) }, shape: [count, 1])
+        let noisy = data + noise * perSample(start.map(process.sigma), like: data)
         // Two teacher DDIM steps per sample, then the x̃ that takes the student's one step
         // from t to s to the same point: (x_s − (σ_s/σ_t)·x_t) / (α_s − (σ_s/σ_t)·α_t).
         let ddim = Sampler(.ddim, steps: 1)
@@ -62,7 +62,7 @@ public struct ProgressiveDistillation: TrainingObjective {
 
     public func loss(_ prepared: Prepared, student _: Module) throws -> (total: Tensor, parts: [String: Float]) {
         let output = student.preconditioning(student.network, prepared.noisy, sigma: prepared.sigma)
-        let total = (prepared.weight * (output - prepared.target).squared().sum(axis: 1)).mean()
+        let total = (prepared.weight * sumPerSample((output - prepared.target).squared())).mean()
         return (total, ["progressive": total.item])
     }
 }
