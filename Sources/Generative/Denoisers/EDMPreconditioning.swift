@@ -23,7 +23,7 @@ public struct EDMPreconditioning: Sendable {
     /// `classes` where the network is conditional; a consistency model's boundary is
     /// `boundary` (`[N]`) where given, else `σ_min`.
     public func callAsFunction(_ network: some DenoisingNetwork, _ x: Tensor, sigma: Tensor, boundary: Tensor? = nil, classes: Tensor? = nil) -> Tensor {
-        let column = { (values: Tensor) in values.reshaped([-1] + [Int](repeating: 1, count: x.rank - 1)) }
+        let column = { (values: Tensor) in perSample(values, like: x) }
         let s = column(sigma)
         let dataVariance = sigmaData * sigmaData
         let shifted = isConsistencyModel ? s - (boundary.map(column) ?? Tensor(sigmaMin)) : s

@@ -29,7 +29,7 @@ public struct TrigFlowConsistencyModel {
 
     /// `f(x_t, t)`: the origin of the trajectory through `x_t` at `t`.
     public func callAsFunction(_ x: Tensor, times: Tensor) -> Tensor {
-        let column = times.reshaped([-1] + [Int](repeating: 1, count: x.rank - 1))
+        let column = perSample(times, like: x)
         return column.cos() * x - column.sin() * sigmaData * flow(x, times: times)
     }
 
@@ -138,8 +138,7 @@ public struct ContinuousConsistencyDistillation: TrainingObjective {
         let warmup = warmupEpochs == 0 ? 1 : min(1, Float(epoch) / Float(warmupEpochs))
         let s = Float(sigmaData)
         var tangent = -(cosines * cosines) * (s * current - flow) - warmup * cosines * sines * (noisy + s * derivative)
-        let norms = tangent.squared().reshaped([count, -1]).sum(axis: 1).sqrt()
-        tangent = tangent / (norms.reshaped([count] + [Int](repeating: 1, count: data.rank - 1)) + normalization)
+        tangent = tangent / (perSample(sumPerSample(tangent.squared()).sqrt(), like: data) + normalization)
         return Prepared(noisy: noisy, times: timeTensor, target: current + tangent)
     }
 

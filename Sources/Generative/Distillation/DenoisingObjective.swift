@@ -108,8 +108,7 @@ public struct DenoisingObjective: TrainingObjective {
 
     public func loss(_ prepared: Prepared, student: Module) throws -> (total: Tensor, parts: [String: Float]) {
         let prediction = denoiser(try network(student)).prediction(prepared.noisy, times: prepared.times, classes: prepared.classes)
-        let error = (prediction - prepared.target).squared()
-        let total = error.reshaped([error.shape[0], -1]).sum(axis: 1).mean()
+        let total = sumPerSample((prediction - prepared.target).squared()).mean()
         return (total, ["denoising": total.item])
     }
 }

@@ -16,7 +16,7 @@ public enum ScatterPlot {
         var lines = [
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(size)\" height=\"\(size + 24)\" viewBox=\"0 0 \(size) \(size + 24)\">",
             "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
-            "<text x=\"8\" y=\"16\" font-family=\"sans-serif\" font-size=\"13\">\(escaped(title))</text>",
+            "<text x=\"8\" y=\"16\" font-family=\"sans-serif\" font-size=\"13\">\(title.escapingXMLMarkup)</text>",
             "<g fill=\"#1f5fa8\" fill-opacity=\"0.5\">",
         ]
         for (x, y) in zip(xs, ys) where x.isFinite && y.isFinite {
@@ -24,9 +24,5 @@ public enum ScatterPlot {
         }
         lines += ["</g>", "</svg>"]
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    private static func escaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 }

@@ -48,7 +48,7 @@ public struct AccuracyCurve: Codable, Equatable, Sendable {
         var svg = [
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"12\">",
             "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
-            "<text x=\"\(left)\" y=\"20\" font-size=\"14\">\(escaped(title))</text>",
+            "<text x=\"\(left)\" y=\"20\" font-size=\"14\">\(title.escapingXMLMarkup)</text>",
         ]
         for tick in stride(from: 0.0, through: 1.0, by: 0.25) {
             svg.append(String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>", left, y(tick), left + plotWidth, y(tick)))
@@ -69,13 +69,9 @@ public struct AccuracyCurve: Codable, Equatable, Sendable {
             }
             let legendY = top + 12 + Double(index) * 18
             svg.append(String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%@\" stroke-width=\"2\"/>", left + plotWidth + 10, legendY - 4, left + plotWidth + 30, legendY - 4, color))
-            svg.append(String(format: "<text x=\"%.1f\" y=\"%.1f\">%@</text>", left + plotWidth + 34, legendY, escaped(line.label)))
+            svg.append(String(format: "<text x=\"%.1f\" y=\"%.1f\">%@</text>", left + plotWidth + 34, legendY, line.label.escapingXMLMarkup))
         }
         svg.append("</svg>")
         return svg.joined(separator: "\n") + "\n"
-    }
-
-    private func escaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 }
