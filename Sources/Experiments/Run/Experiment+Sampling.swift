@@ -73,7 +73,10 @@ extension Experiment {
         let shape = data.sampleShape
         if shape.count == 3, [1, 3].contains(shape[0]) {
             let columns = Int(Double(count).squareRoot().rounded(.up))
-            let range = objective.dataRange ?? ((samples.scalars.min() ?? 0)...max(samples.scalars.max() ?? 1, (samples.scalars.min() ?? 0) + 1e-6))
+            let values = samples.scalars
+            let low = values.min() ?? 0
+            // Without a data range, the samples' own, widened where they are all one value.
+            let range = objective.dataRange ?? (low...max(values.max() ?? 1, low + 1e-6))
             files.append(folder.appendingPathComponent("\(stem).png"))
             try PNGWriter.write(PNGWriter.grid(samples, columns: columns, background: range.lowerBound), range: range, to: files[1])
         } else if shape == [2] {
