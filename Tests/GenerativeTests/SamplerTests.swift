@@ -41,6 +41,33 @@ final class SamplerTests: XCTestCase {
         }
     }
 
+    /// Each process's time of a given noise-to-signal ratio inverts `σ/α`, and the mixture's
+    /// exact denoiser on one process, reparameterized onto another, gives that process's own
+    /// exact estimates.
+    func testADenoiserOfOneProcessServesAnotherAtTheTimeOfEqualNoiseToSignal() throws {
+        for kind in NoiseProcess.Kind.allCases {
+            let process = NoiseProcess(kind)
+            for t in [0.05, 0.3, 0.7].map({ $0 * process.timeRange.upperBound }) {
+                let ratio = process.sigma(t) / process.alpha(t)
+                XCTAssertEqual(process.time(noiseToSignal: ratio), t, accuracy: 1e-6 * process.timeRange.upperBound, "\(kind) at \(t)")
+            }
+            XCTAssertEqual(process.time(noiseToSignal: 0), 0, accuracy: 1e-9, "\(kind)")
+        }
+        var generator = RandomGenerator(seed: 4)
+        let x = Tensor.normal([16, 2], using: &generator) * 1.5
+        for (from, to) in [(NoiseProcess.Kind.rectifiedFlow, NoiseProcess.Kind.edm), (.vpCosine, .trigFlow), (.edm, .vpLinear)] {
+            let target = NoiseProcess(to)
+            let reparameterized = ReparameterizedDenoiser(GaussianMixtureDenoiser(mixture, process: NoiseProcess(from)), on: target)
+            let exact = GaussianMixtureDenoiser(mixture, process: target)
+            let times = [0.02, 0.2, 0.5, 0.9].map { $0 * target.timeRange.upperBound }
+            let rows = (0..<16).map { times[$0 % times.count] }
+            let (data, noise) = try reparameterized.estimate(x, atEach: rows)
+            let (exactData, exactNoise) = try exact.estimate(x, atEach: rows)
+            XCTAssertLessThan((data - exactData).abs().max().item, 1e-3, "\(from) on \(to): x₀")
+            XCTAssertLessThan((noise - exactNoise).abs().max().item, 1e-3, "\(from) on \(to): ε")
+        }
+    }
+
     /// Tweedie's formula: `E[x₀|x] = (x + σ²∇log p(x)) / α`, with the gradient of the
     /// mixture's exact log density taken by central differences.
     func testTheMixtureDenoiserIsTheExactPosteriorMean() {

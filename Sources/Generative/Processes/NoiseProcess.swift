@@ -90,6 +90,30 @@ public struct NoiseProcess: Sendable, Equatable {
         Foundation.log(alpha(t)) - Foundation.log(sigma(t))
     }
 
+    /// The time at which the noise-to-signal ratio `σ(t)/α(t)` is `ratio` (≥ 0): the
+    /// inverse that lets a model of one process serve another (`ReparameterizedDenoiser`).
+    /// A ratio beyond the process's noise end gives the end.
+    public func time(noiseToSignal ratio: Double) -> Double {
+        precondition(ratio >= 0, "NoiseProcess: a noise-to-signal ratio ≥ 0, found \(ratio)")
+        let end = timeRange.upperBound
+        // Every VP process has α = 1/√(1 + r²) where σ/α = r.
+        let vpAlpha = 1 / (1 + ratio * ratio).squareRoot()
+        let time: Double
+        switch kind {
+        case .edm: time = ratio
+        case .rectifiedFlow: time = ratio.isInfinite ? 1 : ratio / (1 + ratio)
+        case .trigFlow: time = Foundation.atan(ratio / sigmaData)
+        case .vpLinear:
+            // ∫β = −2 ln α, a quadratic in t.
+            let integral = -2 * Foundation.log(vpAlpha), slope = betaMax - betaMin
+            time = (-betaMin + (betaMin * betaMin + 2 * slope * integral).squareRoot()) / slope
+        case .vpCosine:
+            let angle = Foundation.acos(min(1, vpAlpha * cosineAlpha(0)))
+            time = angle / (.pi / 2) * (1 + cosineOffset) - cosineOffset
+        }
+        return min(max(time.isNaN ? end : time, 0), end)
+    }
+
     /// `steps + 1` times from the noise end down to the data (`0`), the grid a sampler of
     /// `steps` steps visits: uniform in `t`, except EDM's ρ-spaced σ (Karras et al. 2022,
     /// eq. 5) from σ_max to σ_min, then 0.
