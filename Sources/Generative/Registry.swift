@@ -9,7 +9,9 @@ public enum GenerativeRegistry {
     /// The networks, in the order errors list them.
     public static let models: [any ConfigurableModel.Type] = [DenoisingMLP.self, UNetDenoiser.self]
     /// The methods, in the order errors list them.
-    public static let methods: [any ConfigurableMethod.Type] = [DenoisingObjective.self]
+    public static let methods: [any ConfigurableMethod.Type] = [
+        DenoisingObjective.self, ConsistencyDistillation.self, ContinuousConsistencyDistillation.self, BOOTDistillation.self,
+    ]
 }
 
 /// The class count a denoising network's section asks for: the data's classes when

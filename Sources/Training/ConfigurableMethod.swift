@@ -1,4 +1,5 @@
 import Configuration
+import NN
 
 /// What a training method needs of a run, checked before it is built.
 public enum MethodNeed: Hashable, Sendable {
@@ -10,15 +11,22 @@ public enum MethodNeed: Hashable, Sendable {
     case cleanTeacher
 }
 
-/// The teachers a run's config declares, for a method's builder.
+/// What a run's config declares besides the method, for a method's builder: the teachers,
+/// and the model it trains.
 public struct MethodContext {
     /// The `teacher:` section's teacher.
     public let teacher: (any Teacher)?
     /// The `clean_teacher:` section's teacher.
     public let cleanTeacher: (any Teacher)?
+    /// The single teacher's model (nil without one, or for an ensemble or cached logits): a
+    /// method that calls its teacher other than for outputs (a denoiser's estimates) reads it.
+    public let teacherModel: Module?
+    /// The model the run trains: a method whose student is wrapped (a consistency model
+    /// around a denoising network) builds the wrapper around it.
+    public let student: Module?
 
-    public init(teacher: (any Teacher)?, cleanTeacher: (any Teacher)?) {
-        (self.teacher, self.cleanTeacher) = (teacher, cleanTeacher)
+    public init(teacher: (any Teacher)?, cleanTeacher: (any Teacher)?, teacherModel: Module? = nil, student: Module? = nil) {
+        (self.teacher, self.cleanTeacher, self.teacherModel, self.student) = (teacher, cleanTeacher, teacherModel, student)
     }
 }
 

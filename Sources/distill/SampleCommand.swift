@@ -7,13 +7,13 @@ import Generative
 struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sample",
-        abstract: "Draw samples from a run's trained denoiser (method: denoising): a PNG grid for images, an SVG plot for 2-D points, and the samples as .npy.")
+        abstract: "Draw samples from a generative run's trained network (a denoising teacher or a distilled student): a PNG grid for images, an SVG plot for 2-D points, and the samples as .npy.")
 
     @OptionGroup var options: ConfigOptions
     @Option(help: "Sampler steps (1…10000).")
     var steps = 32
-    @Option(help: "The sampler: \(Sampler.Method.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var sampler = "euler"
+    @Option(help: "A denoising run's sampler: \(Sampler.Method.allCases.map(\.rawValue).joined(separator: ", ")) (default euler). A distilled student samples by its own steps.")
+    var sampler: String?
     @Option(help: "DDIM's noise strength η (0…1; ddim only).")
     var eta = 0.0
     @Option(help: "How many samples (1…65536).")
@@ -30,17 +30,20 @@ struct SampleCommand: ParsableCommand {
     var scoreWith: String?
 
     func run() throws {
-        guard let method = Sampler.Method(rawValue: sampler) else {
-            throw CommandFailure("--sampler '\(sampler)' is not one of \(Sampler.Method.allCases.map(\.rawValue).joined(separator: ", "))")
+        let method = try sampler.map { name in
+            guard let method = Sampler.Method(rawValue: name) else {
+                throw CommandFailure("--sampler '\(name)' is not one of \(Sampler.Method.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return method
         }
         guard (1...10_000).contains(steps) else { throw CommandFailure("--steps must be in 1…10000, found \(steps)") }
         guard (1...65_536).contains(count) else { throw CommandFailure("--count must be in 1…65536, found \(count)") }
         guard guidance.isFinite, guidance >= 0 else { throw CommandFailure("--guidance must be a finite number ≥ 0, found \(guidance)") }
         guard eta.isFinite, (0...1).contains(eta), eta == 0 || method == .ddim else { throw CommandFailure("--eta must be in 0…1, and only with --sampler ddim; found \(eta)") }
         let experiment = try options.experiment(nil)
-        let result = try experiment.sample(Sampler(method, steps: steps, eta: eta), count: count, guidance: guidance, classLabel: classLabel, seed: seed,
+        let result = try experiment.sample(steps: steps, sampler: method, eta: eta, count: count, guidance: guidance, classLabel: classLabel, seed: seed,
                                            weights: weights.map { URL(fileURLWithPath: $0) })
-        print(String(format: "%d samples, %@ %d steps, %d NFE, %.2f s", count, method.rawValue, steps, result.evaluations, result.seconds))
+        print(String(format: "%d samples, %@, %d NFE, %.2f s", count, result.name, result.evaluations, result.seconds))
         for file in result.files { print("wrote \(file.path)") }
         if experiment.data.sampleShape.count == 1 && count >= 2 {
             let (distance, discrepancy) = try experiment.scorePoints(result)

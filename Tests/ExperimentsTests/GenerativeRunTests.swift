@@ -28,7 +28,7 @@ final class GenerativeRunTests: FolderTestCase {
         XCTAssertEqual(summary.history.last?.validation?.task, "denoising")
         XCTAssertLessThan(losses.last!, losses.first!, "the validation denoising loss falls: \(losses)")
 
-        let result = try run.sample(Sampler(.heun, steps: 4), count: 12, guidance: 2)
+        let result = try run.sample(steps: 4, sampler: .heun, count: 12, guidance: 2)
         XCTAssertEqual(result.samples.shape, [12, 1, 8, 8])
         XCTAssertEqual(result.evaluations, 14, "Heun: 4 steps, the last without a corrector, two evaluations each under guidance")
         XCTAssertEqual(result.files.map(\.lastPathComponent), ["heun-4-guidance2.npy", "heun-4-guidance2.png"])
@@ -57,8 +57,8 @@ final class GenerativeRunTests: FolderTestCase {
             training: {epochs: 30, batch_size: 256}
             """)
         try run.run()
-        let few = try run.scorePoints(try run.sample(Sampler(.euler, steps: 1), count: 500))
-        let result = try run.sample(Sampler(.euler, steps: 16), count: 500)
+        let few = try run.scorePoints(try run.sample(steps: 1, sampler: .euler, count: 500))
+        let result = try run.sample(steps: 16, sampler: .euler, count: 500)
         XCTAssertEqual(result.files.map(\.lastPathComponent), ["euler-16.npy", "euler-16.svg"])
         let svg = try String(contentsOf: result.files[1], encoding: .utf8)
         XCTAssertEqual(svg.components(separatedBy: "<circle ").count - 1, 500)
@@ -69,12 +69,12 @@ final class GenerativeRunTests: FolderTestCase {
     func testSamplingRefusesRunsAndFlagsItCannotServe() throws {
         let classifier = try experiment("data: {dataset: digits, train_limit: 64}\nmodel: {model: mlp, hidden: [8]}\ntraining: {epochs: 1}")
         try classifier.run()
-        XCTAssertThrowsError(try classifier.sample(Sampler(.euler, steps: 2), count: 4)) { error in
-            XCTAssertTrue("\(error)".contains("a run of `method: denoising`"), "\(error)")
+        XCTAssertThrowsError(try classifier.sample(steps: 2, sampler: .euler, count: 4)) { error in
+            XCTAssertTrue("\(error)".contains("sampling takes a generative run (method: denoising, consistency, scm, boot)"), "\(error)")
         }
         let unconditional = try experiment(config(model: "{model: unet, channels: [8]}", epochs: 1))
         try unconditional.run(fresh: true)
-        XCTAssertThrowsError(try unconditional.sample(Sampler(.euler, steps: 2), count: 4, classLabel: 3)) { error in
+        XCTAssertThrowsError(try unconditional.sample(steps: 2, sampler: .euler, count: 4, classLabel: 3)) { error in
             XCTAssertTrue("\(error)".contains("the model is unconditional"), "\(error)")
         }
     }

@@ -17,19 +17,24 @@ extension Experiment {
         public let files: [URL]
         /// The class each sample was drawn for (nil for an unconditional model).
         public let classes: [Int]?
+        /// How they were drawn, as their files are named (`euler-4`, `consistency-2`).
+        public let name: String
     }
 
     /// How many samples are drawn at once.
     static let samplingChunk = 256
 
-    /// Draws `count` samples from the run's trained denoiser (a run of `method: denoising`)
-    /// with `sampler`, and writes them to the run's `samples/` folder. A class-conditional
-    /// model draws for `classLabel`, or for every class in turn when nil, with
-    /// classifier-free guidance of scale `guidance` (1: the conditional model alone).
-    public func sample(_ sampler: Sampler, count: Int, guidance: Double = 1, classLabel: Int? = nil, seed: UInt64 = 0,
-                       weights: URL? = nil) throws -> SampleResult {
-        guard let objective = trainer.objective as? DenoisingObjective, let network = model as? any DenoisingNetwork else {
-            throw DataError(configFile, "sampling takes a diffusion or flow model: a run of `method: denoising` (this run's model is \(modelName))")
+    /// Draws `count` samples from the run's trained network in `steps` steps, the way its
+    /// method samples (`GenerativeMethod`): a `denoising` run by `sampler` (default Euler; `eta`
+    /// for DDIM), a distilled student by its own steps. It writes them to the run's
+    /// `samples/` folder. A class-conditional model draws for `classLabel`, or for every class
+    /// in turn when nil, with classifier-free guidance of scale `guidance` (1: the
+    /// conditional model alone).
+    public func sample(steps: Int, sampler: Sampler.Method? = nil, eta: Double = 0, count: Int, guidance: Double = 1, classLabel: Int? = nil,
+                       seed: UInt64 = 0, weights: URL? = nil) throws -> SampleResult {
+        guard let method = trainer.objective as? any GenerativeMethod, let network = model as? any DenoisingNetwork else {
+            let names = GenerativeRegistry.methods.filter { $0 is any GenerativeMethod.Type }.map { $0.configName }
+            throw DataError(configFile, "sampling takes a generative run (method: \(names.joined(separator: ", "))); this one trains \(modelName) by another method")
         }
         guard count >= 1 else { throw DataError(configFile, "sampling draws at least one sample, asked for \(count)") }
         try loadTrainedWeights(from: weights)
@@ -44,22 +49,25 @@ extension Experiment {
         } else if classLabel != nil || guidance != 1 {
             throw DataError(configFile, "the model is unconditional: --class and --guidance need `conditional: true` in its section")
         }
-        // The denoiser for the samples `range`, of their classes where the model is conditional.
-        func denoiser(for range: Range<Int>) -> any Denoiser {
-            guard let drawnClasses else { return objective.denoiser(network) }
-            let classes = Tensor(drawnClasses[range].map(Float.init), shape: [range.count])
-            return guidance == 1 ? objective.denoiser(network, classes: classes) : GuidedDenoiser(objective.denoiser(network), classes: classes, scale: guidance)
-        }
 
         // In chunks, so that a large count does not hold every sample's activations at once.
         var generator = RandomGenerator(seed: seed)
         let start = Date()
         var chunks: [Tensor] = []
         var evaluations = 0
+        var request = SamplingRequest(steps: steps, method: sampler, eta: eta, guidance: guidance)
         for first in stride(from: 0, to: count, by: Self.samplingChunk) {
             let range = first..<min(first + Self.samplingChunk, count)
-            let (drawn, used) = try withoutGradients { try sampler.sample(denoiser(for: range), count: range.count, shape: data.sampleShape, using: &generator) }
-            chunks.append(objective.dataValues(drawn))
+            request.classes = drawnClasses.map { Tensor($0[range].map(Float.init), shape: [range.count]) }
+            let (drawn, used): (Tensor, Int)
+            do {
+                (drawn, used) = try withoutGradients {
+                    try method.draw(network, count: range.count, shape: data.sampleShape, request: request, using: &generator)
+                }
+            } catch let refused as SamplingRefused {
+                throw DataError(configFile, refused.description)
+            }
+            chunks.append(method.scaling.dataValues(drawn))
             evaluations = used
         }
         let samples = concatenate(chunks, axis: 0)
@@ -67,7 +75,7 @@ extension Experiment {
 
         let folder = outputDirectory.appendingPathComponent("samples")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let stem = "\(sampler.method.rawValue)-\(sampler.steps)" + (classLabel.map { "-class\($0)" } ?? "") + (guidance == 1 ? "" : String(format: "-guidance%g", guidance))
+        let stem = method.samplesName(request) + (classLabel.map { "-class\($0)" } ?? "") + (guidance == 1 ? "" : String(format: "-guidance%g", guidance))
         var files = [folder.appendingPathComponent("\(stem).npy")]
         try NPYWriter.write(samples, to: files[0])
         let shape = data.sampleShape
@@ -76,15 +84,15 @@ extension Experiment {
             let values = samples.scalars
             let low = values.min() ?? 0
             // Without a data range, the samples' own, widened where they are all one value.
-            let range = objective.dataRange ?? (low...max(values.max() ?? 1, low + 1e-6))
+            let range = method.scaling.range ?? (low...max(values.max() ?? 1, low + 1e-6))
             files.append(folder.appendingPathComponent("\(stem).png"))
             try PNGWriter.write(PNGWriter.grid(samples, columns: columns, background: range.lowerBound), range: range, to: files[1])
         } else if shape == [2] {
             files.append(folder.appendingPathComponent("\(stem).svg"))
-            let title = "\(modelName), \(sampler.method.rawValue) \(sampler.steps) steps, \(evaluations) NFE, \(label)"
+            let title = "\(modelName), \(method.samplesName(request)), \(evaluations) NFE, \(label)"
             try AtomicFile.write(Data(ScatterPlot.svg(samples, title: title).utf8), to: files[1])
         }
-        return SampleResult(samples: samples, evaluations: evaluations, seconds: seconds, files: files, classes: drawnClasses)
+        return SampleResult(samples: samples, evaluations: evaluations, seconds: seconds, files: files, classes: drawnClasses, name: method.samplesName(request))
     }
 
     /// The sliced Wasserstein-1 distance (128 projections) and the RBF-MMD² of vector

@@ -43,6 +43,9 @@ public final class Experiment {
     /// The threat model of a robust `method`, at which the summary reports robust accuracy.
     public let threat: ThreatModel?
     public let outputDirectory: URL
+    /// Whether the run is evaluated as a classifier (its teacher too), rather than by its
+    /// method's own figure (a denoising loss).
+    public let evaluatesClassification: Bool
     private let configText: String?
     /// The config's scalars by key path, less those a resumed run may change: what a
     /// checkpoint records and a resume compares.
@@ -109,7 +112,7 @@ public final class Experiment {
         let objective: any TrainingObjective
         if let method = try config.optional("method") {
             if let losses = try config.optional("losses") { throw losses.error("a config with a robust `method` takes no `losses` (the method defines its loss)") }
-            (objective, threat) = try MethodCatalog.build(method, teacher: teacher, cleanTeacher: cleanTeacher)
+            (objective, threat) = try MethodCatalog.build(method, teacher: teacher, cleanTeacher: cleanTeacher, teacherModel: teacherModel, student: model)
         } else if let losses = try config.optional("losses") {
             let loss = try LossCatalog.build(losses, context: context, using: &generator)
             (objective, threat) = (DistillationObjective(teacher: teacher, loss: loss, studentView: try Self.studentView(config, data: data)), nil)
@@ -138,7 +141,9 @@ public final class Experiment {
             epochs: epochs, batchSize: batchSize, schedule: schedule, seed: seed, transform: data.transform,
             checkpointDirectory: self.outputDirectory.appendingPathComponent("checkpoints"),
             metricsFile: self.outputDirectory.appendingPathComponent("metrics.jsonl"))
-        if let evaluation = (objective as? any ConfigurableMethod)?.evaluation { options.evaluation = evaluation }
+        let ownEvaluation = (objective as? any ConfigurableMethod)?.evaluation
+        if let ownEvaluation { options.evaluation = ownEvaluation }
+        evaluatesClassification = ownEvaluation == nil
         options.checkpointNotes["config"] = Self.encode(resumableConfig)
         trainer = Trainer(student: model, objective: objective, optimizer: optimizer, options: options)
     }
@@ -199,7 +204,7 @@ public final class Experiment {
         try model.save(to: weights, metadata: ["model": modelName, "config": configFile])
 
         let teacherMetrics = try data.validation.flatMap { validation in
-            try teacher.map { try ClassificationMetrics(evaluating: $0, on: AnyDataset(validation)).record }
+            try teacher.flatMap { evaluatesClassification ? $0 : nil }.map { try ClassificationMetrics(evaluating: $0, on: AnyDataset(validation)).record }
         }
         var line = ProgressLine()
         let robustness = try data.validation.flatMap { validation in

@@ -1,3 +1,4 @@
+import Configuration
 import Datasets
 import Foundation
 import NN
@@ -47,6 +48,10 @@ public struct BOOTDistillation: TrainingObjective {
     /// The Karras levels, descending from σ_max to σ_min.
     public let levels: [Double]
 
+    /// The data's map into the training space (the teacher's): BOOT never sees data, but
+    /// its samples map back by it.
+    public var scaling = DataScaling()
+
     public var teacher: (any Teacher)? { nil }
     public var trainableModules: [Module] { [] }
 
@@ -77,5 +82,32 @@ public struct BOOTDistillation: TrainingObjective {
     public func loss(_ prepared: Prepared, student _: Module) throws -> (total: Tensor, parts: [String: Float]) {
         let total = sumPerSample((student.point(prepared.noise, sigma: prepared.sigma) - prepared.target).squared()).mean()
         return (total, ["boot": total.item])
+    }
+}
+
+extension BOOTDistillation: ConfigurableMethod, GenerativeMethod {
+    public static var configName: String { "boot" }
+    public static var configKeys: String { "levels (18); " + StepDistillationSetup.configKeys }
+    public static var needs: Set<MethodNeed> { [.teacher] }
+
+    public static func build(from entry: any ConfigEntry, context: MethodContext) throws -> BOOTDistillation {
+        let setup = try StepDistillationSetup(entry, context: context, method: configName)
+        let process = NoiseProcess(.edm, sigmaData: setup.sigmaData)
+        guard let teacher = setup.teacher(on: process) else { throw entry.error("method 'boot' distills from a teacher: add a `teacher:` section") }
+        var objective = BOOTDistillation(teacher: teacher, student: BOOTStudent(network: setup.network, process: process),
+                                         levels: try entry.value("levels", default: 18, in: 2...1000))
+        objective.scaling = setup.scaling
+        return objective
+    }
+
+    public var evaluation: (any TaskEvaluation)? { ObjectiveLossEvaluation(objective: self) }
+
+    public func samplesName(_ request: SamplingRequest) -> String { "boot-\(request.steps)" }
+
+    public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,
+                     using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {
+        try requireOwnSampler(request, name: Self.configName)
+        guard request.steps == 1 else { throw SamplingRefused("a BOOT student maps noise to its sample in one step; asked for \(request.steps)") }
+        return (BOOTStudent(network: network, process: student.process).sample(count: count, shape: shape, using: &generator), 1)
     }
 }

@@ -1,3 +1,4 @@
+import Configuration
 import Datasets
 import Foundation
 import NN
@@ -119,6 +120,9 @@ public struct ConsistencyDistillation: TrainingObjective {
     /// loss weighted by `1/(σ_{n+1} − σ_n)`; off for plain (uniform, unweighted) pairs.
     public let improvedTraining: Bool
 
+    /// The data's map into the training space (the teacher's).
+    public var scaling = DataScaling()
+
     public var teacher: (any Teacher)? { nil }
     public var trainableModules: [Module] { [] }
 
@@ -168,7 +172,7 @@ public struct ConsistencyDistillation: TrainingObjective {
     }
 
     public func prepare(_ batch: Batch, student _: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
-        let data = batch.inputs
+        let data = scaling.trainingValues(batch.inputs)
         let count = data.shape[0]
         let pairs: [Int]
         if improvedTraining {
@@ -208,5 +212,59 @@ public struct ConsistencyDistillation: TrainingObjective {
         }
         let total = (prepared.weight.map { $0 * distance } ?? distance).mean()
         return (total, ["consistency": total.item])
+    }
+}
+
+extension ConsistencyDistillation: ConfigurableMethod, GenerativeMethod {
+    public static var configName: String { "consistency" }
+    public static var configKeys: String {
+        "levels (18), solver (heun, euler or ddim: the teacher's step; default heun), eta (0; with ddim, SCott's stochastic teacher), "
+            + "segments (1; Hyper-SD's TSCD above 1), pseudo_huber (false; iCT's loss); without a teacher, consistency training (iCT's loss, "
+            + "level pairs and weighting); " + StepDistillationSetup.configKeys
+    }
+    /// A teacher distils; without one the method is consistency training.
+    public static var needs: Set<MethodNeed> { [] }
+
+    public static func build(from entry: any ConfigEntry, context: MethodContext) throws -> ConsistencyDistillation {
+        let setup = try StepDistillationSetup(entry, context: context, method: configName)
+        let process = NoiseProcess(.edm, sigmaData: setup.sigmaData)
+        let levels: Int = try entry.value("levels", default: 18, in: 2...1000)
+        var objective: ConsistencyDistillation
+        if let teacher = setup.teacher(on: process) {
+            let solver = try entry.choice("solver", from: [Sampler.Method.heun, .euler, .ddim].map(\.rawValue), default: "heun")
+            let eta: Double = try entry.value("eta", default: 0, in: 0...1)
+            if eta > 0 && solver != "ddim" { throw (try entry.optional("eta") ?? entry).error("eta (SCott's noise strength) takes solver: ddim, found \(solver)") }
+            let segments: Int = try entry.value("segments", default: 1, in: 1...(levels - 1))
+            let student = ConsistencyModel(network: setup.network, process: process, parameterization: segments > 1 ? .ddimJump : .skipAndOutput)
+            objective = ConsistencyDistillation(teacher: teacher, student: student, levels: levels, teacherStep: Sampler.Method(rawValue: solver)!, eta: eta,
+                                                pseudoHuber: try entry.value("pseudo_huber", default: false), segments: segments)
+        } else {
+            for key in ["solver", "eta", "segments", "pseudo_huber"] {
+                if let stray = try entry.optional(key) { throw stray.error("\(key) sets the teacher's step or loss; consistency training (no teacher) uses iCT's") }
+            }
+            objective = ConsistencyDistillation(trainingOn: process, student: ConsistencyModel(network: setup.network, process: process), levels: levels)
+        }
+        objective.scaling = setup.scaling
+        return objective
+    }
+
+    public var evaluation: (any TaskEvaluation)? { ObjectiveLossEvaluation(objective: self) }
+
+    public func samplesName(_ request: SamplingRequest) -> String { "consistency-\(request.steps)" }
+
+    /// Multistep consistency sampling, or with segments, one evaluation per segment (the
+    /// trained segments when `steps` is their count, else an even split of the levels).
+    public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,
+                     using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {
+        try requireOwnSampler(request, name: Self.configName)
+        let model = ConsistencyModel(network: network, process: student.process, parameterization: student.parameterization)
+        guard student.parameterization == .ddimJump else {
+            let intermediate = NoiseProcess.consistencyIntermediateLevels(steps: request.steps, sigmaMin: student.process.sigmaMin, sigmaMax: student.process.sigmaMax)
+            return (model.sample(count: count, shape: shape, intermediate: intermediate, using: &generator), request.steps)
+        }
+        guard request.steps < levels.count else { throw SamplingRefused("a student of \(levels.count) levels samples in at most \(levels.count - 1) segments, asked for \(request.steps)") }
+        let edges = request.steps == segments ? segmentEdges
+            : (0..<request.steps).reversed().map { levels[Int((Double($0) * Double(levels.count - 1) / Double(request.steps)).rounded())] }
+        return (model.sample(count: count, shape: shape, segmentEdges: edges, using: &generator), request.steps)
     }
 }

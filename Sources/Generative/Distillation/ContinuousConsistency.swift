@@ -1,3 +1,4 @@
+import Configuration
 import Datasets
 import Foundation
 import NN
@@ -102,6 +103,9 @@ public struct ContinuousConsistencyDistillation: TrainingObjective {
     /// The central difference's step.
     public let jvpStep: Float
 
+    /// The data's map into the training space (the teacher's).
+    public var scaling = DataScaling()
+
     public var teacher: (any Teacher)? { nil }
     public var trainableModules: [Module] { [weighting] }
 
@@ -123,7 +127,7 @@ public struct ContinuousConsistencyDistillation: TrainingObjective {
     }
 
     public func prepare(_ batch: Batch, student _: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
-        let data = batch.inputs
+        let data = scaling.trainingValues(batch.inputs)
         let count = data.shape[0]
         let sigmaData = student.process.sigmaData
         let times = (0..<count).map { _ in Foundation.atan(Foundation.exp(proposalMean + proposalDeviation * Double(generator.nextNormal())) / sigmaData) }
@@ -148,5 +152,46 @@ public struct ContinuousConsistencyDistillation: TrainingObjective {
         let logVariance = weighting(prepared.times)
         let total = ((-logVariance).exp() * squared + logVariance).mean()
         return (total, ["consistency": squared.mean().item, "log_variance": logVariance.mean().item])
+    }
+}
+
+extension ContinuousConsistencyDistillation: ConfigurableMethod, GenerativeMethod {
+    public static var configName: String { "scm" }
+    public static var configKeys: String {
+        "warmup_epochs (10), proposal_mean (−1.0), proposal_deviation (1.4), normalization (0.1); sigma_data is TrigFlow's σ_d; "
+            + "without a teacher, continuous-time consistency training (sCT); " + StepDistillationSetup.configKeys
+    }
+    /// A teacher distils (sCD); without one the method is sCT.
+    public static var needs: Set<MethodNeed> { [] }
+
+    public static func build(from entry: any ConfigEntry, context: MethodContext) throws -> ContinuousConsistencyDistillation {
+        let setup = try StepDistillationSetup(entry, context: context, method: configName)
+        let process = NoiseProcess(.trigFlow, sigmaData: setup.sigmaData)
+        // The weighting's initial projection is drawn from a seed of its own, so that the
+        // student's initialisation (the run's seed) is the same as any other method's.
+        var generator = RandomGenerator(seed: 0x5C3)
+        var objective = ContinuousConsistencyDistillation(
+            teacher: setup.teacher(on: process), student: TrigFlowConsistencyModel(network: setup.network, process: process),
+            weighting: AdaptiveLossWeight(using: &generator), proposalMean: try entry.value("proposal_mean", default: -1.0, in: -10...10),
+            proposalDeviation: try entry.value("proposal_deviation", default: 1.4, in: 0.01...10), warmupEpochs: try entry.value("warmup_epochs", default: 10, in: 0...1_000_000),
+            normalization: try entry.value("normalization", default: 0.1, in: 1e-6...1e6))
+        objective.scaling = setup.scaling
+        return objective
+    }
+
+    public var evaluation: (any TaskEvaluation)? { ObjectiveLossEvaluation(objective: self) }
+
+    public func samplesName(_ request: SamplingRequest) -> String { "scm-\(request.steps)" }
+
+    /// Multistep sampling at the TrigFlow times of consistency sampling's intermediate levels
+    /// (`t = arctan(σ/σ_d)`).
+    public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,
+                     using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {
+        try requireOwnSampler(request, name: Self.configName)
+        let model = TrigFlowConsistencyModel(network: network, process: student.process, timeScale: student.timeScale)
+        let edm = NoiseProcess(.edm)
+        let intermediate = NoiseProcess.consistencyIntermediateLevels(steps: request.steps, sigmaMin: edm.sigmaMin, sigmaMax: edm.sigmaMax)
+            .map { student.process.time(noiseToSignal: $0) }
+        return (model.sample(count: count, shape: shape, intermediate: intermediate, using: &generator), request.steps)
     }
 }

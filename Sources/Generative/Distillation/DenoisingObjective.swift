@@ -27,19 +27,18 @@ public struct DenoisingObjective: TrainingObjective {
     public let minimumTime: Double
     /// The probability of training a sample on the null class (conditional networks only).
     public let conditionDropout: Double
-    /// The range the data's values lie in, mapped to [−1, 1] for training (images in [0, 1]);
-    /// nil to take the data as it is. Samples map back by `dataValues(_:)`.
-    public let dataRange: ClosedRange<Float>?
+    /// The data's map into the training space (images in [0, 1] to [−1, 1]); samples map
+    /// back by `scaling.dataValues(_:)`.
+    public let scaling: DataScaling
 
     public var teacher: (any Teacher)? { nil }
     public var trainableModules: [Module] { [] }
 
     public init(process: NoiseProcess, target: PredictionTarget, pairedNoise: Bool = false, minimumTime: Double = 1e-3, conditionDropout: Double = 0.1,
-                dataRange: ClosedRange<Float>? = nil) {
+                scaling: DataScaling = DataScaling()) {
         precondition((0...1).contains(conditionDropout), "DenoisingObjective: a condition dropout in [0, 1], found \(conditionDropout)")
-        precondition(dataRange.map { $0.upperBound > $0.lowerBound } ?? true, "DenoisingObjective: a data range of positive width")
         (self.process, self.target, self.pairedNoise, self.minimumTime) = (process, target, pairedNoise, minimumTime)
-        (self.conditionDropout, self.dataRange) = (conditionDropout, dataRange)
+        (self.conditionDropout, self.scaling) = (conditionDropout, scaling)
     }
 
     /// The objective that trains `model`'s network for its process and target.
@@ -48,20 +47,9 @@ public struct DenoisingObjective: TrainingObjective {
     }
 
     /// `network`, trained by this objective, as a denoiser (of data in the training space:
-    /// map its samples back with `dataValues(_:)`).
+    /// map its samples back with `scaling.dataValues(_:)`).
     public func denoiser(_ network: any DenoisingNetwork, classes: Tensor? = nil) -> NetworkDenoiser {
         NetworkDenoiser(network, process: process, target: target, classes: classes)
-    }
-
-    /// Samples of the training space mapped back to the data's range.
-    public func dataValues(_ samples: Tensor) -> Tensor {
-        guard let dataRange else { return samples }
-        return (samples + 1) * (0.5 * (dataRange.upperBound - dataRange.lowerBound)) + dataRange.lowerBound
-    }
-
-    private func trainingValues(_ data: Tensor) -> Tensor {
-        guard let dataRange else { return data }
-        return (data - dataRange.lowerBound) * (2 / (dataRange.upperBound - dataRange.lowerBound)) - 1
     }
 
     public struct Prepared {
@@ -88,7 +76,7 @@ public struct DenoisingObjective: TrainingObjective {
             data = batch.inputs.slice(axis: 1, start: 0, end: 1).reshaped([batch.count, -1])
             noise = batch.inputs.slice(axis: 1, start: 1, end: 2).reshaped([batch.count, -1])
         } else {
-            data = trainingValues(batch.inputs)
+            data = scaling.trainingValues(batch.inputs)
             noise = Tensor.normal(data.shape, using: &generator)
         }
         let end = process.timeRange.upperBound
@@ -126,57 +114,11 @@ extension DenoisingObjective: ConfigurableMethod {
         let kind = try entry.choice("process", from: NoiseProcess.Kind.allCases.map(\.rawValue), default: "rectified-flow")
         let sigmaData: Double = try entry.value("sigma_data", default: 0.5, in: 1e-3...1e3)
         let target = try entry.choice("target", from: PredictionTarget.allCases.map(\.rawValue), default: "velocity")
-        var range: ClosedRange<Float>?
-        if let rangeEntry = try entry.optional("data_range") {
-            let bounds: [Float] = try entry.values("data_range", default: [])
-            guard bounds.count == 2, bounds.allSatisfy(\.isFinite), bounds[0] < bounds[1] else {
-                throw rangeEntry.error("data_range is [low, high] with low < high, found \(bounds)")
-            }
-            range = bounds[0]...bounds[1]
-        }
         return DenoisingObjective(
             process: NoiseProcess(NoiseProcess.Kind(rawValue: kind)!, sigmaData: sigmaData), target: PredictionTarget(rawValue: target)!,
             minimumTime: try entry.value("minimum_time", default: 1e-3, in: 0..<1), conditionDropout: try entry.value("condition_dropout", default: 0.1, in: 0...1),
-            dataRange: range)
+            scaling: try DataScaling.read(from: entry))
     }
 
-    public var evaluation: (any TaskEvaluation)? { DenoisingEvaluation(objective: self) }
-}
-
-/// A denoising model's figure on held-out data: the objective's loss, at times, noise and
-/// condition dropout drawn from a fixed seed, so that epochs compare.
-public struct DenoisingMetrics: EvaluationMetrics {
-    public var loss: Double
-    public var count: Int
-
-    public static let task = "denoising"
-    public var namedValues: [String: Double] { ["loss": loss] }
-    public var headline: String { String(format: "val denoising loss %.4g", loss) }
-
-    public init(loss: Double, count: Int) { (self.loss, self.count) = (loss, count) }
-
-    public init?(_ record: EvaluationRecord) {
-        guard record.task == Self.task, let loss = record["loss"] else { return nil }
-        (self.loss, count) = (loss, record.count)
-    }
-}
-
-/// Evaluates a denoising network by its objective's loss on the validation data.
-public struct DenoisingEvaluation: TaskEvaluation {
-    public let objective: DenoisingObjective
-    public var batchSize = 256
-    public var seed: UInt64 = 0
-
-    public init(objective: DenoisingObjective) { self.objective = objective }
-
-    public func evaluate<Data: Dataset>(student: Module, teacher: (any Teacher)?, on data: Data) throws -> DenoisingMetrics {
-        var generator = RandomGenerator(seed: seed)
-        var total = 0.0
-        for start in stride(from: 0, to: data.count, by: batchSize) {
-            let batch = data.batch(at: Array(start..<min(start + batchSize, data.count)))
-            let prepared = try objective.prepare(batch, student: student, epoch: 0, using: &generator)
-            total += Double(try withoutGradients { try objective.loss(prepared, student: student).total.item }) * Double(batch.count)
-        }
-        return DenoisingMetrics(loss: total / Double(max(data.count, 1)), count: data.count)
-    }
+    public var evaluation: (any TaskEvaluation)? { ObjectiveLossEvaluation(objective: self) }
 }

@@ -1,0 +1,67 @@
+import Tensors
+
+/// What `distill sample` asks of a run: how many steps, and for a teacher (a `denoising`
+/// run) which sampler, its noise, the classes and the guidance.
+public struct SamplingRequest {
+    public var steps: Int
+    /// The sampler; nil for the method's own (Euler for a denoising model; a student's
+    /// sampler is part of the method and takes none).
+    public var method: Sampler.Method?
+    /// DDIM's noise strength.
+    public var eta: Double
+    /// One class per sample for a class-conditional network, else nil.
+    public var classes: Tensor?
+    /// Classifier-free guidance's scale (1: the conditional model alone).
+    public var guidance: Double
+
+    public init(steps: Int, method: Sampler.Method? = nil, eta: Double = 0, classes: Tensor? = nil, guidance: Double = 1) {
+        (self.steps, self.method, self.eta, self.classes, self.guidance) = (steps, method, eta, classes, guidance)
+    }
+}
+
+/// A request a method cannot honour (a sampler for a consistency student, two steps of a
+/// one-step student), said in one line.
+public struct SamplingRefused: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A training method whose network, once trained, draws samples: the denoising teacher by a
+/// sampler over its process, a distilled student by its own few steps. `distill sample`
+/// goes through it, so that every generative run samples the way its method defines.
+public protocol GenerativeMethod {
+    /// The data's map into the space the network trains in.
+    var scaling: DataScaling { get }
+    /// The file-name stem of a request's samples (`euler-4`, `consistency-2`).
+    func samplesName(_ request: SamplingRequest) -> String
+    /// `count` samples of `shape` (without the batch axis) in the training space, and the
+    /// network evaluations each took.
+    func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,
+              using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int)
+}
+
+extension GenerativeMethod {
+    /// Refuses what a student's own sampler does not take: a sampler, classes or guidance.
+    func requireOwnSampler(_ request: SamplingRequest, name: String) throws {
+        if let method = request.method {
+            throw SamplingRefused("a \(name) student samples by its own steps; --sampler \(method.rawValue) is for a `denoising` run")
+        }
+        if request.classes != nil || request.guidance != 1 { throw SamplingRefused("a \(name) student is unconditional: no --class or --guidance") }
+    }
+}
+
+extension DenoisingObjective: GenerativeMethod {
+    public func samplesName(_ request: SamplingRequest) -> String { "\((request.method ?? .euler).rawValue)-\(request.steps)" }
+
+    public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,
+                     using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {
+        let sampler = Sampler(request.method ?? .euler, steps: request.steps, eta: request.eta)
+        let conditional: any Denoiser
+        if let classes = request.classes {
+            conditional = request.guidance == 1 ? denoiser(network, classes: classes) : GuidedDenoiser(denoiser(network), classes: classes, scale: request.guidance)
+        } else {
+            conditional = denoiser(network)
+        }
+        return try sampler.sample(conditional, count: count, shape: shape, using: &generator)
+    }
+}
