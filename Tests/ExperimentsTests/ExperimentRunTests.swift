@@ -25,10 +25,11 @@ final class ExperimentRunTests: FolderTestCase {
 
     /// Every example config is valid. Configs without a teacher come first: the digits ones
     /// are trained (some are the teachers of others), the others saved untrained (their shapes
-    /// are what the distill examples check); then the distill configs; last the configs that
-    /// start from another run's weights (`model.checkpoint`), after that run — a digits one
-    /// is trained for them. Every path under `../runs/` is moved into a temporary folder. An
-    /// example whose data set is not installed must fail on exactly that.
+    /// are what the distill examples check); then the distill configs. A config waits until
+    /// every checkpoint it names (its model's, student's or teacher's) has been written by an
+    /// earlier one, and a run whose weights another config names saves them (a reflowed flow
+    /// teaches its one-step student). Every path under `../runs/` is moved into a temporary
+    /// folder. An example whose data set is not installed must fail on exactly that.
     func testEveryExampleConfigValidates() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.examples.path).filter { $0.hasSuffix(".yaml") }.sorted()
         XCTAssertGreaterThanOrEqual(files.count, 25)
@@ -37,33 +38,54 @@ final class ExperimentRunTests: FolderTestCase {
                 .replacingOccurrences(of: "../runs/", with: folder.path + "/")
             return (file, try ConfigNode.parse(yaml: text, file: file))
         }
-        func startingWeights(_ config: ConfigNode) throws -> String? { try config.optional("model")?.pathValue("checkpoint") }
-        let teacherless = try configs.filter { try !$0.config.keys.contains("teacher") && startingWeights($0.config) == nil }
-        let withTeacher = try configs.filter { try $0.config.keys.contains("teacher") }
-        let fineTuned = try configs.filter { try startingWeights($0.config) != nil }
-        let startedFrom = Set(try fineTuned.compactMap { try startingWeights($0.config) })
-        for (file, config) in teacherless + withTeacher + fineTuned {
-            let experiment: Experiment
-            do {
-                experiment = try Experiment(config: config)
-            } catch let error as ConfigError where error.key == "data.dataset" && error.message.contains("not found in") {
-                print("\(file): data not installed here (\(error.message.prefix(60))…)")
-                continue
+        func checkpoints(_ config: ConfigNode) throws -> [String] {
+            try ["model", "student", "teacher"].compactMap { try config.optional($0)?.pathValue("checkpoint") }
+        }
+        let referenced = Set(try configs.flatMap { try checkpoints($0.config) })
+        let teacherless = try configs.filter { try !$0.config.keys.contains("teacher") && checkpoints($0.config).isEmpty }
+        let others = try configs.filter { try $0.config.keys.contains("teacher") || !checkpoints($0.config).isEmpty }
+        var pending = teacherless + others
+        while !pending.isEmpty {
+            // Those whose checkpoints exist, in order; the rest wait for a later round. With no
+            // progress, the rest are built as they are (a data set not installed fails first).
+            var waiting: [(file: String, config: ConfigNode)] = []
+            for entry in pending {
+                if try checkpoints(entry.config).contains(where: { !FileManager.default.fileExists(atPath: $0) }) { waiting.append(entry) } else {
+                    try validate(entry.file, entry.config, savesWeights: referenced)
+                }
             }
-            let weights = experiment.outputDirectory.appendingPathComponent("model.safetensors")
-            guard experiment.kind == .train || startedFrom.contains(weights.path) else { continue }
-            // Trained here: the digits classifiers, whose accuracy is checked and whose weights
-            // later configs start from. Other tasks' runs (a flow teacher) are built only: their
-            // training is tested on its own (GenerativeRunTests).
-            if file.hasPrefix("digits") && experiment.trainer.options.evaluation is ClassificationEvaluation {
-                let summary = try experiment.run()
-                guard let final = summary.final else { continue }  // a pre-training stage without validation
-                XCTAssertGreaterThan(final.top1, minimumAccuracy(file), file)
-                if let robustness = summary.robustness { XCTAssertGreaterThan(robustness["pgd-20"]!.accuracy, 0.6, file) }
-            } else {
-                try FileManager.default.createDirectory(at: experiment.outputDirectory, withIntermediateDirectories: true)
-                try experiment.model.save(to: weights)
+            if waiting.count == pending.count {
+                for (file, config) in waiting { try validate(file, config, savesWeights: referenced) }
+                break
             }
+            pending = waiting
+        }
+    }
+
+    /// Builds one example config and, for a `train` run or one whose weights another example
+    /// names, trains it (a digits classifier, whose accuracy is checked) or saves its
+    /// untrained weights.
+    private func validate(_ file: String, _ config: ConfigNode, savesWeights referenced: Set<String>) throws {
+        let experiment: Experiment
+        do {
+            experiment = try Experiment(config: config)
+        } catch let error as ConfigError where error.key == "data.dataset" && error.message.contains("not found in") {
+            print("\(file): data not installed here (\(error.message.prefix(60))…)")
+            return
+        }
+        let weights = experiment.outputDirectory.appendingPathComponent("model.safetensors")
+        guard experiment.kind == .train || referenced.contains(weights.path) else { return }
+        // Trained here: the digits classifiers, whose accuracy is checked and whose weights
+        // later configs start from. Other tasks' runs (a flow teacher) are built only: their
+        // training is tested on its own (GenerativeRunTests, StepDistillationRunTests).
+        if file.hasPrefix("digits") && experiment.trainer.options.evaluation is ClassificationEvaluation {
+            let summary = try experiment.run()
+            guard let final = summary.final else { return }  // a pre-training stage without validation
+            XCTAssertGreaterThan(final.top1, minimumAccuracy(file), file)
+            if let robustness = summary.robustness { XCTAssertGreaterThan(robustness["pgd-20"]!.accuracy, 0.6, file) }
+        } else {
+            try FileManager.default.createDirectory(at: experiment.outputDirectory, withIntermediateDirectories: true)
+            try experiment.model.save(to: weights)
         }
     }
 

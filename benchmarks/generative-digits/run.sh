@@ -3,7 +3,12 @@
 # samples (examples/digits-teacher.yaml), the class-conditional flow-matching teacher
 # (examples/digits-flow-teacher.yaml), then its samples at 1–64 Euler steps, 8 and 32 Heun
 # steps, and 32 Euler steps with guidance 2, each scored by FD, precision, recall and
-# conditional accuracy against the 359 validation digits. About two minutes on 2 cores.
+# conditional accuracy against the 359 validation digits. Then the unconditional teacher
+# (examples/digits-flow-teacher-unconditional.yaml) at 1–64 steps and its step-distillation
+# students (examples/digits-*.yaml: consistency, tscd, scm, boot, consistency training
+# without a teacher, progressive in four chained rounds 16 → 8 → 4 → 2 → 1, reflow and its
+# one-step distillation) at 1, 2 and 4 steps, with their training times. About 25 minutes on
+# 2 cores; STUDENTS="scm boot" runs only those students (after the teachers).
 #   benchmarks/generative-digits/run.sh            (OUT=folder to keep the runs elsewhere)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,6 +20,13 @@ distill=.build/release/distill
 # The examples with their outputs moved under $out (the configs have no other relative path).
 sed "s|^output: .*|output: $out/classifier|" examples/digits-teacher.yaml > "$out/classifier.yaml"
 sed "s|^output: .*|output: $out/flow|" examples/digits-flow-teacher.yaml > "$out/flow.yaml"
+sed "s|^output: .*|output: $out/uflow|" examples/digits-flow-teacher-unconditional.yaml > "$out/uflow.yaml"
+students=${STUDENTS:-consistency tscd scm boot consistency-training progressive reflow}
+# A student's config: the example with its output under $out and its checkpoints (teacher and
+# starting weights) at `from`, a run under $out.
+student_config() {  # example name from [sed expression]
+    sed -e "s|^output: .*|output: $out/$2|" -e "s|checkpoint: .*|checkpoint: $out/$3/model.safetensors|" ${4:+-e "$4"} "examples/digits-$1.yaml" > "$out/$2.yaml"
+}
 start=$(date +%s)
 "$distill" train "$out/classifier.yaml" --fresh > "$out/classifier.log"
 "$distill" train "$out/flow.yaml" --fresh > "$out/flow.log"
@@ -26,11 +38,56 @@ sample() {  # sampler steps [guidance]
     local report
     report=$("$distill" sample "$out/flow.yaml" --sampler "$1" --steps "$2" --guidance "${3:-1}" --count 359 --score-with "$out/classifier.yaml")
     echo "$report" | awk -v sampler="$1${3:+, guidance $3}" -v steps="$2" '
-        / NFE, / { nfe = $6; seconds = $8 }
+        / NFE, / { nfe = $4; seconds = $6 }
         /^FD / { printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", sampler, steps, nfe, $2, $4, $6, $9, seconds }'
 }
 for steps in 1 2 4 8 16 64; do sample euler "$steps"; done
 for steps in 8 32; do sample heun "$steps"; done
 sample euler 32 2
+
 echo
-echo "grids: $out/flow/samples/*.png"
+echo "| run | steps | NFE | FD | precision | recall | training (s) |"
+echo "|---|---|---|---|---|---|---|"
+score() {  # config label training-seconds steps [sampler]
+    "$distill" sample "$out/$1.yaml" --steps "$4" ${5:+--sampler "$5"} --count 359 --score-with "$out/classifier.yaml" |
+        awk -v label="$2" -v steps="$4" -v seconds="$3" '
+            / NFE, / { nfe = $4 }
+            /^FD / { printf "| %s | %s | %s | %s | %s | %s | %s |\n", label, steps, nfe, $2, $4, $6, seconds }'
+}
+start=$(date +%s)
+"$distill" train "$out/uflow.yaml" --fresh > "$out/uflow.log"
+teacher_seconds=$(( $(date +%s) - start ))
+for steps in 1 2 4 8 16 64; do score uflow "unconditional flow teacher, Euler" "$teacher_seconds" "$steps" euler; done
+train() {  # name: trains $out/name.yaml, setting `seconds`
+    start=$(date +%s)
+    if [ "$1" = consistency-training ]; then command=train; else command=distill; fi
+    "$distill" "$command" "$out/$1.yaml" --fresh > "$out/$1.log"
+    seconds=$(( $(date +%s) - start ))
+}
+for student in $students; do
+    case $student in
+    progressive)
+        # Four rounds, each student the next round's teacher and starting point.
+        from=uflow
+        for steps in 16 8 4 2; do
+            student_config progressive "progressive-$steps" "$from" "s|teacher_steps: 16|teacher_steps: $steps|"
+            train "progressive-$steps"
+            score "progressive-$steps" "progressive, round $steps → $(( steps / 2 ))" "$seconds" $(( steps / 2 ))
+            from=progressive-$steps
+        done;;
+    reflow)
+        student_config reflow reflow uflow
+        train reflow
+        for count in 1 2 4; do score reflow "reflow" "$seconds" "$count"; done
+        student_config instaflow instaflow reflow
+        train instaflow
+        score instaflow "reflow + one-step distillation (InstaFlow)" "$seconds" 1;;
+    *)
+        student_config "$student" "$student" uflow
+        train "$student"
+        if [ "$student" = boot ]; then steps="1"; else steps="1 2 4"; fi
+        for count in $steps; do score "$student" "$student" "$seconds" "$count"; done;;
+    esac
+done
+echo
+echo "grids: $out/flow/samples/*.png, $out/uflow/samples/*.png and each student's samples/*.png"

@@ -36,6 +36,18 @@ extension Denoiser {
     }
 }
 
+/// A denoiser whose clean-data estimate is differentiable in its network's parameters: a
+/// student that learns from an estimate (progressive distillation's `x̃`).
+public protocol TrainableDenoiser: Denoiser {
+    /// The network being trained.
+    var network: any DenoisingNetwork { get }
+    /// The estimate of `x₀` for each sample of `x`, sample `n` at time `times[n]`, with
+    /// gradients.
+    func dataPrediction(_ x: Tensor, atEach times: [Double]) -> Tensor
+    /// The same parameterization around another network (a trained copy).
+    func replacingNetwork(_ network: any DenoisingNetwork) -> Self
+}
+
 /// One value per sample as a column `[N, 1, …]` that broadcasts over the other axes of a
 /// batch shaped like `x`: a per-sample coefficient of the process.
 func perSample(_ values: [Double], like x: Tensor) -> Tensor {

@@ -36,7 +36,7 @@ public struct EDMPreconditioning: Sendable {
 }
 
 /// A trained network as a `Denoiser` of the EDM process.
-public struct PreconditionedDenoiser: Denoiser {
+public struct PreconditionedDenoiser: TrainableDenoiser {
     public let network: any DenoisingNetwork
     public let preconditioning: EDMPreconditioning
     public let process: NoiseProcess
@@ -46,8 +46,15 @@ public struct PreconditionedDenoiser: Denoiser {
         (self.network, self.preconditioning, self.process) = (network, preconditioning, process)
     }
 
+    public func replacingNetwork(_ network: any DenoisingNetwork) -> PreconditionedDenoiser {
+        PreconditionedDenoiser(network, preconditioning: preconditioning, process: process)
+    }
+
+    public func dataPrediction(_ x: Tensor, atEach times: [Double]) -> Tensor {
+        preconditioning(network, x, sigma: Tensor(times.map(Float.init), shape: [times.count]))
+    }
+
     public func estimate(_ x: Tensor, atEach times: [Double]) throws -> (data: Tensor, noise: Tensor) {
-        let data = withoutGradients { preconditioning(network, x, sigma: Tensor(times.map(Float.init), shape: [times.count])) }
-        return PredictionTarget.data.dataAndNoise(data, x: x, atEach: times, process: process)
+        PredictionTarget.data.dataAndNoise(withoutGradients { dataPrediction(x, atEach: times) }, x: x, atEach: times, process: process)
     }
 }

@@ -6,7 +6,7 @@ import Tensors
 /// class-conditional one denoises for `classes` (one per sample of the batches it is given,
 /// nil for the null class). Its noise-level input is the time scaled to 0…1000 (DDPM's step
 /// index), so that the sinusoidal embedding's frequencies resolve it.
-public struct NetworkDenoiser: Denoiser {
+public struct NetworkDenoiser: TrainableDenoiser {
     public let network: any DenoisingNetwork
     public let process: NoiseProcess
     public let target: PredictionTarget
@@ -25,6 +25,14 @@ public struct NetworkDenoiser: Denoiser {
     /// for `classes` (nil: the null class).
     public func prediction(_ x: Tensor, times t: Tensor, classes: Tensor? = nil) -> Tensor {
         network(.init(x: x, noiseLevel: t * Float(1000 / process.timeRange.upperBound), classes: classes)).prediction
+    }
+
+    public func replacingNetwork(_ network: any DenoisingNetwork) -> NetworkDenoiser {
+        NetworkDenoiser(network, process: process, target: target, classes: classes)
+    }
+
+    public func dataPrediction(_ x: Tensor, atEach times: [Double]) -> Tensor {
+        target.dataAndNoise(prediction(x, times: Tensor(times.map(Float.init), shape: [times.count]), classes: classes), x: x, atEach: times, process: process).data
     }
 
     public func estimate(_ x: Tensor, atEach times: [Double]) throws -> (data: Tensor, noise: Tensor) {

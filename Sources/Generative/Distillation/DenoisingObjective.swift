@@ -81,8 +81,6 @@ public struct DenoisingObjective: TrainingObjective {
         }
         let end = process.timeRange.upperBound
         let times = (0..<batch.count).map { _ in minimumTime + Double(generator.nextUniform()) * (end - minimumTime) }
-        let noisy = perSample(times.map(process.alpha), like: data) * data + perSample(times.map(process.sigma), like: data) * noise
-        let target = target.target(data: data, noise: noise, atEach: times, process: process)
         var classes: Tensor?
         if network.classCount > 0 {
             guard let labels = batch.labels, labels.shape == [batch.count] else {
@@ -91,7 +89,15 @@ public struct DenoisingObjective: TrainingObjective {
             let null = Float(network.classCount)
             classes = Tensor(labels.scalars.map { Double(generator.nextUniform()) < conditionDropout ? null : $0 }, shape: [batch.count])
         }
-        return Prepared(noisy: noisy, times: Tensor(times.map(Float.init), shape: [batch.count]), target: target, classes: classes)
+        return prepared(data: data, noise: noise, times: times, classes: classes)
+    }
+
+    /// The regression of one batch: each sample `x₀` of `data` (training space) noised by its
+    /// `noise` at its time, and the target's value there.
+    func prepared(data: Tensor, noise: Tensor, times: [Double], classes: Tensor? = nil) -> Prepared {
+        let noisy = perSample(times.map(process.alpha), like: data) * data + perSample(times.map(process.sigma), like: data) * noise
+        return Prepared(noisy: noisy, times: Tensor(times.map(Float.init), shape: [times.count]),
+                        target: target.target(data: data, noise: noise, atEach: times, process: process), classes: classes)
     }
 
     public func loss(_ prepared: Prepared, student: Module) throws -> (total: Tensor, parts: [String: Float]) {

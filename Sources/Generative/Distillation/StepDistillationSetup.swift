@@ -16,6 +16,8 @@ struct StepDistillationSetup {
     let network: any DenoisingNetwork
     /// The teacher on the process it was trained on; nil for a method trained from data alone.
     let teacher: (any Denoiser)?
+    /// What the teacher's network predicts.
+    let teacherTarget: PredictionTarget
     let scaling: DataScaling
     /// σ_d of the student's process (EDM's, or TrigFlow's).
     let sigmaData: Double
@@ -38,6 +40,7 @@ struct StepDistillationSetup {
         scaling = try DataScaling.read(from: entry)
         let kind = try entry.choice("teacher_process", from: NoiseProcess.Kind.allCases.map(\.rawValue), default: "rectified-flow")
         let target = try entry.choice("teacher_target", from: PredictionTarget.allCases.map(\.rawValue), default: "velocity")
+        teacherTarget = PredictionTarget(rawValue: target)!
         guard context.teacher != nil else {
             teacher = nil
             return
@@ -45,7 +48,7 @@ struct StepDistillationSetup {
         guard let teacherNetwork = context.teacherModel as? any DenoisingNetwork else {
             throw entry.error("method '\(name)' distills a denoising teacher: one model with a checkpoint (denoising-mlp, unet), not \(context.teacherModel.map { "a \(type(of: $0))" } ?? "an ensemble or cached outputs")")
         }
-        teacher = NetworkDenoiser(teacherNetwork, process: NoiseProcess(NoiseProcess.Kind(rawValue: kind)!, sigmaData: sigmaData), target: PredictionTarget(rawValue: target)!)
+        teacher = NetworkDenoiser(teacherNetwork, process: NoiseProcess(NoiseProcess.Kind(rawValue: kind)!, sigmaData: sigmaData), target: teacherTarget)
     }
 
     /// The teacher on the student's `process`.
