@@ -136,6 +136,8 @@ final class StepDistillationRunTests: FolderTestCase {
             method: {name: consistency, eta: 0.3}
             """
         XCTAssertTrue(validationError(stray, kind: .train).contains("eta sets the teacher's step or loss; consistency training (no teacher) uses iCT's"))
+        XCTAssertTrue(validationError(stray.replacingOccurrences(of: "consistency, eta: 0.3", with: "scm, teacher_target: x0"), kind: .train)
+            .contains("teacher_target describes the teacher, and this run has none"))
         for method in ["boot", "progressive", "reflow"] {
             XCTAssertTrue(validationError(stray.replacingOccurrences(of: "consistency, eta: 0.3", with: method), kind: .train)
                 .contains("method '\(method)' distills from a teacher: add a `teacher:` section"), method)

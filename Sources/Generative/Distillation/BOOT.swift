@@ -100,10 +100,6 @@ extension BOOTDistillation: ConfigurableMethod, GenerativeMethod {
         return objective
     }
 
-    public var evaluation: (any TaskEvaluation)? { ObjectiveLossEvaluation(objective: self) }
-
-    public func samplesName(_ request: SamplingRequest) -> String { "boot-\(request.steps)" }
-
     public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,
                      using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {
         try requireOwnSampler(request, name: Self.configName)

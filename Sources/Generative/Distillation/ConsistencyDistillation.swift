@@ -248,10 +248,6 @@ extension ConsistencyDistillation: ConfigurableMethod, GenerativeMethod {
         return objective
     }
 
-    public var evaluation: (any TaskEvaluation)? { ObjectiveLossEvaluation(objective: self) }
-
-    public func samplesName(_ request: SamplingRequest) -> String { "consistency-\(request.steps)" }
-
     /// Multistep consistency sampling, or with segments, one evaluation per segment (the
     /// trained segments when `steps` is their count, else an even split of the levels).
     public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,

@@ -179,10 +179,6 @@ extension ContinuousConsistencyDistillation: ConfigurableMethod, GenerativeMetho
         return objective
     }
 
-    public var evaluation: (any TaskEvaluation)? { ObjectiveLossEvaluation(objective: self) }
-
-    public func samplesName(_ request: SamplingRequest) -> String { "scm-\(request.steps)" }
-
     /// Multistep sampling at the TrigFlow times of consistency sampling's intermediate levels
     /// (`t = arctan(σ/σ_d)`).
     public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,

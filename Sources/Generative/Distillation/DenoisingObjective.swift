@@ -125,6 +125,4 @@ extension DenoisingObjective: ConfigurableMethod {
             minimumTime: try entry.value("minimum_time", default: 1e-3, in: 0..<1), conditionDropout: try entry.value("condition_dropout", default: 0.1, in: 0...1),
             scaling: try DataScaling.read(from: entry))
     }
-
-    public var evaluation: (any TaskEvaluation)? { ObjectiveLossEvaluation(objective: self) }
 }

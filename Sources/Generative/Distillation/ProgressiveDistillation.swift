@@ -92,8 +92,6 @@ extension ProgressiveDistillation: ConfigurableMethod, GenerativeMethod {
         return objective
     }
 
-    public var evaluation: (any TaskEvaluation)? { ObjectiveLossEvaluation(objective: self) }
-
     public func samplesName(_ request: SamplingRequest) -> String { "\((request.method ?? .ddim).rawValue)-\(request.steps)" }
 
     /// DDIM on the student's grid (every other time of the teacher's) at its own step

@@ -74,8 +74,6 @@ extension ReflowDistillation: ConfigurableMethod, GenerativeMethod {
         return objective
     }
 
-    public var evaluation: (any TaskEvaluation)? { ObjectiveLossEvaluation(objective: self) }
-
     public func samplesName(_ request: SamplingRequest) -> String { denoising.samplesName(request) }
 
     /// As a flow-matching teacher samples: any sampler, Euler by default.

@@ -42,6 +42,9 @@ struct StepDistillationSetup {
         let target = try entry.choice("teacher_target", from: PredictionTarget.allCases.map(\.rawValue), default: "velocity")
         teacherTarget = PredictionTarget(rawValue: target)!
         guard context.teacher != nil else {
+            for key in ["teacher_process", "teacher_target"] {
+                if let stray = try entry.optional(key) { throw stray.error("\(key) describes the teacher, and this run has none (add a `teacher:` section, or remove the key)") }
+            }
             teacher = nil
             return
         }

@@ -1,4 +1,5 @@
 import Tensors
+import Training
 
 /// What `distill sample` asks of a run: how many steps, and for a teacher (a `denoising`
 /// run) which sampler, its noise, the classes and the guidance.
@@ -38,6 +39,14 @@ public protocol GenerativeMethod {
     /// network evaluations each took.
     func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,
               using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int)
+}
+
+extension ConfigurableMethod where Self: GenerativeMethod {
+    /// A generative run's figure after each epoch: its objective's validation loss.
+    public var evaluation: (any TaskEvaluation)? { ObjectiveLossEvaluation(objective: self) }
+
+    /// A student's samples are named by its method and steps (`consistency-2`).
+    public func samplesName(_ request: SamplingRequest) -> String { "\(Self.configName)-\(request.steps)" }
 }
 
 extension GenerativeMethod {
