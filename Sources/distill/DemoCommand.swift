@@ -2,6 +2,7 @@ import ArgumentParser
 import Experiments
 import Foundation
 import Generative
+import Tensors
 
 /// `distill demo [family]`: a family's methods on data that ships with Distillery, compared
 /// in one Markdown table, with no set-up.
@@ -23,6 +24,10 @@ struct DemoCommand: ParsableCommand {
             print("\n" + Demo.table(results))
             print("\nconfigs, metrics and weights in \(output)/{teacher,student-alone,student-distilled}")
         case "generative":
+            // The 2-D students' products (256 × 128 × 128) are too small to split: on two
+            // threads BLAS's idle worker spins between them, and the demo took 106 s of wall
+            // time (75 s of it in the kernel) against 86 s on one, with the same numbers.
+            Parallelism.setThreadCount(1)
             let rows = try GenerativeDemo.run(printsProgress: true)
             print("\n" + GenerativeDemo.table(rows))
             print("\n8 Gaussians (σ 0.1, radius 2); SWD and MMD against 2,000 held-out samples; the teacher is the mixture's exact denoiser")
