@@ -10,8 +10,8 @@ struct SampleCommand: ParsableCommand {
         abstract: "Draw samples from a generative run's trained network (a denoising teacher or a distilled student): a PNG grid for images, an SVG plot for 2-D points, and the samples as .npy.")
 
     @OptionGroup var options: ConfigOptions
-    @Option(help: "Sampler steps (1…10000).")
-    var steps = 32
+    @Option(help: "Sampler steps (1…10000; default: the method's own, 32 for a denoising run, a one-step student's 1).")
+    var steps: Int?
     @Option(help: "A denoising run's sampler: \(Sampler.Method.allCases.map(\.rawValue).joined(separator: ", ")) (default euler). A distilled student samples by its own steps.")
     var sampler: String?
     @Option(help: "DDIM's noise strength η (0…1; ddim only).")
@@ -36,7 +36,7 @@ struct SampleCommand: ParsableCommand {
             }
             return method
         }
-        guard (1...10_000).contains(steps) else { throw CommandFailure("--steps must be in 1…10000, found \(steps)") }
+        if let steps, !(1...10_000).contains(steps) { throw CommandFailure("--steps must be in 1…10000, found \(steps)") }
         guard (1...65_536).contains(count) else { throw CommandFailure("--count must be in 1…65536, found \(count)") }
         guard guidance.isFinite, guidance >= 0 else { throw CommandFailure("--guidance must be a finite number ≥ 0, found \(guidance)") }
         guard eta.isFinite, (0...1).contains(eta), eta == 0 || method == .ddim else { throw CommandFailure("--eta must be in 0…1, and only with --sampler ddim; found \(eta)") }

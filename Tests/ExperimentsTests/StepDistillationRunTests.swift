@@ -61,6 +61,8 @@ final class StepDistillationRunTests: FolderTestCase {
         XCTAssertLessThan(segmentedTwo, plainTwo, "TSCD at 2 steps: SWD \(segmentedTwo), CD \(plainTwo)")
         print("teacher 1-step SWD \(teacherOneStep); students \(oneStep.sorted { $0.key < $1.key }); 2 steps CD \(plainTwo), TSCD \(segmentedTwo)")
 
+        XCTAssertEqual(try consistency.sample(count: 4).name, "consistency-1", "a student samples in its own steps by default")
+        XCTAssertEqual(try segmented.sample(count: 4).name, "consistency-2", "a segmented student in one step per segment")
         let result = try consistency.sample(steps: 2, count: 16)
         XCTAssertEqual(result.files.map(\.lastPathComponent), ["consistency-2.npy", "consistency-2.svg"])
         XCTAssertEqual(result.evaluations, 2)

@@ -248,6 +248,9 @@ extension ConsistencyDistillation: ConfigurableMethod, GenerativeMethod {
         return objective
     }
 
+    /// One step, or one per trained segment.
+    public var defaultSteps: Int { segments }
+
     /// Multistep consistency sampling, or with segments, one evaluation per segment (the
     /// trained segments when `steps` is their count, else an even split of the levels).
     public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,

@@ -94,6 +94,9 @@ extension ProgressiveDistillation: ConfigurableMethod, GenerativeMethod {
 
     public func samplesName(_ request: SamplingRequest) -> String { "\((request.method ?? .ddim).rawValue)-\(request.steps)" }
 
+    /// The student's own grid.
+    public var defaultSteps: Int { studentTimes.count - 1 }
+
     /// DDIM on the student's grid (every other time of the teacher's) at its own step
     /// count; any sampler and count otherwise, as for the teacher.
     public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,

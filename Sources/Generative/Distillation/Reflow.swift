@@ -74,6 +74,9 @@ extension ReflowDistillation: ConfigurableMethod, GenerativeMethod {
         return objective
     }
 
+    /// One Euler step for the one-step stage; a few for a reflowed flow.
+    public var defaultSteps: Int { stage == .oneStep ? 1 : 4 }
+
     public func samplesName(_ request: SamplingRequest) -> String { denoising.samplesName(request) }
 
     /// As a flow-matching teacher samples: any sampler, Euler by default.

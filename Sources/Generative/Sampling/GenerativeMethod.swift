@@ -33,6 +33,8 @@ public struct SamplingRefused: Error, CustomStringConvertible {
 public protocol GenerativeMethod {
     /// The data's map into the space the network trains in.
     var scaling: DataScaling { get }
+    /// The steps a request without a count takes: what the method trained for.
+    var defaultSteps: Int { get }
     /// The file-name stem of a request's samples (`euler-4`, `consistency-2`).
     func samplesName(_ request: SamplingRequest) -> String
     /// `count` samples of `shape` (without the batch axis) in the training space, and the
@@ -44,6 +46,9 @@ public protocol GenerativeMethod {
 extension ConfigurableMethod where Self: GenerativeMethod {
     /// A generative run's figure after each epoch: its objective's validation loss.
     public var evaluation: (any TaskEvaluation)? { ObjectiveLossEvaluation(objective: self) }
+
+    /// One step, a one-step student's.
+    public var defaultSteps: Int { 1 }
 
     /// A student's samples are named by its method and steps (`consistency-2`).
     public func samplesName(_ request: SamplingRequest) -> String { "\(Self.configName)-\(request.steps)" }
@@ -60,6 +65,9 @@ extension GenerativeMethod {
 }
 
 extension DenoisingObjective: GenerativeMethod {
+    /// Many steps, a teacher's.
+    public var defaultSteps: Int { 32 }
+
     public func samplesName(_ request: SamplingRequest) -> String { "\((request.method ?? .euler).rawValue)-\(request.steps)" }
 
     public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,
