@@ -25,12 +25,11 @@ extension Experiment {
     static let samplingChunk = 256
 
     /// Draws `count` samples from the run's trained network in `steps` steps (nil: the
-    /// method's `defaultSteps`), the way its
-    /// method samples (`GenerativeMethod`): a `denoising` run by `sampler` (default Euler; `eta`
-    /// for DDIM), a distilled student by its own steps. It writes them to the run's
-    /// `samples/` folder. A class-conditional model draws for `classLabel`, or for every class
-    /// in turn when nil, with classifier-free guidance of scale `guidance` (1: the
-    /// conditional model alone).
+    /// method's `defaultSteps`), the way its method samples (`GenerativeMethod`): a
+    /// `denoising` run by `sampler` (default Euler; `eta` for DDIM), a distilled student by
+    /// its own steps. It writes them to the run's `samples/` folder. A class-conditional model
+    /// draws for `classLabel`, or for every class in turn when nil, with classifier-free
+    /// guidance of scale `guidance` (1: the conditional model alone).
     public func sample(steps: Int? = nil, sampler: Sampler.Method? = nil, eta: Double = 0, count: Int, guidance: Double = 1, classLabel: Int? = nil,
                        seed: UInt64 = 0, weights: URL? = nil) throws -> SampleResult {
         guard let method = trainer.objective as? any GenerativeMethod, let network = model as? any DenoisingNetwork else {
@@ -38,6 +37,7 @@ extension Experiment {
             throw DataError(configFile, "sampling takes a generative run (method: \(names.joined(separator: ", "))); this one trains \(modelName) by another method")
         }
         guard count >= 1 else { throw DataError(configFile, "sampling draws at least one sample, asked for \(count)") }
+        if let steps, steps < 1 { throw DataError(configFile, "sampling takes at least one step, asked for \(steps)") }
         try loadTrainedWeights(from: weights)
         var label = "unconditional"
         var drawnClasses: [Int]?
