@@ -16,6 +16,8 @@ out=${OUT:-/tmp/distillery-generative-digits}
 mkdir -p "$out"
 swift build -c release --product distill >&2
 distill=.build/release/distill
+count=359
+. benchmarks/generative-score.sh
 
 # The examples with their outputs moved under $out (the configs have no other relative path).
 sed "s|^output: .*|output: $out/classifier|" examples/digits-teacher.yaml > "$out/classifier.yaml"
@@ -48,12 +50,6 @@ sample euler 32 2
 echo
 echo "| run | steps | NFE | FD | precision | recall | training (s) |"
 echo "|---|---|---|---|---|---|---|"
-score() {  # config label training-seconds steps [sampler]
-    "$distill" sample "$out/$1.yaml" --steps "$4" ${5:+--sampler "$5"} --count 359 --score-with "$out/classifier.yaml" |
-        awk -v label="$2" -v steps="$4" -v seconds="$3" '
-            / NFE, / { nfe = $4 }
-            /^FD / { printf "| %s | %s | %s | %s | %s | %s | %s |\n", label, steps, nfe, $2, $4, $6, seconds }'
-}
 start=$(date +%s)
 "$distill" train "$out/uflow.yaml" --fresh > "$out/uflow.log"
 teacher_seconds=$(( $(date +%s) - start ))

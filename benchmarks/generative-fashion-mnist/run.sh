@@ -18,6 +18,8 @@ student_epochs=${STUDENT_EPOCHS:-6}
 mkdir -p "$out"
 swift build -c release --product distill >&2
 distill=.build/release/distill
+count=1000
+. benchmarks/generative-score.sh
 
 # The examples moved to $out, on the subset, with these epochs (the digits students' configs
 # read Fashion-MNIST instead).
@@ -42,12 +44,6 @@ echo "# the classifier's test top-1: $(grep '^| final' "$out/classifier.log" | c
 echo
 echo "| run | steps | NFE | FD | precision | recall | training (s) |"
 echo "|---|---|---|---|---|---|---|"
-score() {  # config label training-seconds steps [sampler]
-    "$distill" sample "$out/$1.yaml" --steps "$4" ${5:+--sampler "$5"} --count 1000 --score-with "$out/classifier.yaml" |
-        awk -v label="$2" -v steps="$4" -v seconds="$3" '
-            / NFE, / { nfe = $4 }
-            /^FD / { printf "| %s | %s | %s | %s | %s | %s | %s |\n", label, steps, nfe, $2, $4, $6, seconds }'
-}
 if [ "$reuse" = 1 ]; then seconds=reused; else timed train flow; fi
 for steps in 1 2 4 8 16 64; do score flow "flow teacher, Euler" "$seconds" "$steps" euler; done
 for student in $students; do
