@@ -101,7 +101,7 @@ extension ProgressiveDistillation: ConfigurableMethod, GenerativeMethod {
     /// count; any sampler and count otherwise, as for the teacher.
     public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,
                      using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {
-        if request.classes != nil || request.guidance != 1 { throw SamplingRefused("a progressive student is unconditional: no --class or --guidance") }
+        try requireUnconditional(request, name: Self.configName)
         let method = request.method ?? .ddim
         let sampler = method == .ddim && request.steps == studentTimes.count - 1
             ? Sampler(.ddim, times: studentTimes, eta: request.eta) : Sampler(method, steps: request.steps, eta: request.eta)

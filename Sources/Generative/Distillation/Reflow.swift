@@ -82,7 +82,7 @@ extension ReflowDistillation: ConfigurableMethod, GenerativeMethod {
     /// As a flow-matching teacher samples: any sampler, Euler by default.
     public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,
                      using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {
-        if request.classes != nil || request.guidance != 1 { throw SamplingRefused("a reflowed student is unconditional: no --class or --guidance") }
+        try requireUnconditional(request, name: Self.configName)
         return try denoising.draw(network, count: count, shape: shape, request: request, using: &generator)
     }
 }

@@ -60,6 +60,11 @@ extension GenerativeMethod {
         if let method = request.method {
             throw SamplingRefused("a \(name) student samples by its own steps; --sampler \(method.rawValue) is for a `denoising` run")
         }
+        try requireUnconditional(request, name: name)
+    }
+
+    /// Refuses classes and guidance: every student is unconditional.
+    func requireUnconditional(_ request: SamplingRequest, name: String) throws {
         if request.classes != nil || request.guidance != 1 { throw SamplingRefused("a \(name) student is unconditional: no --class or --guidance") }
     }
 }
