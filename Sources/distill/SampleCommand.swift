@@ -16,6 +16,8 @@ struct SampleCommand: ParsableCommand {
     var sampler: String?
     @Option(help: "DDIM's noise strength η (0…1; ddim only).")
     var eta = 0.0
+    @Option(help: ArgumentHelp("A consistency or scm student's re-noising levels between its steps: steps − 1 noise levels σ, descending, comma-separated (default: the interior of Karras's grid).", valueName: "σ,σ,…"))
+    var levels: String?
     @Option(help: "How many samples (1…65536).")
     var count = 64
     @Option(help: "Classifier-free guidance scale (≥ 0; 1 samples the conditional model alone). Conditional models only.")
@@ -40,8 +42,16 @@ struct SampleCommand: ParsableCommand {
         guard (1...65_536).contains(count) else { throw CommandFailure("--count must be in 1…65536, found \(count)") }
         guard guidance.isFinite, guidance >= 0 else { throw CommandFailure("--guidance must be a finite number ≥ 0, found \(guidance)") }
         guard eta.isFinite, (0...1).contains(eta), eta == 0 || method == .ddim else { throw CommandFailure("--eta must be in 0…1, and only with --sampler ddim; found \(eta)") }
+        let noiseLevels = try levels.map { list in
+            try list.split(separator: ",", omittingEmptySubsequences: false).map { item in
+                guard let level = Double(item.trimmingCharacters(in: .whitespaces)), level.isFinite, level > 0 else {
+                    throw CommandFailure("--levels takes positive numbers separated by commas, found '\(item)' in '\(list)'")
+                }
+                return level
+            }
+        }
         let experiment = try options.experiment(nil)
-        let result = try experiment.sample(steps: steps, sampler: method, eta: eta, count: count, guidance: guidance, classLabel: classLabel, seed: seed,
+        let result = try experiment.sample(steps: steps, sampler: method, eta: eta, levels: noiseLevels, count: count, guidance: guidance, classLabel: classLabel, seed: seed,
                                            weights: weights.map { URL(fileURLWithPath: $0) })
         print(String(format: "%d samples, %@, %d NFE, %.2f s", count, result.name, result.evaluations, result.seconds))
         for file in result.files { print("wrote \(file.path)") }

@@ -69,6 +69,23 @@ final class StepDistillationRunTests: FolderTestCase {
         XCTAssertThrowsError(try consistency.sample(steps: 2, sampler: .heun, count: 4)) { error in
             XCTAssertTrue("\(error)".contains("samples by its own steps; --sampler heun is for a `denoising` run"), "\(error)")
         }
+
+        // Re-noising levels: the request's own replace the default ones (σ 2.5 at 2 steps),
+        // and a list that is not steps − 1 descending levels inside the student's range, or
+        // one for a student that does not re-noise, is refused in one line.
+        let atLevel = try consistency.sample(steps: 2, levels: [0.8], count: 16)
+        XCTAssertNotEqual(atLevel.samples.scalars, result.samples.scalars, "σ 0.8 re-noises less than the default 2.5")
+        XCTAssertEqual(try consistency.sample(steps: 2, levels: [2.5152189761471590], count: 16).samples.scalars, result.samples.scalars,
+                       "the default level given explicitly draws the same samples")
+        for (run, steps, levels, message) in [(consistency, 2, [0.8, 0.4], "2 steps re-noise at 1 level between them, given 2 (--levels 0.8,0.4)"),
+                                              (consistency, 3, [0.4, 0.8], "--levels 0.4,0.8 must descend strictly inside the student's σ range (0.002, 80)"),
+                                              (consistency, 2, [100], "--levels 100 must descend strictly inside"),
+                                              (segmented, 2, [0.8], "a segmented consistency (TSCD) run takes none"),
+                                              (teacher, 2, [0.8], "a denoising run takes none")] {
+            XCTAssertThrowsError(try run.sample(steps: steps, levels: levels, count: 4)) { error in
+                XCTAssertTrue("\(error)".contains(message), "\(error)")
+            }
+        }
     }
 
     /// Progressive distillation in chained runs, each round's student starting from its

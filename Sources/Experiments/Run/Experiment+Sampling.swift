@@ -29,9 +29,10 @@ extension Experiment {
     /// `denoising` run by `sampler` (default Euler; `eta` for DDIM), a distilled student by
     /// its own steps. It writes them to the run's `samples/` folder. A class-conditional model
     /// draws for `classLabel`, or for every class in turn when nil, with classifier-free
-    /// guidance of scale `guidance` (1: the conditional model alone).
-    public func sample(steps: Int? = nil, sampler: Sampler.Method? = nil, eta: Double = 0, count: Int, guidance: Double = 1, classLabel: Int? = nil,
-                       seed: UInt64 = 0, weights: URL? = nil) throws -> SampleResult {
+    /// guidance of scale `guidance` (1: the conditional model alone). A consistency student
+    /// re-noises at `levels` (σ, descending, `steps − 1` of them) when given.
+    public func sample(steps: Int? = nil, sampler: Sampler.Method? = nil, eta: Double = 0, levels: [Double]? = nil, count: Int, guidance: Double = 1,
+                       classLabel: Int? = nil, seed: UInt64 = 0, weights: URL? = nil) throws -> SampleResult {
         guard let method = trainer.objective as? any GenerativeMethod, let network = model as? any DenoisingNetwork else {
             let names = GenerativeRegistry.methods.filter { $0 is any GenerativeMethod.Type }.map { $0.configName }
             throw DataError(configFile, "sampling takes a generative run (method: \(names.joined(separator: ", "))); this one trains \(modelName) by another method")
@@ -56,7 +57,7 @@ extension Experiment {
         let start = Date()
         var chunks: [Tensor] = []
         var evaluations = 0
-        var request = SamplingRequest(steps: steps ?? method.defaultSteps, method: sampler, eta: eta, guidance: guidance)
+        var request = SamplingRequest(steps: steps ?? method.defaultSteps, method: sampler, eta: eta, guidance: guidance, levels: levels)
         for first in stride(from: 0, to: count, by: Self.samplingChunk) {
             let range = first..<min(first + Self.samplingChunk, count)
             request.classes = drawnClasses.map { Tensor($0[range].map(Float.init), shape: [range.count]) }

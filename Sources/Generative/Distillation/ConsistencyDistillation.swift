@@ -255,10 +255,11 @@ extension ConsistencyDistillation: ConfigurableMethod, GenerativeMethod {
     /// trained segments when `steps` is their count, else an even split of the levels).
     public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,
                      using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {
-        try requireOwnSampler(request, name: Self.configName)
+        let segmented = student.parameterization == .ddimJump
+        try requireOwnSampler(request, name: segmented ? "segmented consistency (TSCD)" : Self.configName, takesLevels: !segmented)
         let model = ConsistencyModel(network: network, process: student.process, parameterization: student.parameterization)
-        guard student.parameterization == .ddimJump else {
-            let intermediate = NoiseProcess.consistencyIntermediateLevels(steps: request.steps, sigmaMin: student.process.sigmaMin, sigmaMax: student.process.sigmaMax)
+        guard segmented else {
+            let intermediate = try request.consistencyLevels(sigmaMin: student.process.sigmaMin, sigmaMax: student.process.sigmaMax)
             return (model.sample(count: count, shape: shape, intermediate: intermediate, using: &generator), request.steps)
         }
         guard request.steps < levels.count else { throw SamplingRefused("a student of \(levels.count) levels samples in at most \(levels.count - 1) segments, asked for \(request.steps)") }

@@ -183,10 +183,10 @@ extension ContinuousConsistencyDistillation: ConfigurableMethod, GenerativeMetho
     /// (`t = arctan(σ/σ_d)`).
     public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,
                      using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {
-        try requireOwnSampler(request, name: Self.configName)
+        try requireOwnSampler(request, name: Self.configName, takesLevels: true)
         let model = TrigFlowConsistencyModel(network: network, process: student.process, timeScale: student.timeScale)
         let edm = NoiseProcess(.edm)
-        let intermediate = NoiseProcess.consistencyIntermediateLevels(steps: request.steps, sigmaMin: edm.sigmaMin, sigmaMax: edm.sigmaMax)
+        let intermediate = try request.consistencyLevels(sigmaMin: edm.sigmaMin, sigmaMax: edm.sigmaMax)
             .map { student.process.time(noiseToSignal: $0) }
         return (model.sample(count: count, shape: shape, intermediate: intermediate, using: &generator), request.steps)
     }

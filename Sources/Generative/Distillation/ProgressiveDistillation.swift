@@ -102,6 +102,7 @@ extension ProgressiveDistillation: ConfigurableMethod, GenerativeMethod {
     public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,
                      using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {
         try requireUnconditional(request, name: Self.configName)
+        try requireNoLevels(request, name: Self.configName)
         let method = request.method ?? .ddim
         let sampler = method == .ddim && request.steps == studentTimes.count - 1
             ? Sampler(.ddim, times: studentTimes, eta: request.eta) : Sampler(method, steps: request.steps, eta: request.eta)

@@ -14,9 +14,27 @@ public struct SamplingRequest {
     public var classes: Tensor?
     /// Classifier-free guidance's scale (1: the conditional model alone).
     public var guidance: Double
+    /// Multistep consistency sampling's re-noising levels: `steps − 1` noise-to-signal
+    /// ratios σ (EDM's scale), descending; nil for the method's default.
+    public var levels: [Double]?
 
-    public init(steps: Int, method: Sampler.Method? = nil, eta: Double = 0, classes: Tensor? = nil, guidance: Double = 1) {
-        (self.steps, self.method, self.eta, self.classes, self.guidance) = (steps, method, eta, classes, guidance)
+    public init(steps: Int, method: Sampler.Method? = nil, eta: Double = 0, classes: Tensor? = nil, guidance: Double = 1, levels: [Double]? = nil) {
+        (self.steps, self.method, self.eta, self.classes, self.guidance, self.levels) = (steps, method, eta, classes, guidance, levels)
+    }
+
+    /// The levels between multistep consistency sampling's evaluations, on a student whose
+    /// levels span `sigmaMin…sigmaMax`: the request's own, checked, or by default the interior
+    /// of Karras's ρ-spaced grid of `steps + 1` levels.
+    func consistencyLevels(sigmaMin: Double, sigmaMax: Double) throws -> [Double] {
+        guard let levels else { return NoiseProcess.consistencyIntermediateLevels(steps: steps, sigmaMin: sigmaMin, sigmaMax: sigmaMax) }
+        let listed = levels.map { String(format: "%g", $0) }.joined(separator: ",")
+        guard levels.count == steps - 1 else {
+            throw SamplingRefused("\(steps) steps re-noise at \(steps - 1) level\(steps == 2 ? "" : "s") between them, given \(levels.count) (--levels \(listed))")
+        }
+        guard levels.allSatisfy({ $0 > sigmaMin && $0 < sigmaMax }), zip(levels, levels.dropFirst()).allSatisfy({ $0 > $1 }) else {
+            throw SamplingRefused(String(format: "--levels %@ must descend strictly inside the student's σ range (%g, %g)", listed, sigmaMin, sigmaMax))
+        }
+        return levels
     }
 }
 
@@ -55,17 +73,24 @@ extension ConfigurableMethod where Self: GenerativeMethod {
 }
 
 extension GenerativeMethod {
-    /// Refuses what a student's own sampler does not take: a sampler, classes or guidance.
-    func requireOwnSampler(_ request: SamplingRequest, name: String) throws {
+    /// Refuses what a student's own sampler does not take: a sampler, classes or guidance,
+    /// and re-noising levels unless it `takesLevels` (multistep consistency sampling).
+    func requireOwnSampler(_ request: SamplingRequest, name: String, takesLevels: Bool = false) throws {
         if let method = request.method {
             throw SamplingRefused("a \(name) student samples by its own steps; --sampler \(method.rawValue) is for a `denoising` run")
         }
+        if !takesLevels { try requireNoLevels(request, name: name) }
         try requireUnconditional(request, name: name)
     }
 
     /// Refuses classes and guidance: every student is unconditional.
     func requireUnconditional(_ request: SamplingRequest, name: String) throws {
         if request.classes != nil || request.guidance != 1 { throw SamplingRefused("a \(name) student is unconditional: no --class or --guidance") }
+    }
+
+    /// Refuses re-noising levels, which only multistep consistency sampling takes.
+    func requireNoLevels(_ request: SamplingRequest, name: String) throws {
+        if request.levels != nil { throw SamplingRefused("--levels sets a consistency or scm student's re-noising levels; a \(name) run takes none") }
     }
 }
 
@@ -77,6 +102,7 @@ extension DenoisingObjective: GenerativeMethod {
 
     public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,
                      using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {
+        try requireNoLevels(request, name: Self.configName)
         let sampler = Sampler(request.method ?? .euler, steps: request.steps, eta: request.eta)
         let conditional: any Denoiser
         if let classes = request.classes {
