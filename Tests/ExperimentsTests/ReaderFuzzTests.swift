@@ -5,7 +5,7 @@ import Tensors
 import XCTest
 
 /// Seeded mutation fuzzing of every reader a user's file reaches: safetensors, IDX (raw and
-/// gzip), CIFAR, NPY and NPZ, and YAML configs. Each mutated input must be read or refused
+/// gzip), CIFAR, NPY and NPZ, Planetoid graphs, and YAML configs. Each mutated input must be read or refused
 /// with an error naming its file; a crash ends the test process and a hang shows in the
 /// time bound. The mutations favour what breaks readers: sizes at the edges of their integer
 /// types, truncation, and numbers and structure changed inside text headers.
@@ -187,6 +187,11 @@ final class ReaderFuzzTests: FolderTestCase {
         fuzz(url.path, seeds: archives, iterations: 1000, maximumMutations: 2, seed: 6) { data in
             try data.write(to: url)
             _ = try NPYReader.readArchive(contentsOf: url)
+        }
+
+        let graph = try Data(contentsOf: datasetFixtures.appendingPathComponent("tiny-planetoid.npz"))
+        fuzz("graph.npz", seeds: [graph], iterations: 2000, maximumMutations: 2, seed: 7) { data in
+            _ = try NodeClassificationGraph.readPlanetoid(data, name: "graph", classCount: 2, source: "graph.npz")
         }
     }
 

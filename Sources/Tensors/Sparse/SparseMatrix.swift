@@ -45,6 +45,25 @@ public struct SparseMatrix: Equatable, Sendable {
         (self.rowCount, self.columnCount, self.rowOffsets, self.columns, self.values) = (rowCount, columnCount, rowOffsets, columns, values)
     }
 
+    /// CSR arrays whose columns may come in any order within a row (SciPy does not keep
+    /// them sorted): each row's entries are sorted by column, then checked as by
+    /// `init(rowCount:columnCount:rowOffsets:columns:values:)`.
+    public init(unsortedRowCount rowCount: Int, columnCount: Int, rowOffsets: [Int], columns: [Int], values: [Float]) throws {
+        var (sortedColumns, sortedValues) = (columns, values)
+        // Only offsets that stay inside the arrays are sorted between; anything else is left
+        // for the checking initializer to name.
+        let ordered = rowCount >= 0 && rowOffsets.count == rowCount + 1 && rowOffsets.first == 0 && rowOffsets.last == columns.count
+            && values.count == columns.count && zip(rowOffsets, rowOffsets.dropFirst()).allSatisfy { $0 <= $1 }
+        if ordered {
+            for row in 0..<rowCount where rowOffsets[row + 1] - rowOffsets[row] > 1 {
+                let range = rowOffsets[row]..<rowOffsets[row + 1]
+                let order = range.sorted { columns[$0] < columns[$1] }
+                for (position, source) in zip(range, order) { (sortedColumns[position], sortedValues[position]) = (columns[source], values[source]) }
+            }
+        }
+        try self.init(rowCount: rowCount, columnCount: columnCount, rowOffsets: rowOffsets, columns: sortedColumns, values: sortedValues)
+    }
+
     /// A matrix from `(row, column)` pairs, each with value 1 unless `values` are given (an
     /// edge list). Pairs may come in any order; a repeated pair is an error.
     public init(rowCount: Int, columnCount: Int, entries: [(row: Int, column: Int)], values: [Float]? = nil) throws {

@@ -23,4 +23,14 @@ np.save("uint8_3d.npy", np.arange(24, dtype=np.uint8).reshape(2, 3, 4))
 np.savez("stored.npz", a=np.array([1, 2, 3], dtype=np.int32), b=np.eye(2, dtype=np.float64))
 np.savez_compressed("compressed.npz", x=np.linspace(0, 1, 50, dtype=np.float32).reshape(5, 10), y=np.arange(5, dtype=np.int16))
 
+# A Planetoid-format graph (the layout of cora.npz): 6 nodes, 2 classes, CSR adjacency and
+# features, row 1's columns unsorted as SciPy may leave them; node 5 unlabeled. Stored, not
+# deflated, so that the reader fuzz test's mutations reach the arrays.
+np.savez("tiny-planetoid.npz",
+         adj_data=np.ones(8, dtype=np.float32), adj_indices=np.array([1, 2, 0, 0, 4, 3, 5, 4]), adj_indptr=np.array([0, 1, 3, 4, 5, 7, 8]),
+         adj_shape=np.array([6, 6]),
+         attr_data=np.ones(6, dtype=np.float32), attr_indices=np.array([0, 2, 1, 0, 3, 2]), attr_indptr=np.array([0, 1, 2, 3, 4, 5, 6]),
+         attr_shape=np.array([6, 4]),
+         labels=np.array([0, 1, 0, 1, 0, -1]), idx_train=np.array([0, 1]), idx_val=np.array([2, 3]), idx_test=np.array([4]))
+
 print("written")
