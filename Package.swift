@@ -74,6 +74,11 @@ let package = Package(
             name: "Generative",
             dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training", "Configuration"]
         ),
+        // Graph learning and its distillation: GNN training on node splits, GNN → MLP students.
+        .target(
+            name: "Graphs",
+            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training", "Distillation", "Configuration"]
+        ),
         .target(
             name: "Experiments",
             dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training", "Distillation", "Robustness", "Generative", "Configuration", "Yams"]
@@ -136,6 +141,10 @@ let package = Package(
         .testTarget(
             name: "GenerativeTests",
             dependencies: ["Generative", "Tensors", "NN", "Optim", "Datasets", "Training"]
+        ),
+        .testTarget(
+            name: "GraphsTests",
+            dependencies: ["Graphs", "Distillation", "Training", "NN", "Optim", "Datasets", "Tensors"]
         ),
         .testTarget(
             name: "DatasetsTests",

@@ -4,9 +4,9 @@ import Tensors
 /// targets `[B, …]`, or a distribution per sample `[B, C]` after mixup or cutmix (nil for
 /// unlabeled data) — and the fields other tasks need beside them.
 ///
-/// The per-sample fields (`time`, `condition`, `mask`) have the batch axis first and are
-/// selected, shuffled and concatenated with the inputs; `graph` belongs to the whole batch
-/// and passes through unchanged. Code that changes a batch changes a copy
+/// The per-sample fields (`time`, `condition`, `mask`, `node`) have the batch axis first and
+/// are selected, shuffled and concatenated with the inputs; `graph` and `nodeFeatures` belong
+/// to the whole batch and pass through unchanged. Code that changes a batch changes a copy
 /// (`replacing(inputs:)`), so no field it does not know about is dropped.
 public struct Batch {
     public var inputs: Tensor
@@ -22,14 +22,21 @@ public struct Batch {
     public var condition: Tensor?
     /// Which positions count `[B, …]` (1 kept, 0 padding): a token sequence's padding mask.
     public var mask: Tensor?
+    /// The node of `graph` each sample is `[B]` (its index, as a number): a node
+    /// classification batch's inputs are these nodes' features.
+    public var node: Tensor?
     /// The graph the samples are nodes of (its adjacency, `[nodes, nodes]`), shared by the
     /// whole batch.
     public var graph: SparseMatrix?
+    /// Every node's features `[nodes, F]`, shared by the whole batch: a graph network reads
+    /// the neighbours of the batch's nodes here.
+    public var nodeFeatures: Tensor?
 
     public init(inputs: Tensor, labels: Tensor?, indices: [Int]? = nil, time: Tensor? = nil, condition: Tensor? = nil,
-                mask: Tensor? = nil, graph: SparseMatrix? = nil) {
+                mask: Tensor? = nil, node: Tensor? = nil, graph: SparseMatrix? = nil, nodeFeatures: Tensor? = nil) {
         (self.inputs, self.labels, self.indices) = (inputs, labels, indices)
-        (self.time, self.condition, self.mask, self.graph) = (time, condition, mask, graph)
+        (self.time, self.condition, self.mask, self.node) = (time, condition, mask, node)
+        (self.graph, self.nodeFeatures) = (graph, nodeFeatures)
     }
 
     /// The number of samples.
@@ -37,10 +44,11 @@ public struct Batch {
 
     /// The per-sample fields beside the inputs and labels, by name, in a fixed order.
     public var sampleFields: [(name: String, value: Tensor)] {
-        [("time", time), ("condition", condition), ("mask", mask)].compactMap { name, value in value.map { (name, $0) } }
+        [("time", time), ("condition", condition), ("mask", mask), ("node", node)].compactMap { name, value in value.map { (name, $0) } }
     }
 
-    /// The tensor field `name` (`inputs`, `labels`, `time`, `condition` or `mask`), or nil
+    /// The tensor field `name` (`inputs`, `labels`, `time`, `condition`, `mask`, `node` or
+    /// `nodeFeatures`), or nil
     /// when the batch does not carry it.
     public func field(_ name: String) -> Tensor? {
         switch name {
@@ -49,6 +57,8 @@ public struct Batch {
         case "time": time
         case "condition": condition
         case "mask": mask
+        case "node": node
+        case "nodeFeatures": nodeFeatures
         default: nil
         }
     }
@@ -63,7 +73,9 @@ public struct Batch {
     }
 
     /// The names of the fields this batch carries beyond inputs and labels.
-    public var fieldNames: [String] { sampleFields.map(\.name) + (graph == nil ? [] : ["graph"]) }
+    public var fieldNames: [String] {
+        sampleFields.map(\.name) + (graph == nil ? [] : ["graph"]) + (nodeFeatures == nil ? [] : ["nodeFeatures"])
+    }
 
     /// This batch with other inputs, every other field kept.
     public func replacing(inputs: Tensor) -> Batch {
@@ -80,16 +92,18 @@ public struct Batch {
     }
 
     /// The samples at `rows`, in that order: inputs, labels and every per-sample field
-    /// selected alike; the graph kept; `indices` mapped when the batch has them.
+    /// selected alike; the graph and node features kept; `indices` mapped when the batch has
+    /// them.
     public func selecting(rows: [Int]) -> Batch {
         Batch(inputs: inputs.indexSelect(axis: 0, indices: rows), labels: labels?.indexSelect(axis: 0, indices: rows),
               indices: indices.map { indices in rows.map { indices[$0] } }, time: time?.indexSelect(axis: 0, indices: rows),
-              condition: condition?.indexSelect(axis: 0, indices: rows), mask: mask?.indexSelect(axis: 0, indices: rows), graph: graph)
+              condition: condition?.indexSelect(axis: 0, indices: rows), mask: mask?.indexSelect(axis: 0, indices: rows),
+              node: node?.indexSelect(axis: 0, indices: rows), graph: graph, nodeFeatures: nodeFeatures)
     }
 
     /// The batches one after another. Labels and each per-sample field are kept when every
     /// batch has them; a field some batches have and others lack is an error (it would be
-    /// dropped silently). The graph must be the same in all.
+    /// dropped silently). The graph and node features must be the same in all.
     public static func concatenating(_ batches: [Batch], source: String = "batches") throws -> Batch {
         guard let first = batches.first else { throw DataError(source, "no batches to concatenate") }
         func joined(_ name: String, _ field: (Batch) -> Tensor?) throws -> Tensor? {
@@ -101,12 +115,13 @@ public struct Batch {
             return concatenate(present)
         }
         let (time, condition, mask) = (try joined("time", \.time), try joined("condition", \.condition), try joined("mask", \.mask))
-        for batch in batches.dropFirst() where batch.graph != first.graph {
+        let node = try joined("node", \.node)
+        for batch in batches.dropFirst() where batch.graph != first.graph || !sameValues(batch.nodeFeatures, first.nodeFeatures) {
             throw DataError(source, "the parts are on different graphs")
         }
         let labels = batches.allSatisfy { $0.labels != nil } ? concatenate(batches.map { $0.labels! }) : nil
         return Batch(inputs: concatenate(batches.map(\.inputs)), labels: labels, time: time, condition: condition, mask: mask,
-                     graph: first.graph)
+                     node: node, graph: first.graph, nodeFeatures: first.nodeFeatures)
     }
 
     /// Checks that every per-sample field has one entry per input sample, naming the field
@@ -118,5 +133,14 @@ public struct Batch {
         for (name, value) in sampleFields where value.rank == 0 || value.shape[0] != count {
             throw DataError(source, "\(count) inputs but '\(name)' of shape \(value.shape) (expected \(count) along the first axis)")
         }
+    }
+}
+
+/// Whether two optional tensors are both absent, or of one shape with equal values.
+private func sameValues(_ first: Tensor?, _ second: Tensor?) -> Bool {
+    switch (first, second) {
+    case (nil, nil): true
+    case let (first?, second?): first.shape == second.shape && first.scalars == second.scalars
+    default: false
     }
 }

@@ -22,7 +22,7 @@ extension Dataset {
 
 /// A data set held in memory as one input tensor `[N, …]`, optional labels `[N]` (or soft
 /// labels `[N, C]`, or real-valued targets `[N, …]`), and optional per-sample fields (time,
-/// condition, mask) and graph, which every batch carries.
+/// condition, mask, node) and the graph and node features, which every batch carries.
 public struct TensorDataset: Dataset {
     /// Every sample, as one batch.
     public let contents: Batch
@@ -31,8 +31,9 @@ public struct TensorDataset: Dataset {
     /// Fails (with the counts) when inputs, labels and fields disagree on the number of
     /// samples.
     public init(inputs: Tensor, labels: Tensor?, classNames: [String] = [], time: Tensor? = nil, condition: Tensor? = nil,
-                mask: Tensor? = nil, graph: SparseMatrix? = nil) throws {
-        try self.init(Batch(inputs: inputs, labels: labels, time: time, condition: condition, mask: mask, graph: graph),
+                mask: Tensor? = nil, node: Tensor? = nil, graph: SparseMatrix? = nil, nodeFeatures: Tensor? = nil) throws {
+        try self.init(Batch(inputs: inputs, labels: labels, time: time, condition: condition, mask: mask, node: node, graph: graph,
+                            nodeFeatures: nodeFeatures),
                       classNames: classNames)
     }
 

@@ -2,12 +2,13 @@ import Datasets
 import Tensors
 import XCTest
 
-/// Batches carry time, condition, mask and graph beside inputs and labels, through data
+/// Batches carry time, condition, mask, node, graph and node features beside inputs and labels, through data
 /// sets, the loader's shuffling, transforms and concatenation.
 final class BatchFieldTests: XCTestCase {
     /// 40 samples whose every field encodes the sample's index `i`: inputs `[i, i]`, label
     /// `i % 4`, time `i / 100`, condition `[i, -i]`, mask `[1, 1, 0]` for even i and
-    /// `[1, 0, 0]` for odd; all nodes of one ring graph.
+    /// `[1, 0, 0]` for odd, node `i`; all nodes of one ring graph, whose node features are
+    /// `[i, 2i]`.
     private func fielded(_ count: Int = 40) throws -> TensorDataset {
         let ring = try SparseMatrix(rowCount: count, columnCount: count,
                                     entries: (0..<count).flatMap { [($0, ($0 + 1) % count), (($0 + 1) % count, $0)] })
@@ -17,7 +18,11 @@ final class BatchFieldTests: XCTestCase {
             time: Tensor((0..<count).map { Float($0) / 100 }),
             condition: Tensor((0..<count).flatMap { [Float($0), -Float($0)] }, shape: [count, 2]),
             mask: Tensor((0..<count).flatMap { $0 % 2 == 0 ? [Float(1), 1, 0] : [1, 0, 0] }, shape: [count, 3]),
-            graph: ring)
+            node: Tensor((0..<count).map(Float.init)), graph: ring, nodeFeatures: nodeFeatures(count))
+    }
+
+    private func nodeFeatures(_ count: Int = 40) -> Tensor {
+        Tensor((0..<count).flatMap { [Float($0), 2 * Float($0)] }, shape: [count, 2])
     }
 
     /// Asserts that each row of every field belongs to the sample the inputs say.
@@ -27,13 +32,15 @@ final class BatchFieldTests: XCTestCase {
         XCTAssertEqual(batch.time?.scalars, samples.map { Float($0) / 100 }, file: file, line: line)
         XCTAssertEqual(batch.condition?.scalars, samples.flatMap { [Float($0), -Float($0)] }, file: file, line: line)
         XCTAssertEqual(batch.mask?.scalars, samples.flatMap { $0 % 2 == 0 ? [Float(1), 1, 0] : [1, 0, 0] }, file: file, line: line)
+        XCTAssertEqual(batch.node?.scalars, samples.map(Float.init), file: file, line: line)
         XCTAssertEqual(batch.graph, graph, file: file, line: line)
+        XCTAssertEqual(batch.nodeFeatures?.scalars, nodeFeatures().scalars, "every node's features, whatever the batch", file: file, line: line)
         if let indices = batch.indices { XCTAssertEqual(indices, samples, "indices name the samples drawn", file: file, line: line) }
     }
 
     func testTheLoaderCarriesEveryFieldThroughShufflingAndTransforms() throws {
         let data = try fielded()
-        XCTAssertEqual(data.all().fieldNames, ["time", "condition", "mask", "graph"])
+        XCTAssertEqual(data.all().fieldNames, ["time", "condition", "mask", "node", "graph", "nodeFeatures"])
         let loader = DataLoader(data, batchSize: 7, shuffle: true, seed: 3, transform: GaussianNoise(standardDeviation: 0))
         var seen: [Int] = []
         for batch in loader.batches(epoch: 1) {
@@ -69,10 +76,15 @@ final class BatchFieldTests: XCTestCase {
             XCTAssertEqual("\(error)", "ConcatenatedDataset: 1 of 2 parts carry 'time' and the others do not")
         }
         let otherGraph = try TensorDataset(inputs: Tensor.zeros([3, 2]), labels: Tensor([0, 1, 2]), time: Tensor.zeros([3]),
-                                           condition: Tensor.zeros([3, 2]), mask: Tensor.ones([3, 3]),
-                                           graph: try SparseMatrix(rowCount: 3, columnCount: 3, entries: [(0, 1)]))
-        XCTAssertThrowsError(try ConcatenatedDataset([data, otherGraph])) { error in
-            XCTAssertEqual("\(error)", "ConcatenatedDataset: the parts are on different graphs")
+                                           condition: Tensor.zeros([3, 2]), mask: Tensor.ones([3, 3]), node: Tensor.zeros([3]),
+                                           graph: try SparseMatrix(rowCount: 3, columnCount: 3, entries: [(0, 1)]), nodeFeatures: nodeFeatures())
+        // The same adjacency with other node features is another graph too.
+        var otherFeatures = try fielded().contents
+        otherFeatures.nodeFeatures = nodeFeatures() * 2
+        for other in [otherGraph, try TensorDataset(otherFeatures)] {
+            XCTAssertThrowsError(try ConcatenatedDataset([data, other])) { error in
+                XCTAssertEqual("\(error)", "ConcatenatedDataset: the parts are on different graphs")
+            }
         }
     }
 

@@ -130,3 +130,37 @@ extension NodeClassificationGraph {
         }
     }
 }
+
+extension NodeClassificationGraph {
+    /// `nodes` as samples: each node's features as its input, its label, and its index as the
+    /// `node` field, with the adjacency and every node's features shared by each batch (so
+    /// that a graph network reaches the neighbours). A node outside `labeled`, when given, or
+    /// without a label carries `Batch.unlabeledMarker` (GLNN's transductive setting: soft
+    /// targets on every node, labels on the training nodes only).
+    public func nodes(_ nodes: [Int], labeled: Set<Int>? = nil) throws -> TensorDataset {
+        if let node = nodes.first(where: { !(0..<nodeCount).contains($0) }) {
+            throw DataError(name, "node \(node) is outside 0..<\(nodeCount)")
+        }
+        let labels = nodes.map { node in labeled.map { $0.contains(node) } ?? true ? Float(self.labels[node]) : Batch.unlabeledMarker }
+        return try TensorDataset(inputs: features.indexSelect(axis: 0, indices: nodes), labels: Tensor(labels, shape: [nodes.count]),
+                                 classNames: (0..<classCount).map { "class \($0)" }, node: Tensor(nodes.map(Float.init), shape: [nodes.count]),
+                                 graph: adjacency, nodeFeatures: features)
+    }
+
+    /// The training, validation and test nodes as data sets.
+    public func splits() throws -> (train: TensorDataset, validation: TensorDataset, test: TensorDataset) {
+        (try nodes(trainNodes), try nodes(validationNodes), try nodes(testNodes))
+    }
+}
+
+extension NodeClassificationGraph {
+    /// The same graph with each node's features divided by their sum (rows of zeros kept), as
+    /// GCN's code preprocesses the bag-of-words features (PyTorch Geometric's
+    /// `NormalizeFeatures`).
+    public func normalizingFeatures() -> NodeClassificationGraph {
+        let sums = features.sum(axis: 1, keepDims: true).scalars.map { $0 == 0 ? 1 : $0 }
+        let normalized = features / Tensor(sums, shape: [nodeCount, 1])
+        return try! NodeClassificationGraph(name: name, adjacency: adjacency, features: normalized, labels: labels, classCount: classCount,
+                                            trainNodes: trainNodes, validationNodes: validationNodes, testNodes: testNodes)
+    }
+}

@@ -168,19 +168,20 @@ public struct TeacherCache: Teacher {
     }
 
     /// A fingerprint of a data set's samples (inputs and fields), in order, and of its graph
-    /// when it has one.
+    /// and node features when it has them.
     public static func fingerprint<Data: Dataset>(of data: Data) throws -> String {
         var hash = fnvOffset
-        var graph: SparseMatrix?
+        var (graph, nodeFeatures): (SparseMatrix?, Tensor?) = (nil, nil)
         for start in stride(from: 0, to: data.count, by: 1024) {
             let batch = data.batch(at: Array(start..<min(start + 1024, data.count)))
-            graph = batch.graph
+            (graph, nodeFeatures) = (batch.graph, batch.nodeFeatures)
             hash = sampleHashes(batch).reduce(hash, fnv)
         }
         if let graph {
             hash = (graph.rowOffsets + graph.columns).reduce(hash) { fnv($0, UInt64(bitPattern: Int64($1))) }
             hash = graph.values.reduce(hash) { fnv($0, UInt64($1.bitPattern)) }
         }
+        if let nodeFeatures { hash = fnv(hash, sampleHashes(nodeFeatures.reshaped([1, -1]))[0]) }
         return String(format: "%016llx-%d", hash, data.count)
     }
 }

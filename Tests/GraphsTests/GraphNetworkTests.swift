@@ -1,0 +1,54 @@
+import Datasets
+import Graphs
+import NN
+import Tensors
+import Training
+import XCTest
+
+/// GCN's layer and model: gradients, PyTorch Geometric's parameter names, and inputs read
+/// from a node batch.
+final class GraphNetworkTests: XCTestCase {
+    /// A ring of 6 nodes with one chord.
+    private let ring = try! SparseMatrix(rowCount: 6, columnCount: 6,
+                                        entries: (0..<6).flatMap { [($0, ($0 + 1) % 6), (($0 + 1) % 6, $0)] } + [(0, 3), (3, 0)])
+
+    func testGraphConvolutionGradientsMatchFiniteDifferences() {
+        var generator = RandomGenerator(seed: 1)
+        let layer = GraphConvolution(4, 3, using: &generator)
+        let x = Tensor.normal([6, 4], using: &generator)
+        let propagation = ring.gcnNormalized()
+        let parameters = layer.checkParameterGradients { layer(x, propagation: propagation).sin().sum() }
+        XCTAssert(parameters.passed, "parameters: \(parameters)")
+        let inputs = checkGradients(of: { layer($0[0], propagation: propagation) }, at: [x])
+        XCTAssert(inputs.passed, "features: \(inputs)")
+        // Â·X·Wᵀ + b, against the dense product.
+        let expected = matmul(matmul(propagation.dense(), x), layer.lin.weight.transposed()) + layer.bias
+        XCTAssertEqual(layer(x, propagation: propagation).scalars.map { ($0 * 1e4).rounded() }, expected.scalars.map { ($0 * 1e4).rounded() })
+    }
+
+    func testGCNNamesItsParametersAsPyTorchGeometricAndScoresTheNodesAskedFor() throws {
+        var generator = RandomGenerator(seed: 2)
+        let model = GCN(widths: [4, 8, 3], using: &generator)
+        XCTAssertEqual(model.namedParameters().map(\.path).sorted(), ["convs.0.bias", "convs.0.lin.weight", "convs.1.bias", "convs.1.lin.weight"])
+        model.eval()
+        let features = Tensor.normal([6, 4], using: &generator)
+        let all = model(GraphInputs(features: features, adjacency: ring, nodes: Array(0..<6))).logits
+        let some = model(GraphInputs(features: features, adjacency: ring, nodes: [4, 1])).logits
+        XCTAssertEqual(some.shape, [2, 3])
+        XCTAssertEqual(some.scalars, all.indexSelect(axis: 0, indices: [4, 1]).scalars)
+
+        // From a batch of a node data set: its nodes' logits, whatever the batch holds.
+        let graph = try NodeClassificationGraph(name: "ring", adjacency: ring, features: features, labels: [0, 1, 2, 0, 1, 2], classCount: 3,
+                                                trainNodes: [0, 1], validationNodes: [2], testNodes: [3, 4, 5])
+        let batch = try graph.nodes([5, 2]).all()
+        XCTAssertEqual(try model.outputs(for: batch).logits?.scalars, all.indexSelect(axis: 0, indices: [5, 2]).scalars)
+        XCTAssertEqual(batch.inputs.scalars, features.indexSelect(axis: 0, indices: [5, 2]).scalars, "a batch's inputs are its nodes' features")
+        XCTAssertEqual(try graph.nodes([0, 3], labeled: [3]).all().labels?.scalars, [Batch.unlabeledMarker, 0])
+
+        var stripped = batch
+        stripped.nodeFeatures = nil
+        XCTAssertThrowsError(try model.outputs(for: stripped)) { error in
+            XCTAssertTrue("\(error)".contains("needs the batch field 'nodeFeatures'"), "\(error)")
+        }
+    }
+}
