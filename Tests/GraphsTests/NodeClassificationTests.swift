@@ -7,34 +7,47 @@ import Tensors
 import Training
 import XCTest
 
-/// Graph networks train on a citation graph's node splits through the ordinary trainer.
+/// Graph networks train on a citation graph's node splits through the ordinary trainer, and
+/// an MLP that reads each node's own features alone learns from a GCN teacher that read the
+/// graph (GNN → MLP distillation).
 final class NodeClassificationTests: XCTestCase {
-    /// Trains `model` on Cora's 140 training nodes, full batch, by cross-entropy for
-    /// `epochs` (GCN's recipe: Adam, learning rate 0.01, weight decay 5e-4), and returns its
-    /// test accuracy.
-    private func trainedTestAccuracy(_ model: Module, epochs: Int = 200, seed: UInt64) throws -> Double {
-        let graph = try NodeClassificationGraph.planetoid("cora").normalizingFeatures()
-        let (train, _, test) = try graph.splits()
-        let trainer = Trainer(student: model, objective: DistillationObjective(teacher: nil, loss: WeightedLoss([(1, CrossEntropyTerm())])),
-                              optimizer: Adam(learningRate: 0.01, weightDecay: 5e-4),
-                              options: TrainingOptions(epochs: epochs, batchSize: train.count, schedule: .constant(0.01), seed: seed))
-        try trainer.fit(train, validation: Optional<TensorDataset>.none)
-        let metrics = try trainer.evaluate(on: test, by: ClassificationEvaluation())
-        return metrics.top1
+    private static let graph = try! NodeClassificationGraph.planetoid("cora").normalizingFeatures()
+
+    /// Trains `student` by `objective` on `data`, full batch, GCN's optimiser (Adam, 0.01,
+    /// weight decay 5e-4), and returns its test accuracy.
+    private func train(_ student: Module, _ objective: any TrainingObjective, on data: TensorDataset, epochs: Int, seed: UInt64) throws -> Double {
+        let trainer = Trainer(student: student, objective: objective, optimizer: Adam(learningRate: 0.01, weightDecay: 5e-4),
+                              options: TrainingOptions(epochs: epochs, batchSize: data.count, schedule: .constant(0.01), seed: seed))
+        try trainer.fit(data, validation: Optional<TensorDataset>.none)
+        return try trainer.evaluate(on: try Self.graph.nodes(Self.graph.testNodes), by: ClassificationEvaluation()).top1
     }
 
-    /// GCN reaches the paper's accuracy on Cora (81.5%) within two points, over 3 seeds; an
-    /// MLP on the same features, without the graph, stays far below (GLNN's table: 59%).
-    func testGCNOnCoraReachesThePapersAccuracyAndAnMLPDoesNot() throws {
-        var (gcn, mlp) = ([Double](), [Double]())
+    private func labelsOnly() -> DistillationObjective { DistillationObjective(teacher: nil, loss: WeightedLoss([(1, CrossEntropyTerm())])) }
+
+    private func mlp(_ generator: inout RandomGenerator) -> MLP { MLP(widths: [1433, 64, 7], dropout: 0.5, using: &generator) }
+
+    /// GCN reaches the paper's accuracy on Cora (81.5%; at least 79% asserted) over 3 seeds.
+    /// GLNN (Zhang et al., 2022), transductive: an MLP learns the teacher's soft labels on
+    /// every node (KL at T = 1; λ = 0, the official default, so no labels). It closes most of
+    /// the gap between the same MLP trained on the 140 training labels alone and the GCN: the
+    /// GLNN paper's Cora numbers are MLP 59.2, GLNN 78.3 (its teacher, GraphSAGE: 80.5).
+    func testGCNReachesThePapersAccuracyAndGLNNClosesMostOfTheGapToAnMLP() throws {
+        let graph = Self.graph
+        var (teacher, alone, glnn) = ([Double](), [Double](), [Double]())
         for seed in UInt64(1)...3 {
             var generator = RandomGenerator(seed: seed)
-            gcn.append(try trainedTestAccuracy(GCN(widths: [1433, 16, 7], using: &generator), seed: seed))
-            mlp.append(try trainedTestAccuracy(MLP(widths: [1433, 16, 7], dropout: 0.5, using: &generator), seed: seed))
+            let gcn = GCN(widths: [1433, 16, 7], using: &generator)
+            teacher.append(try train(gcn, labelsOnly(), on: try graph.nodes(graph.trainNodes), epochs: 200, seed: seed))
+            alone.append(try train(mlp(&generator), labelsOnly(), on: try graph.nodes(graph.trainNodes), epochs: 200, seed: seed))
+            gcn.eval()
+            let everyNode = try graph.nodes(Array(0..<graph.nodeCount), labeled: Set(graph.trainNodes))
+            let objective = DistillationObjective(teacher: ModelTeacher(gcn), loss: WeightedLoss([(1, KnowledgeDistillationLoss(temperature: 1))]))
+            glnn.append(try train(mlp(&generator), objective, on: everyNode, epochs: 300, seed: seed))
         }
-        let (meanGCN, meanMLP) = (gcn.reduce(0, +) / 3, mlp.reduce(0, +) / 3)
-        print("Cora test accuracy over 3 seeds: GCN \(gcn) mean \(meanGCN); MLP \(mlp) mean \(meanMLP)")
-        XCTAssertGreaterThanOrEqual(meanGCN, 0.79)
-        XCTAssertLessThan(meanMLP, meanGCN - 0.15)
+        let mean = { (values: [Double]) in values.reduce(0, +) / Double(values.count) }
+        print("Cora, 3 seeds: GCN \(teacher) mean \(mean(teacher)); MLP \(alone) mean \(mean(alone)); GLNN \(glnn) mean \(mean(glnn))")
+        XCTAssertGreaterThanOrEqual(mean(teacher), 0.79, "GCN")
+        XCTAssertGreaterThanOrEqual(mean(glnn) - mean(alone), 0.15, "GLNN over the MLP alone")
+        XCTAssertLessThanOrEqual(mean(teacher) - mean(glnn), 0.05, "the teacher over GLNN")
     }
 }
