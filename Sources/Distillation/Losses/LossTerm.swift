@@ -22,11 +22,15 @@ public struct DistillationBatch {
     public var teacherOutputs: ModelOutputs?
     /// The batch's mask (1 kept, 0 padding), for terms over token positions.
     public var mask: Tensor?
+    /// The graph the batch's samples are nodes of, and each sample's node, for terms over
+    /// the edges among them (FF-G2M).
+    public var graph: SparseMatrix?
+    public var nodes: [Int]?
 
     public init(
         studentLogits: Tensor, teacherLogits: Tensor? = nil, labels: Tensor? = nil,
         studentFeatures: [String: Tensor] = [:], teacherFeatures: [String: Tensor] = [:], epoch: Int = 0, sampleIndices: [Int]? = nil,
-        studentOutputs: ModelOutputs? = nil, teacherOutputs: ModelOutputs? = nil, mask: Tensor? = nil
+        studentOutputs: ModelOutputs? = nil, teacherOutputs: ModelOutputs? = nil, mask: Tensor? = nil, graph: SparseMatrix? = nil, nodes: [Int]? = nil
     ) {
         self.studentLogits = studentLogits
         self.teacherLogits = teacherLogits
@@ -36,16 +40,17 @@ public struct DistillationBatch {
         self.epoch = epoch
         self.sampleIndices = sampleIndices
         (self.studentOutputs, self.teacherOutputs, self.mask) = (studentOutputs, teacherOutputs, mask)
+        (self.graph, self.nodes) = (graph, nodes)
     }
 
     /// The teacher's logits, or a failure naming the term that needs them.
-    func requireTeacherLogits(_ term: String) -> Tensor {
+    public func requireTeacherLogits(_ term: String) -> Tensor {
         guard let teacherLogits else { preconditionFailure("\(term) needs teacher logits") }
         return teacherLogits
     }
 
     /// The labels, or a failure naming the term that needs them.
-    func requireLabels(_ term: String) -> Tensor {
+    public func requireLabels(_ term: String) -> Tensor {
         guard let labels else { preconditionFailure("\(term) needs labels") }
         return labels
     }

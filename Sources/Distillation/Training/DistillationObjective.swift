@@ -41,7 +41,7 @@ public struct DistillationObjective: TrainingObjective {
             studentLogits: try outputs.required(ModelOutputs.logitsName, of: "the student"), teacherLogits: prepared.teacherOutput?.outputs.logits,
             labels: prepared.batch.labels, studentFeatures: features, teacherFeatures: prepared.teacherOutput?.features ?? [:],
             epoch: prepared.epoch, sampleIndices: prepared.batch.indices, studentOutputs: outputs, teacherOutputs: prepared.teacherOutput?.outputs,
-            mask: prepared.batch.mask))
+            mask: prepared.batch.mask, graph: prepared.batch.graph, nodes: prepared.batch.node?.integerScalars))
     }
 }
 
