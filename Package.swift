@@ -91,6 +91,7 @@ let package = Package(
                 "Distillation",
                 "Robustness",
                 "Generative",
+                "Graphs",
                 "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
