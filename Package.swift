@@ -101,6 +101,7 @@ let package = Package(
             dependencies: [
                 "Tensors",
                 "NN",
+                "Datasets",
                 "Generative",
                 "Optim",
                 "CBLAS",

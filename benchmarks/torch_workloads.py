@@ -1,4 +1,4 @@
-"""The reference workloads (W1–W4, W6) in PyTorch (CPU): the anchor that
+"""The reference workloads (W1–W4, W6, W7) in PyTorch (CPU): the anchor that
 `benchmarks/compare.sh` times against `distill-bench workloads`. Kept here, beside its Swift
 twin (Sources/distill-bench/WorkloadBenchmark.swift), so a clone of the repository has both.
 Run: python3 benchmarks/torch_workloads.py [threads]. Each line: name, median seconds per step
@@ -154,3 +154,36 @@ def w6s():
     for t, s in zip(times, times[1:]):
         x = x + (s - t) * unet(x, torch.full((64,), 1000.0 * t))
 print("W6s unet-sample4", timeit(w6s, 1))
+
+# W7: GCN on Cora, full batch (1,433 → 16 → 7, dropout 0.5), the adjacency normalised once
+# (D^-1/2 (A + I) D^-1/2) and propagated as a sparse CSR product; cross-entropy on the 140
+# training nodes, Adam with weight decay. Cora is read from the archive Distillery embeds.
+import os
+import numpy as np
+cora = np.load(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Sources", "Datasets", "Resources", "cora.npz"))
+def csr(prefix):
+    return torch.sparse_csr_tensor(torch.from_numpy(cora[prefix + "_indptr"]), torch.from_numpy(cora[prefix + "_indices"]),
+                                   torch.from_numpy(cora[prefix + "_data"]), tuple(cora[prefix + "_shape"]))
+features7 = csr("attr").to_dense()
+features7 = features7 / features7.sum(1, keepdim=True).clamp(min=1)
+adjacency7 = csr("adj").to_dense() + torch.eye(features7.shape[0])
+degree7 = adjacency7.sum(1).rsqrt()
+propagation7 = (degree7[:, None] * adjacency7 * degree7[None, :]).to_sparse_csr()
+train7 = torch.from_numpy(cora["idx_train"]); labels7 = torch.from_numpy(cora["labels"])[train7]
+
+class GCN7(nn.Module):
+    def __init__(self, widths):
+        super().__init__()
+        self.lins = nn.ModuleList(nn.Linear(a, b, bias=False) for a, b in zip(widths, widths[1:]))
+        self.biases = nn.ParameterList(nn.Parameter(torch.zeros(b)) for b in widths[1:])
+    def forward(self, x):
+        for i, (lin, bias) in enumerate(zip(self.lins, self.biases)):
+            x = torch.sparse.mm(propagation7, lin(F.dropout(x, 0.5, self.training))) + bias
+            if i < len(self.lins) - 1: x = F.relu(x)
+        return x
+
+gcn7 = GCN7([features7.shape[1], 16, 7]); o7 = torch.optim.Adam(gcn7.parameters(), 0.01, weight_decay=5e-4)
+def w7():
+    loss = F.cross_entropy(gcn7(features7)[train7], labels7)
+    o7.zero_grad(); loss.backward(); o7.step()
+print("W7 gcn-cora-step", timeit(w7, 20))
