@@ -81,7 +81,7 @@ let package = Package(
         ),
         .target(
             name: "Experiments",
-            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training", "Distillation", "Robustness", "Generative", "Configuration", "Yams"]
+            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training", "Distillation", "Robustness", "Generative", "Graphs", "Configuration", "Yams"]
         ),
         .executableTarget(
             name: "distill",
@@ -138,7 +138,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ExperimentsTests",
-            dependencies: ["Experiments", "Training", "Distillation", "Robustness", "NN", "Optim", "Datasets", "Tensors", "distill"]
+            dependencies: ["Experiments", "Training", "Distillation", "Robustness", "Graphs", "NN", "Optim", "Datasets", "Tensors", "distill"]
         ),
         .testTarget(
             name: "GenerativeTests",

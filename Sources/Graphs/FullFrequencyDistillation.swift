@@ -1,3 +1,4 @@
+import Configuration
 import Datasets
 import Distillation
 import Tensors
@@ -74,5 +75,32 @@ public struct HighFrequencyDistillation: LossTerm {
         }
         return distillationKLDivergence(studentLogits: differences(batch.studentLogits),
                                         teacherLogits: differences(batch.requireTeacherLogits(name).detached()), temperature: 1)
+    }
+}
+
+// MARK: Config names
+
+extension LowFrequencyDistillation: ConfigurableLossTerm {
+    public static let configName = "ffg2m_low"
+    public static let configKeys = ""
+    public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
+        try requireGraphData(context, entry: entry, name: configName)
+        return Self()
+    }
+}
+
+extension HighFrequencyDistillation: ConfigurableLossTerm {
+    public static let configName = "ffg2m_high"
+    public static let configKeys = "temperature (τ, default 1.5)"
+    public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
+        try requireGraphData(context, entry: entry, name: configName)
+        return Self(temperature: try entry.positiveValue("temperature", default: 1.5))
+    }
+}
+
+/// Refuses a term over a graph's edges on data that is not a graph's nodes.
+private func requireGraphData(_ context: LossContext, entry: any ConfigEntry, name: String) throws {
+    guard context.sampleBatch.graph != nil, context.sampleBatch.node != nil else {
+        throw entry.error("\(name) distills along a graph's edges: it takes a graph data set's nodes (cora, citeseer)")
     }
 }

@@ -91,7 +91,28 @@ public enum DatasetCatalog {
             classNames: cifar100FineLabels) { split, folder, dataset in
             try readCIFAR([split == .train ? "train.bin" : "test.bin"], in: folder, variant: .cifar100(fine: true), dataset)
         },
-    ] + synthetic
+    ] + planetoid + synthetic
+
+    /// The Planetoid citation graphs, node classification: the training split is the 20
+    /// labeled nodes per class, the test split the 1,000 test nodes (`graph(named:)` gives the
+    /// whole graph, for every node and the validation nodes), features row-normalised as
+    /// GCN's code does.
+    private static let planetoid: [KnownDataset] = [
+        ("cora", "Cora citation graph, 2,708 papers, 5,278 links, 1,433 word features, 7 classes (embedded; nodes)", 7),
+        ("citeseer", "Citeseer citation graph, 3,327 papers, 4,552 links, 3,703 word features, 6 classes (embedded; nodes)", 6),
+    ].map { name, summary, classes in
+        KnownDataset(name: name, summary: summary, files: [], systemLocation: nil, installation: "none needed: ships with Distillery",
+                     classNames: (0..<classes).map { "class \($0)" }) { split, _, _ in
+            let graph = try NodeClassificationGraph.planetoid(name).normalizingFeatures()
+            return try graph.nodes(split == .train ? graph.trainNodes : graph.testNodes)
+        }
+    }
+
+    /// The graph behind a node-classification data set (`cora`, `citeseer`), or nil for
+    /// any other.
+    public static func graph(named name: String) throws -> NodeClassificationGraph? {
+        NodeClassificationGraph.planetoidNames.contains(name) ? try NodeClassificationGraph.planetoid(name).normalizingFeatures() : nil
+    }
 
     /// The generated 2-D densities of the generative literature, for flow and diffusion
     /// models: 8,192 training and 2,048 test points each, from fixed seeds.

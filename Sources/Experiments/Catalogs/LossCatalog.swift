@@ -1,6 +1,7 @@
 import Configuration
 import Distillation
 import Foundation
+import Graphs
 import Robustness
 import Tensors
 
@@ -20,7 +21,7 @@ public enum LossCatalog {
 
     /// Every term a config can name, in the order errors list them.
     public static var registered: [any ConfigurableLossTerm.Type] {
-        DistillationRegistry.lossTerms + RobustnessRegistry.lossTerms + added.all
+        DistillationRegistry.lossTerms + RobustnessRegistry.lossTerms + GraphRegistry.lossTerms + added.all
     }
 
     /// Makes `type` available to configs by its `configName`; a name taken already is refused.

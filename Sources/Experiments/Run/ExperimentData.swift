@@ -12,7 +12,11 @@ import Tensors
 ///                              #   rest is unlabeled (soft targets only)
 ///   labels: false              # optional: no labels at all (SSLD)
 ///   split_seed: 0
-///   validation: test           # test | holdout (holdout_fraction of each training class) | none
+///   validation: test           # test | holdout (holdout_fraction of each training class; a
+///                              #   graph's own validation nodes) | none
+///   nodes: train               # a graph (cora, citeseer): train (the labeled training nodes) |
+///                              #   all (every node, labeled on the training nodes: GLNN's
+///                              #   transductive setting, for a run with a teacher)
 ///   augmentation: [{name: random_crop, padding: 4}, {name: horizontal_flip}]
 ///                              # also random_erasing, gaussian_noise, patch_mask {patch, ratio}
 /// ```
@@ -53,7 +57,26 @@ public struct ExperimentData {
         }
         let validationChoice = try section.choice("validation", from: ["test", "holdout", "none"], default: "test")
         var training: any Dataset = full, validation: (any Dataset)? = validationChoice == "test" ? test : nil
-        if validationChoice == "holdout" {
+        let graph: NodeClassificationGraph?
+        do { graph = try DatasetCatalog.graph(named: name) } catch let error as DataError { throw nameNode.error(error.description) }
+        var hasUnlabeledSamples = false
+        if let graph {
+            if validationChoice == "holdout" {
+                if let stray = try section.optional("holdout_fraction") { throw stray.error("a graph holds out its own validation nodes; remove holdout_fraction") }
+                validation = try graph.nodes(graph.validationNodes)
+            }
+            if let nodesNode = try section.optional("nodes") {
+                let choice = try section.choice("nodes", from: ["train", "all"], default: "train")
+                if choice == "all" {
+                    guard usesUnlabeled else { throw nodesNode.error("nodes: all trains on unlabeled nodes, which needs a teacher (or use nodes: train)") }
+                    training = try graph.nodes(Array(0..<graph.nodeCount), labeled: Set(graph.trainNodes))
+                    hasUnlabeledSamples = true
+                }
+            }
+        } else if let stray = try section.optional("nodes") {
+            throw stray.error("nodes is for a graph data set (\(NodeClassificationGraph.planetoidNames.joined(separator: ", "))); \(name) is not one")
+        }
+        if validationChoice == "holdout" && graph == nil {
             // Model selection (distill auto) must not see the test split: hold out part of training.
             let fraction: Double = try section.value("holdout_fraction", default: 0.15)
             guard fraction > 0 && fraction < 1 else { throw (try section.optional("holdout_fraction") ?? section).error("must be in (0, 1), found \(fraction)") }
@@ -65,7 +88,7 @@ public struct ExperimentData {
             guard (1...training.count).contains(limit) else { throw limitNode.error("must be in 1…\(training.count), found \(limit)") }
             training = try subset(training, count: limit, seed: splitSeed)
         }
-        var hasLabels = true, hasUnlabeledSamples = false
+        var hasLabels = true
         if let fractionNode = try section.optional("labeled_fraction") {
             let fraction: Double = try fractionNode.value()
             guard fraction > 0 && fraction <= 1 else { throw fractionNode.error("must be in (0, 1], found \(fraction)") }

@@ -64,3 +64,25 @@ public final class GCN: Module, GraphNetwork {
         return NodeOutputs(logits: hidden.indexSelect(axis: 0, indices: inputs.nodes))
     }
 }
+
+// MARK: Config names
+
+extension GCN: ConfigurableModel {
+    /// Node features `[F]` of a graph data set (`cora`, `citeseer`).
+    public static var modelNames: [String] { ["gcn"] }
+    public static var configKeys: String { "hidden (widths, default [16]), dropout (default 0.5)" }
+    public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
+        guard request.name == "gcn" else { return nil }
+        let section = request.section
+        guard request.inputShape.count == 1 else {
+            throw request.nameEntry.error("gcn takes node features [F] of a graph data set (cora, citeseer); the data's samples are \(request.inputShape)")
+        }
+        let hidden: [Int] = try section.values("hidden", default: [16])
+        guard hidden.allSatisfy({ $0 > 0 }) else { throw section.error("hidden widths \(hidden) must be positive") }
+        let dropout: Float = try section.value("dropout", default: 0.5, in: 0..<1)
+        let widths = request.inputShape + hidden + [request.classes]
+        try request.requireMemory(forParameterShapes: zip(widths, widths.dropFirst()).flatMap { [[$1, $0], [$1]] },
+                                  activationShapes: widths.map { [2, $0] })
+        return GCN(widths: widths, dropout: dropout, using: &generator)
+    }
+}

@@ -1,0 +1,58 @@
+import Datasets
+import Experiments
+import Graphs
+import Training
+import XCTest
+
+/// Graph runs from YAML: a GCN teacher from `distill train`, a GNN → MLP student from
+/// `distill distill`, and the graph keys refused where they do not apply.
+final class GraphRunTests: FolderTestCase {
+    private func run(_ yaml: String, kind: Experiment.Kind, name: String) throws -> ClassificationMetrics {
+        let experiment = try Experiment(config: try ConfigNode.parse(yaml: yaml, file: "\(name).yaml"), kind: kind,
+                                        outputDirectory: folder.appendingPathComponent(name))
+        return try XCTUnwrap(try experiment.run().final)
+    }
+
+    /// A GCN run, then FF-G2M from its checkpoint on every node (the examples'
+    /// settings): the MLP student comes within a few points of its teacher, as in
+    /// `NodeClassificationTests` (78.7% over 3 seeds).
+    func testAGCNTeacherAndAnFFG2MStudentRunFromConfigs() throws {
+        let teacher = try run("""
+            data: {dataset: cora}
+            model: {model: gcn}
+            training: {epochs: 200, batch_size: 140, seed: 1, optimizer: {name: adam, learning_rate: 0.01, weight_decay: 0.0005}}
+            """, kind: .train, name: "teacher")
+        XCTAssertGreaterThan(teacher.top1, 0.79, "GCN")
+        let student = try run("""
+            data: {dataset: cora, nodes: all}
+            teacher: {model: gcn, checkpoint: \(folder.appendingPathComponent("teacher/model.safetensors").path)}
+            student: {model: mlp, hidden: [64], dropout: 0.5}
+            losses: [{name: ce, weight: 0.4}, {name: ffg2m_low, weight: 0.6}, {name: ffg2m_high, weight: 0.6}]
+            training: {epochs: 200, batch_size: 2708, seed: 1, optimizer: {name: adam, learning_rate: 0.01, weight_decay: 0.0005}}
+            """, kind: .distill, name: "student")
+        print("GCN \(teacher.top1); FF-G2M student \(student.top1), agreement \(student.teacherAgreement ?? -1)")
+        XCTAssertGreaterThan(student.top1, 0.75)
+        XCTAssertGreaterThan(student.teacherAgreement ?? 0, 0.8)
+    }
+
+    func testGraphKeysAreRefusedWhereTheyDoNotApply() throws {
+        let training = "training: {epochs: 1, batch_size: 8}"
+        XCTAssertEqual(validationError("data: {dataset: cora, nodes: all}\nmodel: {model: mlp, hidden: [8]}\n" + training, kind: .train),
+                       "run.yaml:1: data.nodes: nodes: all trains on unlabeled nodes, which needs a teacher (or use nodes: train)")
+        XCTAssertEqual(validationError("data: {dataset: digits, nodes: train}\nmodel: {model: mlp, hidden: [8]}\n" + training, kind: .train),
+                       "run.yaml:1: data.nodes: nodes is for a graph data set (cora, citeseer); digits is not one")
+        XCTAssertEqual(validationError("data: {dataset: cora, validation: holdout, holdout_fraction: 0.2}\nmodel: {model: mlp, hidden: [8]}\n" + training, kind: .train),
+                       "run.yaml:1: data.holdout_fraction: a graph holds out its own validation nodes; remove holdout_fraction")
+        XCTAssertEqual(validationError("data: {dataset: digits}\nmodel: {model: gcn}\n" + training, kind: .train),
+                       "run.yaml:2: model.model: gcn takes node features [F] of a graph data set (cora, citeseer); the data's samples are [1, 8, 8]")
+        _ = try run("data: {dataset: digits}\nmodel: {model: mlp, hidden: [8]}\n" + training, kind: .train, name: "digits")
+        let checkpoint = folder.appendingPathComponent("digits/model.safetensors").path
+        XCTAssertEqual(validationError("""
+            data: {dataset: digits}
+            teacher: {model: mlp, hidden: [8], checkpoint: \(checkpoint)}
+            student: {model: mlp, hidden: [8]}
+            losses: [{name: ffg2m_low}]
+            \(training)
+            """), "run.yaml:4: losses[0]: ffg2m_low distills along a graph's edges: it takes a graph data set's nodes (cora, citeseer)")
+    }
+}
