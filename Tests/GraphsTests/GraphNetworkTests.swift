@@ -26,6 +26,44 @@ final class GraphNetworkTests: XCTestCase {
         XCTAssertEqual(layer(x, propagation: propagation).scalars.map { ($0 * 1e4).rounded() }, expected.scalars.map { ($0 * 1e4).rounded() })
     }
 
+    /// GAT's layer against its formula, written out per node with dense loops, and its
+    /// gradients against finite differences.
+    func testGraphAttentionMatchesItsFormulaAndFiniteDifferences() {
+        var generator = RandomGenerator(seed: 3)
+        let structure = ring.addingSelfLoops()
+        let x = Tensor.normal([6, 4], using: &generator)
+        for concatenates in [true, false] {
+            let layer = GraphAttention(4, 3, heads: 2, concatenates: concatenates, using: &generator)
+            layer.bias = Tensor.normal(layer.bias.shape, using: &generator)
+            let output = layer(x, structure: structure).scalars
+            let transformed = matmul(x, layer.lin.weight.transposed()).scalars  // [6, 2·3]
+            let (source, target) = (layer.att_src.scalars, layer.att_dst.scalars)
+            func score(_ node: Int, _ head: Int, _ attention: [Float]) -> Float {
+                (0..<3).map { transformed[node * 6 + head * 3 + $0] * attention[head * 3 + $0] }.reduce(0, +)
+            }
+            for node in 0..<6 {
+                var perHead: [[Float]] = []
+                for head in 0..<2 {
+                    let neighbours = Array(structure.columns(inRow: node))
+                    let raw = neighbours.map { score(node, head, target) + score($0, head, source) }.map { $0 > 0 ? $0 : 0.2 * $0 }
+                    let exponentials = raw.map { exp($0 - raw.max()!) }
+                    let weights = exponentials.map { $0 / exponentials.reduce(0, +) }
+                    perHead.append((0..<3).map { f in zip(neighbours, weights).map { transformed[$0 * 6 + head * 3 + f] * $1 }.reduce(0, +) })
+                }
+                let combined = concatenates ? perHead[0] + perHead[1] : (0..<3).map { (perHead[0][$0] + perHead[1][$0]) / 2 }
+                let expected = zip(combined, layer.bias.scalars).map { $0 + $1 }
+                let width = expected.count
+                for (f, value) in expected.enumerated() {
+                    XCTAssertEqual(output[node * width + f], value, accuracy: 1e-5, "node \(node), feature \(f), concatenates \(concatenates)")
+                }
+            }
+            let parameters = layer.checkParameterGradients { layer(x, structure: structure).sin().sum() }
+            XCTAssert(parameters.passed, "parameters: \(parameters)")
+            let inputs = checkGradients(of: { layer($0[0], structure: structure) }, at: [x])
+            XCTAssert(inputs.passed, "features: \(inputs)")
+        }
+    }
+
     func testGCNNamesItsParametersAsPyTorchGeometricAndScoresTheNodesAskedFor() throws {
         var generator = RandomGenerator(seed: 2)
         let model = GCN(widths: [4, 8, 3], using: &generator)

@@ -2,7 +2,9 @@ import Datasets
 import Distillation
 import Graphs
 import NN
+import Optim
 import Tensors
+import Training
 import XCTest
 
 /// Graph networks train on a citation graph's node splits through the ordinary trainer, and
@@ -50,6 +52,23 @@ final class NodeClassificationTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(mean(teacher), 0.79, "GCN")
         XCTAssertGreaterThanOrEqual(mean(glnn) - mean(alone), 0.15, "GLNN over the MLP alone")
         XCTAssertLessThanOrEqual(mean(teacher) - mean(glnn), 0.05, "the teacher over GLNN")
+    }
+
+    /// GAT (Veličković et al., 2018) with the paper's settings (8 heads of 8 units, dropout
+    /// 0.6 on features and attention, Adam 0.005 with weight decay 5e-4), 200 full-batch
+    /// epochs, comes within 2.5 points of the paper's 83.0% on Cora, as GCN must of its 81.5%.
+    func testGATReachesThePapersAccuracyOnCora() throws {
+        let graph = Self.graphs["cora"]!
+        let accuracies = try Self.seeds.map { seed in
+            var generator = RandomGenerator(seed: seed)
+            let gat = GAT(inputFeatures: graph.featureCount, classes: graph.classCount, using: &generator)
+            let trainer = Trainer(student: gat, objective: GraphDemo.labelsOnly(), optimizer: Adam(learningRate: 0.005, weightDecay: 5e-4),
+                                  options: TrainingOptions(epochs: 200, batchSize: graph.trainNodes.count, schedule: .constant(0.005), seed: seed))
+            try trainer.fit(try graph.nodes(graph.trainNodes), validation: Optional<TensorDataset>.none)
+            return try trainer.evaluate(on: try graph.nodes(graph.testNodes), by: ClassificationEvaluation()).top1
+        }
+        print("Cora, 3 seeds: GAT \(accuracies) mean \(mean(accuracies))")
+        XCTAssertGreaterThanOrEqual(mean(accuracies), 0.805)
     }
 
     /// FF-G2M (Wu et al., 2023): the low-frequency (neighbour) and high-frequency (difference)

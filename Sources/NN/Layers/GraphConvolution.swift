@@ -22,3 +22,49 @@ public final class GraphConvolution: Module {
         recordingCall { matmul(propagation, lin(features)) + bias }
     }
 }
+
+/// A graph attention layer (Veličković et al., 2018), as PyTorch Geometric's `GATConv`:
+/// each head `h` transforms the features (`W x`), scores every edge `j → i` by
+/// `LeakyReLU_{0.2}(a_dst·W x_i + a_src·W x_j)`, normalises the scores over `i`'s
+/// neighbours (self-loops added) and sums the neighbours' transformed features by them. The
+/// heads are concatenated (`[N, heads·out]`) or averaged (`[N, out]`). Parameters
+/// `lin.weight` `[heads·out, in]`, `att_src` and `att_dst` `[1, heads, out]`, `bias`.
+public final class GraphAttention: Module {
+    public let lin: Linear
+    @Parameter public var att_src: Tensor
+    @Parameter public var att_dst: Tensor
+    @Parameter public var bias: Tensor
+    public let heads: Int
+    public let outputFeatures: Int
+    public let concatenates: Bool
+    /// Dropout on the attention weights (GAT's 0.6 on the citation graphs).
+    public let attentionDropout: Dropout
+
+    public init(_ inputFeatures: Int, _ outputFeatures: Int, heads: Int = 1, concatenates: Bool = true, attentionDropout: Float = 0,
+                using generator: inout RandomGenerator) {
+        (self.heads, self.outputFeatures, self.concatenates) = (heads, outputFeatures, concatenates)
+        lin = Linear(inputFeatures, heads * outputFeatures, bias: false, using: &generator)
+        lin.weight = glorotUniform([heads * outputFeatures, inputFeatures], using: &generator)
+        _att_src = Parameter(glorotUniform([heads, outputFeatures], using: &generator).reshaped([1, heads, outputFeatures]))
+        _att_dst = Parameter(glorotUniform([heads, outputFeatures], using: &generator).reshaped([1, heads, outputFeatures]))
+        _bias = Parameter(Tensor.zeros([concatenates ? heads * outputFeatures : outputFeatures]))
+        self.attentionDropout = Dropout(probability: attentionDropout, using: &generator)
+        super.init()
+    }
+
+    /// The layer on node features `[N, in]` over `structure`, the adjacency with self-loops
+    /// (`SparseMatrix.addingSelfLoops()`; its values are not used).
+    public func callAsFunction(_ features: Tensor, structure: SparseMatrix) -> Tensor {
+        recordingCall {
+            let nodes = features.shape[0]
+            let transformed = lin(features).reshaped([nodes, heads, outputFeatures])
+            // Each node's two scores per head: as the target (dst) and as the source (src).
+            let asTarget = (transformed * att_dst).sum(axis: 2), asSource = (transformed * att_src).sum(axis: 2)
+            let scores = (asTarget.indexSelect(axis: 0, indices: structure.entryRows) + asSource.indexSelect(axis: 0, indices: structure.columns))
+                .leakyRelu(negativeSlope: 0.2)
+            let weights = attentionDropout(edgeSoftmax(structure, scores))
+            let mixed = matmul(structure, weights: weights, transformed)
+            return (concatenates ? mixed.reshaped([nodes, heads * outputFeatures]) : mixed.mean(axis: 1)) + bias
+        }
+    }
+}

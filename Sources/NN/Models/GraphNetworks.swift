@@ -86,3 +86,54 @@ extension GCN: ConfigurableModel {
         return GCN(widths: widths, dropout: dropout, using: &generator)
     }
 }
+
+/// GAT (Veličković et al., 2018) for the citation graphs: dropout, a multi-head attention
+/// layer with ELU, dropout, and an output attention layer whose heads are averaged; 8 heads
+/// of 8 units, dropout 0.6 on features and attention, the paper's settings.
+public final class GAT: Module, GraphNetwork {
+    public let convs: [GraphAttention]
+    public let dropout: Dropout
+    private var structureCache: (adjacency: SparseMatrix, structure: SparseMatrix)?
+
+    /// `inputFeatures → hidden × heads → classes` (one output head).
+    public init(inputFeatures: Int, hidden: Int = 8, heads: Int = 8, classes: Int, dropout probability: Float = 0.6,
+                using generator: inout RandomGenerator) {
+        convs = [GraphAttention(inputFeatures, hidden, heads: heads, attentionDropout: probability, using: &generator),
+                 GraphAttention(hidden * heads, classes, heads: 1, concatenates: false, attentionDropout: probability, using: &generator)]
+        dropout = Dropout(probability: probability, using: &generator)
+        super.init()
+    }
+
+    public func forward(_ inputs: GraphInputs) -> NodeOutputs {
+        let structure: SparseMatrix
+        if let cached = structureCache, cached.adjacency == inputs.adjacency {
+            structure = cached.structure
+        } else {
+            structure = inputs.adjacency.addingSelfLoops()
+            structureCache = (inputs.adjacency, structure)
+        }
+        let hidden = convs[0](dropout(inputs.features), structure: structure).elu()
+        let logits = convs[1](dropout(hidden), structure: structure)
+        return NodeOutputs(logits: logits.indexSelect(axis: 0, indices: inputs.nodes))
+    }
+}
+
+extension GAT: ConfigurableModel {
+    /// Node features `[F]` of a graph data set (`cora`, `citeseer`).
+    public static var modelNames: [String] { ["gat"] }
+    public static var configKeys: String { "hidden (per head, default 8), heads (default 8), dropout (default 0.6)" }
+    public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
+        guard request.name == "gat" else { return nil }
+        let section = request.section
+        guard request.inputShape.count == 1 else {
+            throw request.nameEntry.error("gat takes node features [F] of a graph data set (cora, citeseer); the data's samples are \(request.inputShape)")
+        }
+        let hidden: Int = try section.value("hidden", default: 8, in: 1...4096)
+        let heads: Int = try section.value("heads", default: 8, in: 1...64)
+        let dropout: Float = try section.value("dropout", default: 0.6, in: 0..<1)
+        let features = request.inputShape[0]
+        try request.requireMemory(forParameterShapes: [[heads * hidden, features], [request.classes, heads * hidden]],
+                                  activationShapes: [[2, heads * hidden]])
+        return GAT(inputFeatures: features, hidden: hidden, heads: heads, classes: request.classes, dropout: dropout, using: &generator)
+    }
+}
