@@ -74,9 +74,7 @@ extension GCN: ConfigurableModel {
     public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
         guard request.name == "gcn" else { return nil }
         let section = request.section
-        guard request.inputShape.count == 1 else {
-            throw request.nameEntry.error("gcn takes node features [F] of a graph data set (cora, citeseer); the data's samples are \(request.inputShape)")
-        }
+        try requireNodeFeatures(request)
         let hidden: [Int] = try section.values("hidden", default: [16])
         guard hidden.allSatisfy({ $0 > 0 }) else { throw section.error("hidden widths \(hidden) must be positive") }
         let dropout: Float = try section.value("dropout", default: 0.5, in: 0..<1)
@@ -125,9 +123,7 @@ extension GAT: ConfigurableModel {
     public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
         guard request.name == "gat" else { return nil }
         let section = request.section
-        guard request.inputShape.count == 1 else {
-            throw request.nameEntry.error("gat takes node features [F] of a graph data set (cora, citeseer); the data's samples are \(request.inputShape)")
-        }
+        try requireNodeFeatures(request)
         let hidden: Int = try section.value("hidden", default: 8, in: 1...4096)
         let heads: Int = try section.value("heads", default: 8, in: 1...64)
         let dropout: Float = try section.value("dropout", default: 0.6, in: 0..<1)
@@ -135,5 +131,12 @@ extension GAT: ConfigurableModel {
         try request.requireMemory(forParameterShapes: [[heads * hidden, features], [request.classes, heads * hidden]],
                                   activationShapes: [[2, heads * hidden]])
         return GAT(inputFeatures: features, hidden: hidden, heads: heads, classes: request.classes, dropout: dropout, using: &generator)
+    }
+}
+
+/// Refuses data whose samples are not a graph's node features `[F]`, naming the model.
+private func requireNodeFeatures(_ request: ModelRequest) throws {
+    guard request.inputShape.count == 1 else {
+        throw request.nameEntry.error("\(request.name) takes node features [F] of a graph data set (cora, citeseer); the data's samples are \(request.inputShape)")
     }
 }
