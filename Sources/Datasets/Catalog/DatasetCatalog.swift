@@ -103,7 +103,7 @@ public enum DatasetCatalog {
     ].map { name, summary, classes in
         KnownDataset(name: name, summary: summary, files: [], systemLocation: nil, installation: "none needed: ships with Distillery",
                      classNames: (0..<classes).map { "class \($0)" }) { split, _, _ in
-            let graph = try NodeClassificationGraph.planetoid(name).normalizingFeatures()
+            let graph = try DatasetCatalog.graph(named: name)!
             return try graph.nodes(split == .train ? graph.trainNodes : graph.testNodes)
         }
     }
