@@ -32,6 +32,10 @@ public struct TrainingOptions {
     public var printsProgress: Bool
     /// What is measured on the validation data after each epoch (classification by default).
     public var evaluation: any TaskEvaluation
+    /// Keeps the weights of the best validation epoch (in `best.safetensors` beside the
+    /// checkpoint), stops after `patience` epochs without a better one, and leaves the
+    /// student holding the kept weights; nil trains every epoch and keeps the last.
+    public var earlyStopping: EarlyStopping?
 
     public init(
         epochs: Int, batchSize: Int, schedule: LearningRateSchedule, seed: UInt64 = 0, transform: (any BatchTransform)? = nil,
@@ -80,6 +84,10 @@ public final class Trainer {
     /// The objective's teacher, if any (evaluation reports agreement with it).
     public var teacher: (any Teacher)? { objective.teacher }
 
+    /// The epoch (numbered from 1) whose weights the student holds after `fit`, when
+    /// `options.earlyStopping` chose them.
+    public private(set) var keptEpoch: Int?
+
     public init(student: Module, objective: any TrainingObjective, optimizer: Optimizer, options: TrainingOptions) {
         (self.student, self.objective, self.optimizer, self.options) = (student, objective, optimizer, options)
         optimized = objective.optimizedModules.map { ($0, $0.optimizer ?? optimizer.freshCopy()) }
@@ -119,9 +127,14 @@ public final class Trainer {
         try validateModules()
         // No batches would mean no steps, and a mean loss of 0/0 logged every epoch.
         guard training.count > 0 else { throw TrainerSetupError("the training data holds no samples") }
+        if options.earlyStopping != nil && validation == nil {
+            throw TrainerSetupError("early stopping chooses an epoch by its validation metrics: give validation data")
+        }
         let loader = DataLoader(training, batchSize: options.batchSize, shuffle: true, seed: options.seed, transform: options.transform)
         var (firstEpoch, step, history) = (0, 0, [EpochRecord]())
         let checkpointURL = options.checkpointDirectory?.appendingPathComponent("last.safetensors")
+        let bestURL = options.checkpointDirectory?.appendingPathComponent("best.safetensors")
+        var keptState: [String: Tensor]?
         if let directory = options.checkpointDirectory {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         }
@@ -144,6 +157,8 @@ public final class Trainer {
         try writeMetrics(history)
         let sessionStart = Date()
         for epoch in firstEpoch..<options.epochs {
+            // A resumed run that had already stopped stays stopped.
+            if options.earlyStopping?.shouldStop(after: history) == true { break }
             let start = Date()
             student.train()
             var sums: [String: Double] = [:]
@@ -173,6 +188,18 @@ public final class Trainer {
                 epoch: epoch + 1, step: step, learningRate: Double(optimizer.learningRate),
                 trainLoss: sums.mapValues { $0 / Double(max(batches, 1)) }, validation: metrics?.record, seconds: Date().timeIntervalSince(start))
             history.append(record)
+            if let stopping = options.earlyStopping, let metrics {
+                guard metrics.record[stopping.metric] != nil else {
+                    let names = metrics.record.values.keys.sorted().joined(separator: ", ")
+                    throw TrainerSetupError("early stopping's metric '\(stopping.metric)' is not among the validation's values (\(names))")
+                }
+                // Written before the checkpoint that names this epoch the best, so that the
+                // checkpoint never points at weights that are not on disk.
+                if stopping.best(in: history)?.epoch == record.epoch {
+                    keptState = student.stateDict()
+                    if let bestURL { try student.save(to: bestURL, metadata: ["epoch": "\(record.epoch)"]) }
+                }
+            }
             let secondsPerEpoch = Date().timeIntervalSince(sessionStart) / Double(epoch - firstEpoch + 1)
             printSummary(of: record, headline: metrics?.headline, samplesPerSecond: Double(samples) / max(trainingSeconds, 1e-9),
                          secondsLeft: secondsPerEpoch * Double(options.epochs - epoch - 1))
@@ -188,7 +215,22 @@ public final class Trainer {
             }
             try writeMetrics(history)
         }
+        try restoreKeptWeights(history: history, kept: keptState, file: bestURL)
         return history
+    }
+
+    /// Loads the best epoch's weights into the student (from this session's copy, or from the
+    /// file a resumed run left), when early stopping chose an epoch.
+    private func restoreKeptWeights(history: [EpochRecord], kept: [String: Tensor]?, file: URL?) throws {
+        guard let stopping = options.earlyStopping, let best = stopping.best(in: history) else { return }
+        if let kept {
+            try student.loadStateDict(kept, source: "the best epoch's weights")
+        } else if let file, FileManager.default.fileExists(atPath: file.path) {
+            try student.load(from: file)
+        } else {
+            throw TrainerSetupError("early stopping kept epoch \(best.epoch), but its weights are not in \(file?.path ?? "memory"): train with --fresh")
+        }
+        keptEpoch = best.epoch
     }
 
     /// Stops a run whose loss has grown by `divergenceFactor` over its first value (with a

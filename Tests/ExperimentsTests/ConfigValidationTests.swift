@@ -38,7 +38,7 @@ final class ConfigValidationTests: XCTestCase {
 
     func testUnknownKeyNamesTheKeyAndTheValidOnes() {
         XCTAssertEqual(validationError(distillConfig(["  epochs": "  epochz: 2"])),
-                       "run.yaml:10: training.epochz: unknown key (valid here: batch_size, epochs, optimizer, schedule, seed)")
+                       "run.yaml:10: training.epochz: unknown key (valid here: batch_size, early_stopping, epochs, optimizer, schedule, seed)")
         XCTAssertTrue(validationError(distillConfig(["  - {name: ce": "  - {name: ce, wieght: 0.1}"]))
             .hasPrefix("run.yaml:8: losses[1].wieght: unknown key (valid here: label_smoothing, name, weight)"))
         XCTAssertTrue(validationError(distillConfig() + "\nschedul: {name: cosine}").hasPrefix("run.yaml:12: schedul: unknown key"))

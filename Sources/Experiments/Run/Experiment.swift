@@ -130,6 +130,10 @@ public final class Experiment {
         let (optimizer, baseRate) = try training?.optional("optimizer").map(OptimizerCatalog.optimizer) ?? (Adam(), 1e-3)
         let stepsPerEpoch = (data.training.count + batchSize - 1) / batchSize
         let schedule = try OptimizerCatalog.schedule(training?.optional("schedule"), base: baseRate, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
+        var earlyStopping: EarlyStopping?
+        if let entry = try training?.optional("early_stopping") {
+            earlyStopping = try Self.earlyStopping(entry, hasValidation: data.validation != nil, epochs: epochs)
+        }
         try training?.finish()
 
         // A config's own `output` is relative to its folder; the default to the current one.
@@ -143,6 +147,7 @@ public final class Experiment {
             metricsFile: self.outputDirectory.appendingPathComponent("metrics.jsonl"))
         let ownEvaluation = (objective as? any ConfigurableMethod)?.evaluation
         if let ownEvaluation { options.evaluation = ownEvaluation }
+        options.earlyStopping = earlyStopping
         evaluatesClassification = ownEvaluation == nil
         options.checkpointNotes["config"] = Self.encode(resumableConfig)
         trainer = Trainer(student: model, objective: objective, optimizer: optimizer, options: options)
@@ -164,6 +169,28 @@ public final class Experiment {
         let listed = changed.prefix(5).map { "\($0) (\(before[$0] ?? "absent") → \(resumableConfig[$0] ?? "absent"))" }.joined(separator: ", ")
         let more = changed.count > 5 ? " and \(changed.count - 5) more" : ""
         throw ResumeRefused(description: "\(checkpoint.path) was written under another config: \(listed)\(more) differ (only training.epochs may change to resume); pass --fresh to start over, or give the run another output")
+    }
+
+    /// Model selection from a `training.early_stopping` entry:
+    ///
+    /// ```yaml
+    /// early_stopping: {metric: top1, patience: 100}   # also mode: max | min, min_delta: 0
+    /// ```
+    ///
+    /// `metric` names a value of the validation record; `mode` defaults to max for accuracy
+    /// figures and min for the rest; without `patience` every epoch runs and the best is kept.
+    private static func earlyStopping(_ entry: ConfigNode, hasValidation: Bool, epochs: Int) throws -> EarlyStopping {
+        guard hasValidation else {
+            throw entry.error("early stopping chooses an epoch by its validation metrics; set data.validation to test or holdout")
+        }
+        let metric: String = try entry.value("metric", default: "top1")
+        let goal = try (try entry.value("mode") as String?).map { _ in
+            EarlyStopping.Goal(rawValue: try entry.choice("mode", from: EarlyStopping.Goal.allCases.map(\.rawValue)))!
+        }
+        let patience: Int? = try entry.optional("patience").map { _ in try entry.value("patience", default: 1, in: 1...epochs) }
+        let minimumImprovement: Double = try entry.value("min_delta", default: 0, in: 0...Double.greatestFiniteMagnitude)
+        try entry.finish()
+        return EarlyStopping(metric: metric, goal: goal, patience: patience, minimumImprovement: minimumImprovement)
     }
 
     /// Bounds that keep step counts (epochs × batches) far from overflow.
@@ -201,7 +228,12 @@ public final class Experiment {
         trainer.options.printsProgress = printsProgress
         let history = try trainer.fit(AnyDataset(data.training), validation: data.validation.map(AnyDataset.init))
         let weights = outputDirectory.appendingPathComponent("model.safetensors")
-        try model.save(to: weights, metadata: ["model": modelName, "config": configFile])
+        var weightsNotes = ["model": modelName, "config": configFile]
+        weightsNotes["epoch"] = trainer.keptEpoch.map { "\($0)" }
+        try model.save(to: weights, metadata: weightsNotes)
+        // When validation was not the test split (held out, or chosen on), the saved weights
+        // are scored on the test split too: the figure to report.
+        let testMetrics = try data.test.map { try trainer.evaluate(on: AnyDataset($0)).record }
 
         let teacherMetrics = try data.validation.flatMap { validation in
             try teacher.flatMap { evaluatesClassification ? $0 : nil }.map { try ClassificationMetrics(evaluating: $0, on: AnyDataset(validation)).record }
@@ -219,7 +251,7 @@ public final class Experiment {
         let summary = RunSummary(
             kind: kind.rawValue, config: configFile, dataset: data.name, trainingSamples: data.training.count, model: modelName,
             parameters: model.parameterCount, teacher: teacherName, teacherMetrics: teacherMetrics, history: history,
-            weights: weights.path, robustness: robustness, threat: threat.map { "\($0.norm.rawValue) ε = \($0.epsilon)" },
+            weights: weights.path, keptEpoch: trainer.keptEpoch, test: testMetrics, robustness: robustness, threat: threat.map { "\($0.norm.rawValue) ε = \($0.epsilon)" },
             blas: BLASBackend.report)
         try summary.write(to: outputDirectory)
         return summary

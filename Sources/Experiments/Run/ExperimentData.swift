@@ -24,6 +24,9 @@ public struct ExperimentData {
     public let name: String
     public let training: any Dataset
     public let validation: (any Dataset)?
+    /// The test split, when validation is held out of the training data: a run scores its
+    /// saved weights on it once, after training.
+    public let test: (any Dataset)?
     public let sampleShape: [Int]
     public let classCount: Int
     /// Whether any training sample carries a label.
@@ -107,7 +110,7 @@ public struct ExperimentData {
         }
         try section.finish()
         return ExperimentData(
-            name: name, training: training, validation: validation, sampleShape: full.sampleShape,
+            name: name, training: training, validation: validation, test: validationChoice == "holdout" ? test : nil, sampleShape: full.sampleShape,
             classCount: full.classNames.count, hasLabels: hasLabels, hasUnlabeledSamples: hasUnlabeledSamples, transform: transforms.isEmpty ? nil : Compose(transforms))
     }
 

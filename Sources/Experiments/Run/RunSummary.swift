@@ -16,6 +16,10 @@ public struct RunSummary: Codable, Equatable {
     public var teacherMetrics: EvaluationRecord?
     public var history: [EpochRecord]
     public var weights: String
+    /// The epoch whose weights were saved, when early stopping chose it (nil: the last).
+    public var keptEpoch: Int?
+    /// The saved weights on the test split, when validation was held out.
+    public var test: EvaluationRecord?
     /// Clean, PGD-20 and PGD-20 (CW margin) accuracy at the robust method's threat model
     /// (on up to 1,000 validation samples).
     public var robustness: RobustnessReport?
@@ -24,8 +28,12 @@ public struct RunSummary: Codable, Equatable {
     /// (nil in summaries written before it was recorded).
     public var blas: BLASReport?
 
-    /// The last epoch's validation metrics, where they are a classifier's.
-    public var final: ClassificationMetrics? { history.last?.validation.flatMap(ClassificationMetrics.init) }
+    /// The epoch whose weights were saved: the kept one, or the last.
+    public var saved: EpochRecord? { keptEpoch.flatMap { kept in history.first { $0.epoch == kept } } ?? history.last }
+    /// The saved weights' validation metrics, where they are a classifier's.
+    public var final: ClassificationMetrics? { saved?.validation.flatMap(ClassificationMetrics.init) }
+    /// The saved weights' test metrics, where they were measured apart and are a classifier's.
+    public var testMetrics: ClassificationMetrics? { test.flatMap(ClassificationMetrics.init) }
     /// The epoch with the best validation top-1.
     public var best: EpochRecord? {
         history.filter { $0.validation?["top1"] != nil }.max { $0.validation!["top1"]! < $1.validation!["top1"]! }
@@ -68,8 +76,11 @@ public struct RunSummary: Codable, Equatable {
             guard let metrics else { return }
             lines.append("| \(name) | \(percent(metrics.top1)) | \(percent(metrics.top5)) | \(String(format: "%.4f", metrics.expectedCalibrationError)) | \(String(format: "%.4f", metrics.loss)) | \(percent(metrics.teacherAgreement)) |")
         }
-        row("final", final)
-        if let best, best.epoch != history.last?.epoch { row("best (epoch \(best.epoch))", best.validation.flatMap(ClassificationMetrics.init)) }
+        row(keptEpoch.map { "kept: epoch \($0), validation" } ?? "final", final)
+        row(test.map { "\(keptEpoch == nil ? "final" : "kept"): test (\($0.count) samples)" } ?? "test", testMetrics)
+        if let best, best.epoch != saved?.epoch {
+            row("\(keptEpoch == nil ? "best" : "highest top-1"): epoch \(best.epoch), validation", best.validation.flatMap(ClassificationMetrics.init))
+        }
         row("teacher", teacherMetrics.flatMap(ClassificationMetrics.init))
         if let robustness, let threat {
             lines += ["", "Robustness (\(threat), \(robustness.count) validation samples):", "", robustness.markdown()]
