@@ -55,9 +55,9 @@ final class RegistryTests: XCTestCase {
     }()
 
     func testTheTargetsListEveryLossTerm() {
-        XCTAssertEqual(Array(LossCatalog.names.prefix(17)),
+        XCTAssertEqual(Array(LossCatalog.names.prefix(18)),
                        ["ce", "kd", "ssld", "dkd", "fitnets", "at", "sp", "rkd", "pkt", "vid", "crd", "meal", "mi_alpha", "token_relations", "defensive",
-                        "ffg2m_low", "ffg2m_high"],
+                        "ffg2m_low", "ffg2m_high", "vqgraph_tokens"],
                        "a loss type left out of its target's list would be missing here")
     }
 
@@ -89,7 +89,8 @@ final class RegistryTests: XCTestCase {
     }
 
     func testTheTargetsListEveryMethod() {
-        XCTAssertEqual(Array(MethodCatalog.names.prefix(6)), ["pgd-at", "trades", "ard", "rslad", "mtard", "hard"])
+        XCTAssertEqual(Array(MethodCatalog.names.prefix(13)), ["pgd-at", "trades", "ard", "rslad", "mtard", "hard",
+                                                               "denoising", "consistency", "scm", "boot", "progressive", "reflow", "vqgraph"])
     }
 
     func testAMethodRegisteredByAProgramIsUsableByName() throws {
@@ -132,8 +133,8 @@ final class RegistryTests: XCTestCase {
         XCTAssertEqual(ModelCatalog.names, [
             "mlp", "lenet5", "resnet8", "resnet14", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "resnet8x4", "resnet32x4",
             "resnet18", "resnet34", "wrn-<depth>-<width>",
-        ] + VGG.configurations.keys.sorted() + ["mobilenetv2", "shufflenetv1", "shufflenetv2", "vit", "gcn", "gat", "denoising-mlp", "unet"])
-        XCTAssertEqual(ModelCatalog.entries.filter { !$0.keys.isEmpty }.map { $0.name }, ["mlp", "vit", "gcn", "gat", "denoising-mlp", "unet"], "the models that read keys of their own")
+        ] + VGG.configurations.keys.sorted() + ["mobilenetv2", "shufflenetv1", "shufflenetv2", "vit", "gcn", "gat", "vqgraph-gcn", "denoising-mlp", "unet"])
+        XCTAssertEqual(ModelCatalog.entries.filter { !$0.keys.isEmpty }.map { $0.name }, ["mlp", "vit", "gcn", "gat", "vqgraph-gcn", "denoising-mlp", "unet"], "the models that read keys of their own")
         XCTAssertTrue(validationError(distillConfig(["  hidden: [8]": "  hidden: [8]\n  depth: 3"])).hasPrefix("run.yaml:6: student.depth: unknown key"),
                       "a key the model does not read")
         XCTAssertEqual(validationError(distillConfig(["  model: mlp": "  model: resnet21"])),

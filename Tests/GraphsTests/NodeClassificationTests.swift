@@ -35,6 +35,17 @@ final class NodeClassificationTests: XCTestCase {
 
     private func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
 
+    /// GLNN students at `lambda`, 200 epochs, computed once for every test that compares with them.
+    nonisolated(unsafe) private static var glnnStudents: [String: [Double]] = [:]
+
+    private func glnn(on graph: NodeClassificationGraph, lambda: Float) throws -> [Double] {
+        let key = "\(graph.name) \(lambda)"
+        if let computed = Self.glnnStudents[key] { return computed }
+        let computed = try distilled(on: graph, epochs: 200, GraphDemo.glnn(lambda: lambda))
+        Self.glnnStudents[key] = computed
+        return computed
+    }
+
     /// GCN reaches the paper's accuracy on Cora (81.5%; at least 79% asserted).
     /// GLNN (Zhang et al., 2022), transductive: an MLP learns the teacher's soft labels on
     /// every node (KL at T = 1; λ = 0, the official default, so no labels). It closes most of
@@ -79,10 +90,33 @@ final class NodeClassificationTests: XCTestCase {
     func testFullFrequencyDistillationMatchesOrBeatsGLNNOnCoraAndCiteseer() throws {
         for (name, lambda) in [("cora", Float(0.4)), ("citeseer", Float(0.1))] {
             let graph = Self.graphs[name]!
-            let glnn = try distilled(on: graph, epochs: 200, GraphDemo.glnn(lambda: lambda))
+            let glnn = try glnn(on: graph, lambda: lambda)
             let fullFrequency = try distilled(on: graph, epochs: 200, GraphDemo.fullFrequency(lambda: lambda))
             print("\(name), 3 seeds: GCN \(try Self.teachers(of: graph).map(\.accuracy)); GLNN \(glnn) mean \(mean(glnn)); FF-G2M \(fullFrequency) mean \(mean(fullFrequency))")
             XCTAssertGreaterThanOrEqual(mean(fullFrequency), mean(glnn) - 0.005, "\(name): FF-G2M against GLNN")
         }
+    }
+
+    /// VQGraph (Yang et al., 2024) on Cora: a GCN VQ-VAE teacher (`VQGraphGCN`, trained by
+    /// `VQGraphTraining`) and an MLP student taught its soft labels and its soft token
+    /// assignments (τ 4) beat GLNN from the plain GCN at the same λ (0.4), as the paper claims
+    /// (its Cora: GLNN 80.5, VQGraph 83.6 with a GraphSAGE teacher). Measured 80.8% against
+    /// 78.0% over 3 seeds. On Citeseer the claim does not hold at this scale: the VQ-VAE
+    /// teacher reaches only 64% against GCN's 71%, and its student 70.0% against GLNN's 71.5%
+    /// (`benchmarks/graph/run.sh` measures both).
+    func testVQGraphBeatsGLNNOnCora() throws {
+        let graph = Self.graphs["cora"]!
+        let lambda: Float = 0.4
+        let glnn = try glnn(on: graph, lambda: lambda)
+        var (teachers, students) = ([Double](), [Double]())
+        for seed in Self.seeds {
+            let (teacher, accuracy) = try GraphDemo.vectorQuantizedTeacher(on: graph, seed: seed)
+            teachers.append(accuracy)
+            let loss = GraphDemo.tokenDistillation(from: teacher, lambda: lambda, tokenWeight: 1, seed: seed)
+            students.append(try GraphDemo.distilledStudent(from: teacher, on: graph, loss: loss, seed: seed).accuracy)
+        }
+        print("cora, 3 seeds: VQ-VAE teacher \(teachers) mean \(mean(teachers)); GLNN \(glnn) mean \(mean(glnn)); VQGraph \(students) mean \(mean(students))")
+        XCTAssertGreaterThanOrEqual(mean(teachers), 0.77, "the VQ-VAE teacher")
+        XCTAssertGreaterThanOrEqual(mean(students), mean(glnn), "VQGraph against GLNN")
     }
 }

@@ -1,6 +1,7 @@
 import Configuration
 import Distillation
 import Generative
+import Graphs
 import NN
 import Robustness
 import Training
@@ -21,7 +22,7 @@ public enum MethodCatalog {
     private static let added = RegisteredEntries<any ConfigurableMethod.Type>()
 
     /// Every method a config can name, in the order errors list them.
-    public static var registered: [any ConfigurableMethod.Type] { RobustnessRegistry.methods + GenerativeRegistry.methods + added.all }
+    public static var registered: [any ConfigurableMethod.Type] { RobustnessRegistry.methods + GenerativeRegistry.methods + GraphRegistry.methods + added.all }
 
     /// Makes `type` available to configs by its `configName`; a name taken already is refused.
     public static func register(_ type: any ConfigurableMethod.Type) throws {

@@ -6,9 +6,9 @@ import Optim
 import Tensors
 import Training
 
-/// `distill demo graph`: a GCN teacher on Cora, an MLP trained on the labels alone, and MLPs
-/// distilled from the GCN by GLNN and FF-G2M, with each one's test accuracy and inference
-/// time. The recipes are the ones the tests assert on.
+/// `distill demo graph`: a GCN teacher on Cora, an MLP trained on the labels alone, MLPs
+/// distilled from the GCN by GLNN and FF-G2M, and VQGraph's teacher and student, with each
+/// one's test accuracy and inference time. The recipes are the ones the tests assert on.
 public enum GraphDemo {
     /// One line of the table.
     public struct Row: Sendable {
@@ -45,6 +45,27 @@ public enum GraphDemo {
         return (gcn, accuracy)
     }
 
+    /// VQGraph's teacher (`VQGraphGCN` with its defaults: 64-wide codes, 512 of them, 64
+    /// hidden, dropout 0.8, dead codes restarted below 2) trained by `VQGraphTraining` with
+    /// GCN's optimiser for 200 epochs on the training nodes; in inference mode, with its test
+    /// accuracy.
+    public static func vectorQuantizedTeacher(on graph: NodeClassificationGraph, training: VQGraphTraining = VQGraphTraining(),
+                                              seed: UInt64) throws -> (model: VQGraphGCN, accuracy: Double) {
+        var generator = RandomGenerator(seed: seed)
+        let model = VQGraphGCN(features: graph.featureCount, classes: graph.classCount, using: &generator)
+        let accuracy = try train(model, training, on: try graph.nodes(graph.trainNodes), of: graph, epochs: 200, seed: seed)
+        model.eval()
+        return (model, accuracy)
+    }
+
+    /// VQGraph's student loss: GLNN's `λ·CE + (1 − λ)·KL` plus `μ·` the soft token
+    /// assignment to `teacher`'s codebook (τ 4) from the student's hidden feature.
+    public static func tokenDistillation(from teacher: VQGraphGCN, lambda: Float, tokenWeight: Float, hidden: Int = 64, seed: UInt64) -> WeightedLoss {
+        var generator = RandomGenerator(seed: seed &+ 200)
+        let tokens = SoftTokenDistillation(student: "1", studentFeatures: hidden, codebook: teacher.vq.codebook, using: &generator)
+        return WeightedLoss(glnn(lambda: lambda).terms + [(tokenWeight, tokens)])
+    }
+
     /// The student every method trains: an MLP `[F, hidden, C]` with dropout 0.5, initialised
     /// from `seed + 100` (the same for every method at one seed).
     public static func student(for graph: NodeClassificationGraph, hidden: Int = 64, seed: UInt64) -> MLP {
@@ -64,7 +85,7 @@ public enum GraphDemo {
 
     /// An MLP student distilled from `teacher` by `loss` on every node of `graph` (labels on
     /// the training nodes only: the transductive setting), and its test accuracy.
-    public static func distilledStudent(from teacher: GCN, on graph: NodeClassificationGraph, loss: WeightedLoss, hidden: Int = 64,
+    public static func distilledStudent(from teacher: Module, on graph: NodeClassificationGraph, loss: WeightedLoss, hidden: Int = 64,
                                         epochs: Int = 200, seed: UInt64) throws -> (model: MLP, accuracy: Double) {
         let everyNode = try graph.nodes(Array(0..<graph.nodeCount), labeled: Set(graph.trainNodes))
         let model = student(for: graph, hidden: hidden, seed: seed)
@@ -109,6 +130,16 @@ public enum GraphDemo {
             let (model, accuracy) = try distilledStudent(from: gcn, on: graph, loss: loss, seed: 1)
             rows.append(mlpRow("MLP by \(name)", model, accuracy: accuracy))
         }
+        progress("VQGraph teacher")
+        let (vectorQuantized, vectorQuantizedAccuracy) = try vectorQuantizedTeacher(on: graph, seed: 1)
+        rows.append(Row(model: "VQGraph teacher (GCN VQ-VAE, 512 codes)", testAccuracy: vectorQuantizedAccuracy,
+                        millisecondsPerThousandNodes: inferenceMilliseconds(graph) {
+            vectorQuantized(GraphInputs(features: features, adjacency: graph.adjacency, nodes: $0)).logits
+        }))
+        progress("VQGraph student")
+        let (tokenStudent, tokenAccuracy) = try distilledStudent(
+            from: vectorQuantized, on: graph, loss: tokenDistillation(from: vectorQuantized, lambda: 0, tokenWeight: 1, seed: 1), seed: 1)
+        rows.append(mlpRow("MLP by VQGraph (λ 0, tokens τ 4)", tokenStudent, accuracy: tokenAccuracy))
         return rows
     }
 

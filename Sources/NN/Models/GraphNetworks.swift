@@ -34,9 +34,7 @@ public protocol GraphNetwork: TaskModel where Inputs == GraphInputs, Outputs == 
 public final class GCN: Module, GraphNetwork {
     public let convs: [GraphConvolution]
     public let dropout: Dropout
-    /// The last adjacency seen and its normalisation: full-batch training asks for the same
-    /// graph every step.
-    private var propagationCache: (adjacency: SparseMatrix, propagation: SparseMatrix)?
+    private let propagation = GCNPropagation()
 
     /// `widths`: input features, hidden widths, classes (`[1433, 16, 7]`).
     public init(widths: [Int], dropout probability: Float = 0.5, using generator: inout RandomGenerator) {
@@ -46,16 +44,8 @@ public final class GCN: Module, GraphNetwork {
         super.init()
     }
 
-    /// GCN's propagation matrix for `adjacency`.
-    func propagation(for adjacency: SparseMatrix) -> SparseMatrix {
-        if let cached = propagationCache, cached.adjacency == adjacency { return cached.propagation }
-        let propagation = adjacency.gcnNormalized()
-        propagationCache = (adjacency, propagation)
-        return propagation
-    }
-
     public func forward(_ inputs: GraphInputs) -> NodeOutputs {
-        let propagation = propagation(for: inputs.adjacency)
+        let propagation = propagation(inputs.adjacency)
         var hidden = inputs.features
         for (index, conv) in convs.enumerated() {
             hidden = conv(dropout(hidden), propagation: propagation)
@@ -82,6 +72,19 @@ extension GCN: ConfigurableModel {
         try request.requireMemory(forParameterShapes: zip(widths, widths.dropFirst()).flatMap { [[$1, $0], [$1]] },
                                   activationShapes: widths.map { [2, $0] })
         return GCN(widths: widths, dropout: dropout, using: &generator)
+    }
+}
+
+/// GCN's propagation matrix `D̃^{-1/2}(A + I)D̃^{-1/2}` of the last adjacency seen:
+/// full-batch training asks for the same graph every step.
+final class GCNPropagation {
+    private var cached: (adjacency: SparseMatrix, propagation: SparseMatrix)?
+
+    func callAsFunction(_ adjacency: SparseMatrix) -> SparseMatrix {
+        if let cached, cached.adjacency == adjacency { return cached.propagation }
+        let propagation = adjacency.gcnNormalized()
+        cached = (adjacency, propagation)
+        return propagation
     }
 }
 
@@ -135,7 +138,7 @@ extension GAT: ConfigurableModel {
 }
 
 /// Refuses data whose samples are not a graph's node features `[F]`, naming the model.
-private func requireNodeFeatures(_ request: ModelRequest) throws {
+func requireNodeFeatures(_ request: ModelRequest) throws {
     guard request.inputShape.count == 1 else {
         throw request.nameEntry.error("\(request.name) takes node features [F] of a graph data set (cora, citeseer); the data's samples are \(request.inputShape)")
     }
