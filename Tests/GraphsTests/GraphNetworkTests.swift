@@ -89,4 +89,54 @@ final class GraphNetworkTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("needs the batch field 'nodeFeatures'"), "\(error)")
         }
     }
+
+    /// A SAGE layer is `lin_l(mean of neighbours) + lin_r(own)`, differentiable; GraphSAGE with
+    /// every neighbour scores a batch exactly as over the whole graph, and samples at most
+    /// its fanouts in training.
+    func testGraphSAGEIsTheMeanAggregatorOverItsBlocks() throws {
+        var generator = RandomGenerator(seed: 4)
+        let layer = SAGEConvolution(4, 3, using: &generator)
+        let x = Tensor.normal([6, 4], using: &generator)
+        let block = ring.neighbourBlock(for: Array(0..<6), fanout: nil, using: &generator)
+        let expected = layer.lin_l(matmul(ring.rowNormalized().dense(), x)) + layer.lin_r(x)
+        XCTAssertEqual(layer(x, block: block).scalars.map { ($0 * 1e4).rounded() }, expected.scalars.map { ($0 * 1e4).rounded() })
+        let parameters = layer.checkParameterGradients { layer(x, block: block).sin().sum() }
+        XCTAssert(parameters.passed, "parameters: \(parameters)")
+        let inputs = checkGradients(of: { layer($0[0], block: block) }, at: [x])
+        XCTAssert(inputs.passed, "features: \(inputs)")
+
+        let model = GraphSAGE(widths: [4, 5, 3], fanouts: [1, 1], dropout: 0, using: &generator)
+        XCTAssertEqual(model.namedParameters().map(\.path).sorted(),
+                       ["convs.0.lin_l.bias", "convs.0.lin_l.weight", "convs.0.lin_r.weight", "convs.1.lin_l.bias", "convs.1.lin_l.weight", "convs.1.lin_r.weight"])
+        model.eval()
+        let all = model(GraphInputs(features: x, adjacency: ring, nodes: Array(0..<6))).logits
+        let some = model(GraphInputs(features: x, adjacency: ring, nodes: [4, 1])).logits
+        XCTAssertEqual(some.scalars.map { ($0 * 1e4).rounded() }, all.indexSelect(axis: 0, indices: [4, 1]).scalars.map { ($0 * 1e4).rounded() })
+        // By hand over the dense mean: two layers with ReLU between.
+        let mean = ring.rowNormalized().dense()
+        let hidden = (model.convs[0].lin_l(matmul(mean, x)) + model.convs[0].lin_r(x)).relu()
+        let byHand = model.convs[1].lin_l(matmul(mean, hidden)) + model.convs[1].lin_r(hidden)
+        XCTAssertEqual(all.scalars.map { ($0 * 1e4).rounded() }, byHand.scalars.map { ($0 * 1e4).rounded() })
+        // In training, with one neighbour per node, another (sampled) answer.
+        model.train()
+        let sampled = model(GraphInputs(features: x, adjacency: ring, nodes: Array(0..<6))).logits
+        XCTAssertNotEqual(sampled.scalars, all.scalars)
+    }
+
+    /// APPNP: the MLP's predictions, propagated `k` times by `(1 − α)·Â·Z + α·H`.
+    func testAPPNPPropagatesItsPredictionsByPersonalizedPageRank() {
+        // (At seed 5 a hidden unit sits within the step of ReLU's kink.)
+        var generator = RandomGenerator(seed: 6)
+        let model = APPNP(features: 4, hidden: 5, classes: 3, alpha: 0.2, steps: 3, using: &generator)
+        model.eval()
+        let x = Tensor.normal([6, 4], using: &generator)
+        let predictions = model.lin2(model.lin1(x).relu())
+        let propagation = ring.gcnNormalized().dense()
+        var expected = predictions
+        for _ in 0..<3 { expected = matmul(propagation, expected) * 0.8 + predictions * 0.2 }
+        let logits = model(GraphInputs(features: x, adjacency: ring, nodes: [3, 0])).logits
+        XCTAssertEqual(logits.scalars.map { ($0 * 1e4).rounded() }, expected.indexSelect(axis: 0, indices: [3, 0]).scalars.map { ($0 * 1e4).rounded() })
+        let parameters = model.checkParameterGradients { model(GraphInputs(features: x, adjacency: self.ring, nodes: Array(0..<6))).logits.sin().sum() }
+        XCTAssert(parameters.passed, "parameters: \(parameters)")
+    }
 }

@@ -82,6 +82,53 @@ final class NodeClassificationTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(mean(accuracies), 0.805)
     }
 
+    /// GraphSAGE (mean aggregator, 128 hidden, 5 sampled neighbours per layer, dropout 0.5)
+    /// and APPNP (64 hidden, α 0.1, 10 steps) trained like GCN on Cora's 140 labels: both
+    /// reach GCN's level, as the papers place them (APPNP's paper: 83.3% on its Cora split;
+    /// GLNN's GraphSAGE teacher: 80.5%). At least 78% and 81% asserted.
+    func testGraphSAGEAndAPPNPReachTheirPapersLevelOnCora() throws {
+        let graph = Self.graphs["cora"]!
+        var (sage, appnp) = ([Double](), [Double]())
+        for seed in Self.seeds {
+            var generator = RandomGenerator(seed: seed)
+            let sageModel = GraphSAGE(widths: [graph.featureCount, 128, graph.classCount], fanouts: [5, 5], using: &generator)
+            sage.append(try GraphDemo.train(sageModel, GraphDemo.labelsOnly(), on: try graph.nodes(graph.trainNodes), of: graph, epochs: 200, seed: seed))
+            let appnpModel = APPNP(features: graph.featureCount, classes: graph.classCount, using: &generator)
+            appnp.append(try GraphDemo.train(appnpModel, GraphDemo.labelsOnly(), on: try graph.nodes(graph.trainNodes), of: graph, epochs: 200, seed: seed))
+        }
+        print("Cora, 3 seeds: GraphSAGE \(sage) mean \(mean(sage)); APPNP \(appnp) mean \(mean(appnp))")
+        XCTAssertGreaterThanOrEqual(mean(sage), 0.78, "GraphSAGE")
+        XCTAssertGreaterThanOrEqual(mean(appnp), 0.81, "APPNP")
+    }
+
+    /// GLNN's production setting: 20% of Cora's test nodes and their edges are held out; the
+    /// GCN teacher and the GLNN student (λ 0) train on the observed graph, and are scored on
+    /// the held-out nodes within the whole graph, the GCN reading their neighbourhoods, the MLP
+    /// their features alone. GLNN's paper (its Table 3, GraphSAGE teacher): on Cora, SAGE 79.5
+    /// and GLNN 73.3 inductive, MLP 59.0.
+    func testGLNNInTheProductionSettingStaysFarAboveTheMLPOnNodesUnseenInTraining() throws {
+        let graph = Self.graphs["cora"]!
+        var (teachers, students, alone) = ([Double](), [Double](), [Double]())
+        for seed in Self.seeds {
+            let split = try graph.inductiveSplit(fraction: 0.2, seed: seed)
+            let heldOut = try split.whole.nodes(split.heldOutNodes)
+            func inductive(_ model: Module) throws -> Double {
+                model.eval()
+                return try ClassificationEvaluation().evaluate(student: model, teacher: nil, on: heldOut).top1
+            }
+            let (teacher, _) = try GraphDemo.teacher(on: split.observed, seed: seed)
+            teachers.append(try inductive(teacher))
+            let (student, _) = try GraphDemo.distilledStudent(from: teacher, on: split.observed, loss: GraphDemo.glnn(lambda: 0), epochs: 300, seed: seed)
+            students.append(try inductive(student))
+            let mlp = GraphDemo.student(for: split.observed, seed: seed)
+            _ = try GraphDemo.train(mlp, GraphDemo.labelsOnly(), on: try split.observed.nodes(split.observed.trainNodes), of: split.observed, epochs: 200, seed: seed)
+            alone.append(try inductive(mlp))
+        }
+        print("Cora production setting, 200 held-out nodes, 3 seeds: GCN \(teachers) mean \(mean(teachers)); GLNN \(students) mean \(mean(students)); MLP \(alone) mean \(mean(alone))")
+        XCTAssertGreaterThanOrEqual(mean(students) - mean(alone), 0.10, "GLNN over the MLP on unseen nodes")
+        XCTAssertLessThanOrEqual(mean(teachers) - mean(students), 0.10, "the GCN over GLNN on unseen nodes")
+    }
+
     /// FF-G2M (Wu et al., 2023): the low-frequency (neighbour) and high-frequency (difference)
     /// terms in place of GLNN's per-node KL, at the official λ (Cora 0.4, Citeseer 0.1) and
     /// τ = 1.5, match or beat GLNN at the same λ on both graphs (the paper reports gains over

@@ -98,4 +98,26 @@ final class SparseOpsTests: XCTestCase {
         }
         assertGradients(at: [x], "neighbour max") { neighbourMax(self.graph, $0[0]) }
     }
+
+    /// GraphSAGE's blocks: every neighbour's mean without a fanout; with one, a uniform sample
+    /// of at most that many, with the targets first among the sources.
+    func testNeighbourBlocksAggregateTheMeanOfAllOrOfAUniformSampleOfNeighbours() {
+        var generator = RandomGenerator(seed: 1)
+        let full = graph.neighbourBlock(for: [2, 0], fanout: nil, using: &generator)
+        XCTAssertEqual(full.sources, [2, 0, 1, 4])
+        // Row 0 is node 2 (neighbours 0, 1, 4), row 1 node 0 (neighbours 1, 2): means, as columns into the sources.
+        XCTAssertEqual(dense(full.aggregation), [[0, 1.0 / 3, 1.0 / 3, 1.0 / 3], [0.5, 0, 0.5, 0]])
+        let empty = graph.neighbourBlock(for: [3], fanout: 2, using: &generator)
+        XCTAssertEqual(empty.sources, [3])
+        XCTAssertEqual(empty.aggregation.entryCount, 0, "a node without neighbours aggregates nothing")
+
+        var counts = [0: 0, 1: 0, 4: 0]
+        for _ in 0..<3000 {
+            let block = graph.neighbourBlock(for: [2], fanout: 2, using: &generator)
+            XCTAssertEqual(block.aggregation.entryCount, 2)
+            XCTAssertEqual(block.aggregation.values, [0.5, 0.5])
+            for column in block.aggregation.columns { counts[block.sources[column]]! += 1 }
+        }
+        for (neighbour, count) in counts { XCTAssertEqual(Double(count) / 3000, 2.0 / 3, accuracy: 0.04, "neighbour \(neighbour)") }
+    }
 }

@@ -5,7 +5,7 @@
 # students on every node by GLNN and FF-G2M from the GCN, and by GLNN and VQGraph from the
 # VQ-VAE teacher (the ablation that separates VQGraph's teacher from its token term), at the
 # official λ (Cora 0.4, Citeseer 0.1). Prints each run's test accuracy per seed and the
-# means. About 12 minutes on 2 cores.
+# means. About 15 minutes on 2 cores.
 #   benchmarks/graph/run.sh            (OUT=folder to keep the runs elsewhere; GRAPHS="cora")
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -17,6 +17,11 @@ import Tensors
 ///   nodes: train               # a graph (cora, citeseer): train (the labeled training nodes) |
 ///                              #   all (every node, labeled on the training nodes: GLNN's
 ///                              #   transductive setting, for a run with a teacher)
+///   setting: transductive      # a graph: transductive | inductive (GLNN's production setting:
+///                              #   inductive_fraction of the test nodes, default 0.2, chosen by
+///                              #   split_seed, are held out of the graph with their edges; runs
+///                              #   train on the rest, and `test` scores the held-out nodes
+///                              #   within the whole graph)
 ///   augmentation: [{name: random_crop, padding: 4}, {name: horizontal_flip}]
 ///                              # also random_erasing, gaussian_noise, patch_mask {patch, ratio}
 /// ```
@@ -63,7 +68,19 @@ public struct ExperimentData {
         let graph: NodeClassificationGraph?
         do { graph = try DatasetCatalog.graph(named: name) } catch let error as DataError { throw nameNode.error(error.description) }
         var hasUnlabeledSamples = false
-        if let graph {
+        var testSplit: any Dataset = test
+        if var graph {
+            if try section.choice("setting", from: ["transductive", "inductive"], default: "transductive") == "inductive" {
+                let fractionNode = try section.optional("inductive_fraction")
+                let fraction: Double = try section.value("inductive_fraction", default: 0.2)
+                guard fraction > 0 && fraction < 1 else { throw (fractionNode ?? section).error("must be in (0, 1), found \(fraction)") }
+                let split = try graph.inductiveSplit(fraction: fraction, seed: splitSeed)
+                graph = split.observed
+                (training, testSplit) = (try graph.nodes(graph.trainNodes), try split.whole.nodes(split.heldOutNodes))
+                if validationChoice == "test" { validation = testSplit }
+            } else if let stray = try section.optional("inductive_fraction") {
+                throw stray.error("inductive_fraction is for setting: inductive")
+            }
             if validationChoice == "holdout" {
                 if let stray = try section.optional("holdout_fraction") { throw stray.error("a graph holds out its own validation nodes; remove holdout_fraction") }
                 validation = try graph.nodes(graph.validationNodes)
@@ -76,8 +93,12 @@ public struct ExperimentData {
                     hasUnlabeledSamples = true
                 }
             }
-        } else if let stray = try section.optional("nodes") {
-            throw stray.error("nodes is for a graph data set (\(NodeClassificationGraph.planetoidNames.joined(separator: ", "))); \(name) is not one")
+        } else {
+            for key in ["nodes", "setting", "inductive_fraction"] {
+                if let stray = try section.optional(key) {
+                    throw stray.error("\(key) is for a graph data set (\(NodeClassificationGraph.planetoidNames.joined(separator: ", "))); \(name) is not one")
+                }
+            }
         }
         if validationChoice == "holdout" && graph == nil {
             // Model selection (distill auto) must not see the test split: hold out part of training.
@@ -110,7 +131,7 @@ public struct ExperimentData {
         }
         try section.finish()
         return ExperimentData(
-            name: name, training: training, validation: validation, test: validationChoice == "holdout" ? test : nil, sampleShape: full.sampleShape,
+            name: name, training: training, validation: validation, test: validationChoice == "holdout" ? testSplit : nil, sampleShape: full.sampleShape,
             classCount: full.classNames.count, hasLabels: hasLabels, hasUnlabeledSamples: hasUnlabeledSamples, transform: transforms.isEmpty ? nil : Compose(transforms))
     }
 

@@ -68,3 +68,27 @@ public final class GraphAttention: Module {
         }
     }
 }
+
+/// GraphSAGE's mean aggregator (Hamilton et al., 2017), as PyTorch Geometric's `SAGEConv`:
+/// `lin_l(mean of the neighbours' features) + lin_r(own features)`. Parameters
+/// `lin_l.weight`, `lin_l.bias` and `lin_r.weight`.
+public final class SAGEConvolution: Module {
+    public let lin_l: Linear
+    public let lin_r: Linear
+
+    public init(_ inputFeatures: Int, _ outputFeatures: Int, using generator: inout RandomGenerator) {
+        lin_l = Linear(inputFeatures, outputFeatures, using: &generator)
+        lin_r = Linear(inputFeatures, outputFeatures, bias: false, using: &generator)
+        super.init()
+    }
+
+    /// The layer over one `NeighbourBlock`: `features` are the block's sources' `[sources, in]`;
+    /// the result is its targets' `[targets, out]` (the first rows of the sources).
+    public func callAsFunction(_ features: Tensor, block: NeighbourBlock) -> Tensor {
+        recordingCall {
+            let targets = block.aggregation.rowCount
+            let own = targets == features.shape[0] ? features : features.indexSelect(axis: 0, indices: Array(0..<targets))
+            return lin_l(matmul(block.aggregation, features)) + lin_r(own)
+        }
+    }
+}

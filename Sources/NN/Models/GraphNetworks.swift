@@ -75,6 +75,87 @@ extension GCN: ConfigurableModel {
     }
 }
 
+/// GraphSAGE (Hamilton et al., 2017) with the mean aggregator: `SAGEConvolution` layers with
+/// ReLU and dropout between them, each over a `NeighbourBlock`. In training each layer
+/// aggregates up to `fanouts[l]` sampled neighbours per node; in inference, every
+/// neighbour. Only the batch's nodes and their neighbourhoods are computed, so inference
+/// cost grows with the batch, not with the graph. Parameters `convs.N.lin_l.*`,
+/// `convs.N.lin_r.weight`, as PyTorch Geometric's `GraphSAGE` names them.
+public final class GraphSAGE: Module, GraphNetwork {
+    public let convs: [SAGEConvolution]
+    public let dropout: Dropout
+    /// Neighbours sampled per node at each layer in training (input layer first); nil for all.
+    public let fanouts: [Int]?
+    private var generator: RandomGenerator
+
+    /// `widths`: input features, hidden widths, classes (`[1433, 128, 7]`).
+    public init(widths: [Int], fanouts: [Int]? = nil, dropout probability: Float = 0.5, using generator: inout RandomGenerator) {
+        precondition(widths.count >= 2, "GraphSAGE: widths \(widths) need an input and an output size")
+        precondition(fanouts.map { $0.count == widths.count - 1 && $0.allSatisfy { $0 > 0 } } ?? true,
+                     "GraphSAGE: one positive fanout per layer")
+        convs = zip(widths, widths.dropFirst()).map { SAGEConvolution($0, $1, using: &generator) }
+        dropout = Dropout(probability: probability, using: &generator)
+        self.fanouts = fanouts
+        self.generator = generator.split()
+        super.init()
+    }
+
+    public override var randomState: [UInt64]? {
+        get { generator.state }
+        set { if let newValue { generator = RandomGenerator(state: newValue) } }
+    }
+
+    public func forward(_ inputs: GraphInputs) -> NodeOutputs {
+        // Blocks from the output layer back to the input: each layer's sources are the
+        // previous layer's targets.
+        var blocks: [NeighbourBlock] = []
+        var targets = inputs.nodes
+        for layer in convs.indices.reversed() {
+            let fanout = isTraining ? fanouts?[layer] : nil
+            let block = inputs.adjacency.neighbourBlock(for: targets, fanout: fanout, using: &generator)
+            blocks.insert(block, at: 0)
+            targets = block.sources
+        }
+        var hidden = inputs.features.indexSelect(axis: 0, indices: targets)
+        for (index, (conv, block)) in zip(convs, blocks).enumerated() {
+            hidden = conv(dropout(hidden), block: block)
+            if index < convs.count - 1 { hidden = hidden.relu() }
+        }
+        return NodeOutputs(logits: hidden)
+    }
+}
+
+/// APPNP (Gasteiger et al., 2019): an MLP predicts from each node's own features, then
+/// personalized PageRank propagates the predictions, `Z ← (1 − α)·Â·Z + α·H` for `k`
+/// steps from `Z = H`, over GCN's normalised adjacency. Parameters `lin1.*`, `lin2.*`, as
+/// PyTorch Geometric's APPNP example names them; α 0.1 and k 10 are the paper's.
+public final class APPNP: Module, GraphNetwork {
+    public let lin1: Linear
+    public let lin2: Linear
+    public let dropout: Dropout
+    public let alpha: Float
+    public let steps: Int
+    private let propagation = GCNPropagation()
+
+    public init(features: Int, hidden: Int = 64, classes: Int, alpha: Float = 0.1, steps: Int = 10, dropout probability: Float = 0.5,
+                using generator: inout RandomGenerator) {
+        precondition((0...1).contains(alpha) && steps >= 0, "APPNP: alpha in [0, 1] and steps ≥ 0")
+        lin1 = Linear(features, hidden, using: &generator)
+        lin2 = Linear(hidden, classes, using: &generator)
+        dropout = Dropout(probability: probability, using: &generator)
+        (self.alpha, self.steps) = (alpha, steps)
+        super.init()
+    }
+
+    public func forward(_ inputs: GraphInputs) -> NodeOutputs {
+        let propagation = propagation(inputs.adjacency)
+        let predictions = lin2(dropout(lin1(dropout(inputs.features)).relu()))
+        var propagated = predictions
+        for _ in 0..<steps { propagated = matmul(propagation, propagated) * (1 - alpha) + predictions * alpha }
+        return NodeOutputs(logits: propagated.indexSelect(axis: 0, indices: inputs.nodes))
+    }
+}
+
 /// GCN's propagation matrix `D̃^{-1/2}(A + I)D̃^{-1/2}` of the last adjacency seen:
 /// full-batch training asks for the same graph every step.
 final class GCNPropagation {
@@ -134,6 +215,47 @@ extension GAT: ConfigurableModel {
         try request.requireMemory(forParameterShapes: [[heads * hidden, features], [request.classes, heads * hidden]],
                                   activationShapes: [[2, heads * hidden]])
         return GAT(inputFeatures: features, hidden: hidden, heads: heads, classes: request.classes, dropout: dropout, using: &generator)
+    }
+}
+
+extension GraphSAGE: ConfigurableModel {
+    /// Node features `[F]` of a graph data set (`cora`, `citeseer`).
+    public static var modelNames: [String] { ["graphsage"] }
+    public static var configKeys: String { "hidden (widths, default [128]), fanouts (per layer, default [5, 5]; [] for every neighbour), dropout (default 0.5)" }
+    public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
+        guard request.name == "graphsage" else { return nil }
+        let section = request.section
+        try requireNodeFeatures(request)
+        let hidden: [Int] = try section.values("hidden", default: [128])
+        guard hidden.allSatisfy({ $0 > 0 }) else { throw section.error("hidden widths \(hidden) must be positive") }
+        let fanouts: [Int] = try section.values("fanouts", default: Array(repeating: 5, count: hidden.count + 1))
+        guard fanouts.isEmpty || (fanouts.count == hidden.count + 1 && fanouts.allSatisfy { $0 > 0 }) else {
+            throw section.error("fanouts \(fanouts) must be \(hidden.count + 1) positive counts, one per layer, or [] for every neighbour")
+        }
+        let dropout: Float = try section.value("dropout", default: 0.5, in: 0..<1)
+        let widths = request.inputShape + hidden + [request.classes]
+        try request.requireMemory(forParameterShapes: zip(widths, widths.dropFirst()).flatMap { [[$1, $0], [$1], [$1, $0]] },
+                                  activationShapes: widths.map { [2, $0] })
+        return GraphSAGE(widths: widths, fanouts: fanouts.isEmpty ? nil : fanouts, dropout: dropout, using: &generator)
+    }
+}
+
+extension APPNP: ConfigurableModel {
+    /// Node features `[F]` of a graph data set (`cora`, `citeseer`).
+    public static var modelNames: [String] { ["appnp"] }
+    public static var configKeys: String { "hidden (default 64), alpha (teleport, default 0.1), steps (default 10), dropout (default 0.5)" }
+    public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
+        guard request.name == "appnp" else { return nil }
+        let section = request.section
+        try requireNodeFeatures(request)
+        let hidden: Int = try section.value("hidden", default: 64, in: 1...65536)
+        let alpha: Float = try section.value("alpha", default: 0.1, in: 0...1)
+        let steps: Int = try section.value("steps", default: 10, in: 0...1000)
+        let dropout: Float = try section.value("dropout", default: 0.5, in: 0..<1)
+        let features = request.inputShape[0]
+        try request.requireMemory(forParameterShapes: [[hidden, features], [hidden], [request.classes, hidden], [request.classes]],
+                                  activationShapes: [[2, hidden]])
+        return APPNP(features: features, hidden: hidden, classes: request.classes, alpha: alpha, steps: steps, dropout: dropout, using: &generator)
     }
 }
 
