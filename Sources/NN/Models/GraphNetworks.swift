@@ -64,9 +64,7 @@ extension GCN: ConfigurableModel {
     public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
         guard request.name == "gcn" else { return nil }
         let section = request.section
-        try requireNodeFeatures(request)
-        let hidden: [Int] = try section.values("hidden", default: [16])
-        guard hidden.allSatisfy({ $0 > 0 }) else { throw section.error("hidden widths \(hidden) must be positive") }
+        let hidden = try nodeNetworkHiddenWidths(request, default: [16])
         let dropout: Float = try section.value("dropout", default: 0.5, in: 0..<1)
         let widths = request.inputShape + hidden + [request.classes]
         try request.requireMemory(forParameterShapes: zip(widths, widths.dropFirst()).flatMap { [[$1, $0], [$1]] },
@@ -225,9 +223,7 @@ extension GraphSAGE: ConfigurableModel {
     public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
         guard request.name == "graphsage" else { return nil }
         let section = request.section
-        try requireNodeFeatures(request)
-        let hidden: [Int] = try section.values("hidden", default: [128])
-        guard hidden.allSatisfy({ $0 > 0 }) else { throw section.error("hidden widths \(hidden) must be positive") }
+        let hidden = try nodeNetworkHiddenWidths(request, default: [128])
         let fanouts: [Int] = try section.values("fanouts", default: Array(repeating: 5, count: hidden.count + 1))
         guard fanouts.isEmpty || (fanouts.count == hidden.count + 1 && fanouts.allSatisfy { $0 > 0 }) else {
             throw section.error("fanouts \(fanouts) must be \(hidden.count + 1) positive counts, one per layer, or [] for every neighbour")
@@ -257,6 +253,15 @@ extension APPNP: ConfigurableModel {
                                   activationShapes: [[2, hidden]])
         return APPNP(features: features, hidden: hidden, classes: request.classes, alpha: alpha, steps: steps, dropout: dropout, using: &generator)
     }
+}
+
+/// The `hidden` widths of a node network's section (each positive), after checking that the
+/// data are a graph's node features.
+private func nodeNetworkHiddenWidths(_ request: ModelRequest, default defaultWidths: [Int]) throws -> [Int] {
+    try requireNodeFeatures(request)
+    let hidden: [Int] = try request.section.values("hidden", default: defaultWidths)
+    guard hidden.allSatisfy({ $0 > 0 }) else { throw request.section.error("hidden widths \(hidden) must be positive") }
+    return hidden
 }
 
 /// Refuses data whose samples are not a graph's node features `[F]`, naming the model.
