@@ -108,17 +108,21 @@ final class GraphRunTests: FolderTestCase {
 
     func testGraphKeysAreRefusedWhereTheyDoNotApply() throws {
         let training = "training: {epochs: 1, batch_size: 8}"
-        XCTAssertEqual(validationError("data: {dataset: cora, nodes: all}\nmodel: {model: mlp, hidden: [8]}\n" + training, kind: .train),
+        /// The error of an MLP run on the data section `{data}`.
+        func dataError(_ data: String) -> String {
+            validationError("data: {\(data)}\nmodel: {model: mlp, hidden: [8]}\n" + training, kind: .train)
+        }
+        XCTAssertEqual(dataError("dataset: cora, nodes: all"),
                        "run.yaml:1: data.nodes: nodes: all trains on unlabeled nodes, which needs a teacher (or use nodes: train)")
-        XCTAssertEqual(validationError("data: {dataset: digits, nodes: train}\nmodel: {model: mlp, hidden: [8]}\n" + training, kind: .train),
+        XCTAssertEqual(dataError("dataset: digits, nodes: train"),
                        "run.yaml:1: data.nodes: nodes is for a graph data set (cora, citeseer); digits is not one")
-        XCTAssertEqual(validationError("data: {dataset: digits, setting: inductive}\nmodel: {model: mlp, hidden: [8]}\n" + training, kind: .train),
+        XCTAssertEqual(dataError("dataset: digits, setting: inductive"),
                        "run.yaml:1: data.setting: setting is for a graph data set (cora, citeseer); digits is not one")
-        XCTAssertEqual(validationError("data: {dataset: cora, inductive_fraction: 0.3}\nmodel: {model: mlp, hidden: [8]}\n" + training, kind: .train),
+        XCTAssertEqual(dataError("dataset: cora, inductive_fraction: 0.3"),
                        "run.yaml:1: data.inductive_fraction: inductive_fraction is for setting: inductive")
-        XCTAssertEqual(validationError("data: {dataset: cora, setting: inductive, inductive_fraction: 1}\nmodel: {model: mlp, hidden: [8]}\n" + training, kind: .train),
+        XCTAssertEqual(dataError("dataset: cora, setting: inductive, inductive_fraction: 1"),
                        "run.yaml:1: data.inductive_fraction: must be in (0, 1), found 1.0")
-        XCTAssertEqual(validationError("data: {dataset: cora, validation: holdout, holdout_fraction: 0.2}\nmodel: {model: mlp, hidden: [8]}\n" + training, kind: .train),
+        XCTAssertEqual(dataError("dataset: cora, validation: holdout, holdout_fraction: 0.2"),
                        "run.yaml:1: data.holdout_fraction: a graph holds out its own validation nodes; remove holdout_fraction")
         XCTAssertEqual(validationError("data: {dataset: digits}\nmodel: {model: gcn}\n" + training, kind: .train),
                        "run.yaml:2: model.model: gcn takes node features [F] of a graph data set (cora, citeseer); the data's samples are [1, 8, 8]")
