@@ -6,7 +6,8 @@ import Tensors
 ///
 /// The per-sample fields (`time`, `condition`, `mask`, `node`) have the batch axis first and
 /// are selected, shuffled and concatenated with the inputs; `graph` and `nodeFeatures` belong
-/// to the whole batch and pass through unchanged. Code that changes a batch changes a copy
+/// to the whole batch and pass through unchanged; `readout` has a row per sample over the
+/// shared graph's nodes, selected and concatenated with the samples. Code that changes a batch changes a copy
 /// (`replacing(inputs:)`), so no field it does not know about is dropped.
 public struct Batch {
     public var inputs: Tensor
@@ -31,12 +32,18 @@ public struct Batch {
     /// Every node's features `[nodes, F]`, shared by the whole batch: a graph network reads
     /// the neighbours of the batch's nodes here.
     public var nodeFeatures: Tensor?
+    /// For a batch whose samples are whole graphs (graph classification): row `b` of
+    /// `[B, nodes]` names the nodes of `graph` whose embeddings sample `b` pools into one
+    /// (all of its graph's nodes, or Mirage's tree roots), with `graph` the disjoint union
+    /// of the batch's graphs.
+    public var readout: SparseMatrix?
 
     public init(inputs: Tensor, labels: Tensor?, indices: [Int]? = nil, time: Tensor? = nil, condition: Tensor? = nil,
-                mask: Tensor? = nil, node: Tensor? = nil, graph: SparseMatrix? = nil, nodeFeatures: Tensor? = nil) {
+                mask: Tensor? = nil, node: Tensor? = nil, graph: SparseMatrix? = nil, nodeFeatures: Tensor? = nil,
+                readout: SparseMatrix? = nil) {
         (self.inputs, self.labels, self.indices) = (inputs, labels, indices)
         (self.time, self.condition, self.mask, self.node) = (time, condition, mask, node)
-        (self.graph, self.nodeFeatures) = (graph, nodeFeatures)
+        (self.graph, self.nodeFeatures, self.readout) = (graph, nodeFeatures, readout)
     }
 
     /// The number of samples.
@@ -75,6 +82,7 @@ public struct Batch {
     /// The names of the fields this batch carries beyond inputs and labels.
     public var fieldNames: [String] {
         sampleFields.map(\.name) + (graph == nil ? [] : ["graph"]) + (nodeFeatures == nil ? [] : ["nodeFeatures"])
+            + (readout == nil ? [] : ["readout"])
     }
 
     /// This batch with other inputs, every other field kept.
@@ -92,18 +100,20 @@ public struct Batch {
     }
 
     /// The samples at `rows`, in that order: inputs, labels and every per-sample field
-    /// selected alike; the graph and node features kept; `indices` mapped when the batch has
-    /// them.
+    /// selected alike, with the readout's rows; the graph and node features kept; `indices`
+    /// mapped when the batch has them.
     public func selecting(rows: [Int]) -> Batch {
         Batch(inputs: inputs.indexSelect(axis: 0, indices: rows), labels: labels?.indexSelect(axis: 0, indices: rows),
               indices: indices.map { indices in rows.map { indices[$0] } }, time: time?.indexSelect(axis: 0, indices: rows),
               condition: condition?.indexSelect(axis: 0, indices: rows), mask: mask?.indexSelect(axis: 0, indices: rows),
-              node: node?.indexSelect(axis: 0, indices: rows), graph: graph, nodeFeatures: nodeFeatures)
+              node: node?.indexSelect(axis: 0, indices: rows), graph: graph, nodeFeatures: nodeFeatures,
+              readout: readout?.selectingRows(rows))
     }
 
     /// The batches one after another. Labels and each per-sample field are kept when every
     /// batch has them; a field some batches have and others lack is an error (it would be
-    /// dropped silently). The graph and node features must be the same in all.
+    /// dropped silently). The graph and node features must be the same in all; their readouts'
+    /// rows are stacked.
     public static func concatenating(_ batches: [Batch], source: String = "batches") throws -> Batch {
         guard let first = batches.first else { throw DataError(source, "no batches to concatenate") }
         func joined(_ name: String, _ field: (Batch) -> Tensor?) throws -> Tensor? {
@@ -120,8 +130,13 @@ public struct Batch {
             throw DataError(source, "the parts are on different graphs")
         }
         let labels = batches.allSatisfy { $0.labels != nil } ? concatenate(batches.map { $0.labels! }) : nil
+        let readouts = batches.compactMap(\.readout)
+        guard readouts.isEmpty || readouts.count == batches.count else {
+            throw DataError(source, "\(readouts.count) of \(batches.count) parts carry 'readout' and the others do not")
+        }
         return Batch(inputs: concatenate(batches.map(\.inputs)), labels: labels, time: time, condition: condition, mask: mask,
-                     node: node, graph: first.graph, nodeFeatures: first.nodeFeatures)
+                     node: node, graph: first.graph, nodeFeatures: first.nodeFeatures,
+                     readout: readouts.isEmpty ? nil : SparseMatrix(stackingRowsOf: readouts))
     }
 
     /// Checks that every per-sample field has one entry per input sample, naming the field
@@ -129,6 +144,12 @@ public struct Batch {
     public func validateFields(source: String) throws {
         if let labels, labels.shape.first != count {
             throw DataError(source, "\(count) inputs but labels of shape \(labels.shape)")
+        }
+        if let readout {
+            guard readout.rowCount == count else { throw DataError(source, "\(count) inputs but a readout of \(readout.rowCount) rows") }
+            guard let graph, readout.columnCount == graph.rowCount else {
+                throw DataError(source, "a readout over \(readout.columnCount) nodes needs a graph of as many nodes (the batch's is \(graph.map { "\($0.rowCount)" } ?? "absent"))")
+            }
         }
         for (name, value) in sampleFields where value.rank == 0 || value.shape[0] != count {
             throw DataError(source, "\(count) inputs but '\(name)' of shape \(value.shape) (expected \(count) along the first axis)")

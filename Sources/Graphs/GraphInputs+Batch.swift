@@ -21,3 +21,18 @@ extension GraphInputs: BatchInputs {
         self.init(features: features, adjacency: adjacency, nodes: nodes)
     }
 }
+
+extension GraphClassificationInputs: BatchInputs {
+    /// A batch of whole graphs: the union's node features and adjacency, and its readout.
+    public init(batch: Batch) throws {
+        let features = try batch.requiredField("nodeFeatures", for: "a graph classifier")
+        guard let adjacency = batch.graph, let readout = batch.readout else {
+            throw DataError("a graph classifier", "needs a batch of whole graphs (its 'graph' and 'readout'); the batch has \((["inputs"] + batch.fieldNames).joined(separator: ", "))")
+        }
+        guard features.rank == 2, features.shape[0] == adjacency.rowCount, adjacency.columnCount == adjacency.rowCount,
+              readout.columnCount == adjacency.rowCount else {
+            throw DataError("a graph classifier", "node features of shape \(features.shape), an adjacency of shape \(adjacency.shape) and a readout of shape \(readout.shape) do not match")
+        }
+        self.init(features: features, adjacency: adjacency, readout: readout)
+    }
+}

@@ -92,3 +92,31 @@ public final class SAGEConvolution: Module {
         }
     }
 }
+
+/// The graph isomorphism network's layer (Xu et al., 2019), as PyTorch Geometric's
+/// `GINConv`: `nn((1 + ε)·x_i + Σ_{j ∈ N(i)} x_j)`, a sum over the neighbours (as injective
+/// on multisets as an MLP can make it) followed by an MLP. ε is fixed at 0 (the paper's
+/// GIN-0, its best on most sets) and kept as the buffer `eps`; the MLP's parameters are
+/// `nn.0.weight`, `nn.0.bias`, `nn.2.weight`, `nn.2.bias`.
+public final class GINConvolution: Module {
+    public let nn: Sequential
+    @Buffer public var eps: Tensor
+
+    /// The MLP `Linear(in, out) → ReLU → Linear(out, out)`.
+    public init(_ inputFeatures: Int, _ outputFeatures: Int, using generator: inout RandomGenerator) {
+        nn = Sequential(Linear(inputFeatures, outputFeatures, using: &generator), Activation(.relu),
+                        Linear(outputFeatures, outputFeatures, using: &generator))
+        _eps = Buffer(Tensor.zeros([1]), key: "eps")
+        super.init()
+    }
+
+    /// The layer on node features `[N, in]` over `adjacency` `[N, N]`, whose row `i` names the
+    /// nodes `i` sums (the graph's edges; directed edges carry messages one way only, as in
+    /// a computation tree, whose nodes hear only from their children).
+    public func callAsFunction(_ features: Tensor, adjacency: SparseMatrix) -> Tensor {
+        recordingCall {
+            let own = eps.scalars[0] == 0 ? features : features * (1 + eps.scalars[0])
+            return nn(own + matmul(adjacency, features))
+        }
+    }
+}

@@ -103,6 +103,50 @@ public struct SparseMatrix: Equatable, Sendable {
     }
 }
 
+extension SparseMatrix {
+    /// The rows at `rows`, in that order (a row may repeat), over the same columns.
+    public func selectingRows(_ rows: [Int]) -> SparseMatrix {
+        var (offsets, newColumns, newValues) = ([0], [Int](), [Float]())
+        offsets.reserveCapacity(rows.count + 1)
+        for row in rows {
+            precondition((0..<rowCount).contains(row), "selectingRows: row \(row) is outside 0..<\(rowCount)")
+            let entries = rowOffsets[row]..<rowOffsets[row + 1]
+            newColumns += columns[entries]
+            newValues += values[entries]
+            offsets.append(newColumns.count)
+        }
+        // Each row was checked when this matrix was made.
+        return try! SparseMatrix(rowCount: rows.count, columnCount: columnCount, rowOffsets: offsets, columns: newColumns, values: newValues)
+    }
+
+    /// The rows of `parts` one after another; every part has the same number of columns.
+    public init(stackingRowsOf parts: [SparseMatrix]) {
+        let columnCount = parts.first?.columnCount ?? 0
+        var (offsets, columns, values) = ([0], [Int](), [Float]())
+        for part in parts {
+            precondition(part.columnCount == columnCount, "stacking rows: a part has \(part.columnCount) columns, another \(columnCount)")
+            offsets += part.rowOffsets.dropFirst().map { $0 + columns.count }
+            columns += part.columns
+            values += part.values
+        }
+        try! self.init(rowCount: offsets.count - 1, columnCount: columnCount, rowOffsets: offsets, columns: columns, values: values)
+    }
+
+    /// The block-diagonal matrix of `blocks` (the adjacency of a disjoint union of graphs):
+    /// block `k`'s rows and columns follow those of the blocks before it.
+    public init(blockDiagonal blocks: [SparseMatrix]) {
+        var (offsets, columns, values) = ([0], [Int](), [Float]())
+        var columnStart = 0
+        for block in blocks {
+            offsets += block.rowOffsets.dropFirst().map { $0 + columns.count }
+            columns += block.columns.map { $0 + columnStart }
+            values += block.values
+            columnStart += block.columnCount
+        }
+        try! self.init(rowCount: offsets.count - 1, columnCount: columnStart, rowOffsets: offsets, columns: columns, values: values)
+    }
+}
+
 /// CSR arrays that do not form a matrix, and why.
 public struct SparseMatrixError: Error, CustomStringConvertible, Equatable {
     public let reason: String
