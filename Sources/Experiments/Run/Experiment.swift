@@ -249,7 +249,7 @@ public final class Experiment {
         }
         if printsProgress { line.clear() }
         let summary = RunSummary(
-            kind: kind.rawValue, config: configFile, dataset: data.name, trainingSamples: data.training.count, model: modelName,
+            kind: kind.rawValue, config: configFile, dataset: data.name, trainingSamples: data.training.count, dataDerivation: data.derivation, model: modelName,
             parameters: model.parameterCount, teacher: teacherName, teacherMetrics: teacherMetrics, history: history,
             weights: weights.path, keptEpoch: trainer.keptEpoch, test: testMetrics, robustness: robustness, threat: threat.map { "\($0.norm.rawValue) ε = \($0.epsilon)" },
             blas: BLASBackend.report)

@@ -1,4 +1,5 @@
 import Datasets
+import Graphs
 import Tensors
 
 /// The data a run trains and evaluates on, from its `data:` section:
@@ -22,6 +23,17 @@ import Tensors
 ///                              #   split_seed, are held out of the graph with their edges; runs
 ///                              #   train on the rest, and `test` scores the held-out nodes
 ///                              #   within the whole graph)
+///   ego_networks: {hops: 2, node_kinds: 16}
+///                              # a graph: graph classification instead, on each labeled node's
+///                              #   ego-network (the nodes within `hops`) labelled by its class,
+///                              #   nodes of `node_kinds` kinds (spherical k-means of the
+///                              #   features); the graphs split 60/20/20 into train, validation
+///                              #   (holdout) and test by split_seed
+///   mirage: {hops: 1, minimum_support: 0.02, maximum_trees: 1}
+///                              # with ego_networks: train on Mirage's distillate of the training
+///                              #   graphs (the computation trees of `hops` in at least
+///                              #   `minimum_support` of a class's graphs, up to `maximum_trees`
+///                              #   mined together per distilled graph)
 ///   augmentation: [{name: random_crop, padding: 4}, {name: horizontal_flip}]
 ///                              # also random_erasing, gaussian_noise, patch_mask {patch, ratio}
 /// ```
@@ -39,6 +51,9 @@ public struct ExperimentData {
     /// Whether some training samples carry no label (`Batch.unlabeledMarker`).
     public let hasUnlabeledSamples: Bool
     public let transform: (any BatchTransform)?
+    /// How the training data was derived, when a run should say so (Mirage's distillate and
+    /// its compression).
+    public var derivation: String? = nil
 
     public static let augmentations = ["random_crop", "horizontal_flip", "random_erasing", "gaussian_noise", "patch_mask"]
 
@@ -69,6 +84,14 @@ public struct ExperimentData {
         do { graph = try DatasetCatalog.graph(named: name) } catch let error as DataError { throw nameNode.error(error.description) }
         var hasUnlabeledSamples = false
         var testSplit: any Dataset = test
+        if let graph, let egoSection = try section.optional("ego_networks") {
+            for key in ["nodes", "setting", "inductive_fraction", "holdout_fraction"] {
+                if let stray = try section.optional(key) { throw stray.error("\(key) is for node classification; ego_networks makes a graph-classification set") }
+            }
+            return try graphClassification(section, ego: egoSection, graph: graph, validationChoice: validationChoice, splitSeed: splitSeed)
+        } else if let stray = try section.optional("mirage") {
+            throw stray.error("mirage distills a graph-classification set; add ego_networks (on cora or citeseer)")
+        }
         if var graph {
             if try section.choice("setting", from: ["transductive", "inductive"], default: "transductive") == "inductive" {
                 let fractionNode = try section.optional("inductive_fraction")
@@ -94,7 +117,7 @@ public struct ExperimentData {
                 }
             }
         } else {
-            for key in ["nodes", "setting", "inductive_fraction"] {
+            for key in ["nodes", "setting", "inductive_fraction", "ego_networks"] {
                 if let stray = try section.optional(key) {
                     throw stray.error("\(key) is for a graph data set (\(NodeClassificationGraph.planetoidNames.joined(separator: ", "))); \(name) is not one")
                 }
@@ -133,6 +156,45 @@ public struct ExperimentData {
         return ExperimentData(
             name: name, training: training, validation: validation, test: validationChoice == "holdout" ? testSplit : nil, sampleShape: full.sampleShape,
             classCount: full.classNames.count, hasLabels: hasLabels, hasUnlabeledSamples: hasUnlabeledSamples, transform: transforms.isEmpty ? nil : Compose(transforms))
+    }
+
+    /// `data` with `ego_networks`: the graph's ego-networks as a graph-classification set,
+    /// trained on whole or as Mirage's distillate.
+    private static func graphClassification(_ section: ConfigNode, ego egoSection: ConfigNode, graph: NodeClassificationGraph,
+                                            validationChoice: String, splitSeed: UInt64) throws -> ExperimentData {
+        let hops: Int = try egoSection.value("hops", default: 2, in: 1...8)
+        let kindCount: Int = try egoSection.value("node_kinds", default: 16, in: 1...min(graph.nodeCount, 4096))
+        try egoSection.finish()
+        let ego = try graph.egoNetworks(hops: hops, nodeKinds: try graph.featureClusters(count: kindCount, seed: splitSeed),
+                                        kindCount: kindCount, seed: splitSeed)
+        var training: any Dataset = ego.train
+        var derivation: String?
+        if let mirageSection = try section.optional("mirage") {
+            let mirage = Mirage(hops: try mirageSection.value("hops", default: 1, in: 1...8),
+                                minimumSupport: try mirageSection.value("minimum_support", default: 0.02, in: 0.000_001...1),
+                                maximumTrees: try mirageSection.value("maximum_trees", default: 1, in: 1...16))
+            try mirageSection.finish()
+            let distillate: MirageDistillate
+            do { distillate = try mirage.distill(ego.train) } catch let error as DataError { throw mirageSection.error(error.reason) }
+            training = distillate.graphs
+            derivation = "Mirage: \(distillate.graphs.count) distilled graphs of \(distillate.treeCount) distinct \(mirage.hops)-hop computation trees "
+                + "from \(ego.train.count) training graphs, \(String(format: "%.1f", distillate.compressionRatio))× smaller "
+                + "(\(distillate.storage) against \(distillate.fullStorage) nodes and edges)"
+        }
+        if let stray = try ["train_limit", "labeled_fraction", "labels", "augmentation"].lazy.compactMap({ try section.optional($0) }).first {
+            throw stray.error("not supported with ego_networks")
+        }
+        try section.finish()
+        let validation: (any Dataset)? = switch validationChoice {
+        case "test": ego.test
+        case "holdout": ego.validation
+        default: nil
+        }
+        var data = ExperimentData(name: ego.all.name, training: training, validation: validation, test: validationChoice == "holdout" ? ego.test : nil,
+                                  sampleShape: ego.all.sampleShape, classCount: graph.classCount, hasLabels: true, hasUnlabeledSamples: false,
+                                  transform: nil)
+        data.derivation = derivation
+        return data
     }
 
     private static func subset<Base: Dataset>(_ data: Base, count: Int, seed: UInt64) throws -> any Dataset {

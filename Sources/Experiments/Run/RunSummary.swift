@@ -9,6 +9,8 @@ public struct RunSummary: Codable, Equatable {
     public var config: String
     public var dataset: String
     public var trainingSamples: Int
+    /// How the training data was derived (Mirage's distillate), when it was.
+    public var dataDerivation: String?
     public var model: String
     public var parameters: Int
     public var teacher: String?
@@ -51,7 +53,7 @@ public struct RunSummary: Codable, Equatable {
             "# \(kind == "distill" ? "Distillation" : "Training") run: \(model)",
             "",
             "- config: `\(config)`",
-            "- data: \(dataset), \(trainingSamples) training samples",
+            "- data: \(dataset), \(trainingSamples) training samples" + (dataDerivation.map { " (\($0))" } ?? ""),
             "- model: \(model), \(parameters) parameters",
         ]
         if let teacher { lines.append("- teacher: \(teacher)") }

@@ -1,3 +1,4 @@
+import Configuration
 import Tensors
 
 /// What a graph classifier reads: the nodes of a batch of graphs as one disjoint union, and
@@ -53,5 +54,29 @@ public final class GIN: Module, GraphClassifier {
         var hidden = inputs.features
         for conv in convs { hidden = conv(hidden, adjacency: inputs.adjacency).relu() }
         return GraphOutputs(logits: mlp(readout(hidden, readout: inputs.readout)))
+    }
+}
+
+// MARK: Config names
+
+extension GIN: ConfigurableModel {
+    /// Node features `[F]` of a graph-classification set (`data: {ego_networks: …}`).
+    public static var modelNames: [String] { ["gin"] }
+    public static var configKeys: String { "hidden (default 64), layers (default 2), readout (sum, mean or max; default sum), dropout (default 0.5)" }
+    public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
+        guard request.name == "gin" else { return nil }
+        guard request.inputShape.count == 1 else {
+            throw request.nameEntry.error("gin takes the node features [F] of a graph-classification set (data: {ego_networks: …}); the data's samples are \(request.inputShape)")
+        }
+        let section = request.section
+        let hidden: Int = try section.value("hidden", default: 64, in: 1...65_536)
+        let layers: Int = try section.value("layers", default: 2, in: 1...16)
+        let readout = GraphReadout(rawValue: try section.choice("readout", from: GraphReadout.allCases.map(\.rawValue), default: "sum"))!
+        let dropout: Float = try section.value("dropout", default: 0.5, in: 0..<1)
+        let features = request.inputShape[0]
+        try request.requireMemory(forParameterShapes: [[hidden, features], [hidden, hidden], [request.classes, hidden]],
+                                  activationShapes: [[2, hidden]])
+        return GIN(features: features, hidden: hidden, classes: request.classes, layers: layers, readout: readout, dropout: dropout,
+                   using: &generator)
     }
 }
