@@ -153,22 +153,39 @@ open class Module {
 
     // MARK: State
 
-    /// Parameters and buffers by path, as PyTorch's `state_dict()`.
+    /// Parameters that PyTorch's state dict lists under a second name because two modules
+    /// share them (a language model's output head tied to its token embedding): alias path →
+    /// the parameter's own path. `stateDict()` writes both; loading takes either.
+    open var tiedParameters: [String: String] { [:] }
+
+    /// Parameters and buffers by path, as PyTorch's `state_dict()` (tied parameters under
+    /// each of their names).
     public func stateDict() -> [String: Tensor] {
         var state: [String: Tensor] = [:]
         for (path, parameter) in namedParameters() { state[path] = parameter.wrappedValue.detached() }
         for (path, buffer) in namedBuffers() { state[path] = buffer.wrappedValue }
+        for (alias, path) in tiedParameters { state[alias] = state[path] }
         return state
     }
 
     /// Loads parameters and buffers by path. With `strict`, missing and unexpected keys are
     /// errors; a wrong shape always is. The error lists every problem at once.
     public func loadStateDict(_ state: [String: Tensor], strict: Bool = true, source: String = "state dict") throws {
+        var state = state
+        var problems: [String] = []
+        // A tied parameter's second name: the same values, or the only copy given.
+        for (alias, path) in tiedParameters.sorted(by: { $0.key < $1.key }) {
+            guard let aliased = state.removeValue(forKey: alias) else { continue }
+            if let own = state[path] {
+                if own.shape != aliased.shape || own.scalars != aliased.scalars { problems.append("\(alias) differs from \(path), which it is tied to") }
+            } else {
+                state[path] = aliased
+            }
+        }
         // Parameters and buffers alike: a path, the current shape, and how to store a value.
         let slots: [(path: String, shape: [Int], store: (Tensor) -> Void)] =
             namedParameters().map { entry in (entry.path, entry.parameter.wrappedValue.shape, { entry.parameter.assign($0) }) }
             + namedBuffers().map { entry in (entry.path, entry.buffer.wrappedValue.shape, { entry.buffer.wrappedValue = $0.detached() }) }
-        var problems: [String] = []
         var accepted: [(store: (Tensor) -> Void, value: Tensor)] = []
         for slot in slots {
             guard let value = state[slot.path] else {

@@ -20,24 +20,47 @@ public struct AttentionMask {
     /// Each query sees the keys that are tokens (`keep`: `[B, N]`, 1 for a token, 0 for padding).
     public static func padding(_ keep: Tensor) -> AttentionMask { AttentionMask(keyPadding: keep) }
 
-    /// 1 where a query may attend to a key, broadcastable against scores `[B, H, N, N]`:
-    /// `[1, 1, N, N]` for causal alone, `[B, 1, 1|N, N]` with padding.
-    func allowed(batch: Int, tokens: Int) -> Tensor? {
+    /// 1 where a query may attend to a key, broadcastable against scores `[B, H, Nq, Nk]`:
+    /// `[1, 1, Nq, Nk]` for causal alone, `[B, 1, 1|Nq, Nk]` with padding. The queries are
+    /// the last `queries` of the `keys` positions (all of them, unless earlier keys come from
+    /// a cache), so causal query `i` sees keys `j ≤ keys − queries + i`.
+    func allowed(batch: Int, queries: Int, keys: Int) -> Tensor? {
         var result: Tensor?
         if isCausal {
-            var lower = [Float](repeating: 0, count: tokens * tokens)
-            for i in 0..<tokens { for j in 0...i { lower[i * tokens + j] = 1 } }
-            result = Tensor(lower, shape: [1, 1, tokens, tokens])
+            let offset = keys - queries
+            var lower = [Float](repeating: 0, count: queries * keys)
+            for i in 0..<queries { for j in 0...(offset + i) { lower[i * keys + j] = 1 } }
+            result = Tensor(lower, shape: [1, 1, queries, keys])
         }
         if let keyPadding {
-            precondition(keyPadding.shape == [batch, tokens],
-                         "AttentionMask: key padding of shape \(keyPadding.shape) is not [B, N] = [\(batch), \(tokens)]")
-            let keys = keyPadding.reshaped([batch, 1, 1, tokens]) .!= 0
-            result = result.map { $0 * keys } ?? keys
+            precondition(keyPadding.shape == [batch, keys],
+                         "AttentionMask: key padding of shape \(keyPadding.shape) is not [B, N] = [\(batch), \(keys)]")
+            let keep = keyPadding.reshaped([batch, 1, 1, keys]) .!= 0
+            result = result.map { $0 * keep } ?? keep
         }
         return result
     }
 }
+
+/// `softmax(QKᵀ/√d)V` per head: queries `[B, H, Nq, d]`, keys and values `[B, H, Nk, d]`,
+/// `mask` choosing the keys each query sees, `dropout` on the attention weights.
+///
+/// A masked key scores a large finite number below the rest rather than −∞ (or an additive
+/// mask): a query whose keys are all masked then gets a uniform softmax instead of NaN
+/// (0/0), and its gradient stays finite.
+public func scaledDotProductAttention(_ queries: Tensor, _ keys: Tensor, _ values: Tensor, mask: AttentionMask?,
+                                      dropout: Dropout? = nil) -> Tensor {
+    let headSize = queries.shape[queries.rank - 1]
+    var scores = matmul(queries, keys, transposeB: true) * (1 / Float(headSize).squareRoot())
+    if let allowed = mask?.allowed(batch: queries.shape[0], queries: queries.shape[2], keys: keys.shape[2]) {
+        scores = `where`(allowed, scores, Tensor(maskedAttentionScore))
+    }
+    let weights = scores.softmax(axis: -1)
+    return matmul(dropout.map { $0(weights) } ?? weights, values)
+}
+
+/// The score a masked key gets before the softmax.
+let maskedAttentionScore: Float = -1e9
 
 /// Multi-head self-attention (Vaswani et al., 2017) over `[B, N, D]` tokens, with one fused
 /// `qkv` projection and an output `proj` (the parameter names of timm's ViT):
@@ -46,11 +69,6 @@ public final class MultiHeadSelfAttention: Module {
     public let qkv: Linear
     public let proj: Linear
     public let heads: Int
-
-    /// The score a masked key gets before the softmax. A large finite number rather than
-    /// −∞ (or an additive mask): a query whose keys are all masked then gets a uniform
-    /// softmax instead of NaN (0/0), and its gradient stays finite.
-    static let maskedScore: Float = -1e9
 
     public init(dimension: Int, heads: Int, using generator: inout RandomGenerator) {
         precondition(dimension % heads == 0, "MultiHeadSelfAttention: \(heads) heads do not divide dimension \(dimension)")
@@ -74,12 +92,7 @@ public final class MultiHeadSelfAttention: Module {
         let headSize = d / heads
         // [B, N, 3, H, d] → [3, B, H, N, d]
         let projected = qkv(input).reshaped([b, n, 3, heads, headSize]).permuted([2, 0, 3, 1, 4])
-        let (q, k, v) = (projected[0], projected[1], projected[2])
-        var scores = matmul(q, k, transposeB: true) * (1 / Float(headSize).squareRoot())
-        if let allowed = mask?.allowed(batch: b, tokens: n) {
-            scores = `where`(allowed, scores, Tensor(Self.maskedScore))
-        }
-        let attended = matmul(scores.softmax(axis: -1), v)  // [B, H, N, d]
+        let attended = scaledDotProductAttention(projected[0], projected[1], projected[2], mask: mask)  // [B, H, N, d]
         return proj(attended.permuted([0, 2, 1, 3]).reshaped([b, n, d]))
     }
 }

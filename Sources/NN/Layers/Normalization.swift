@@ -60,9 +60,11 @@ public final class LayerNorm: Module {
     public let normalizedShape: [Int]
     public let epsilon: Float
 
-    public init(_ normalizedShape: [Int], epsilon: Float = 1e-5, elementwiseAffine: Bool = true) {
+    /// `bias: false` keeps the scale without the shift (PyTorch's `LayerNorm(bias=False)`,
+    /// nanoGPT's default).
+    public init(_ normalizedShape: [Int], epsilon: Float = 1e-5, elementwiseAffine: Bool = true, bias: Bool = true) {
         _weight = OptionalParameter(elementwiseAffine ? Tensor.ones(normalizedShape) : nil)
-        _bias = OptionalParameter(elementwiseAffine ? Tensor.zeros(normalizedShape) : nil)
+        _bias = OptionalParameter(elementwiseAffine && bias ? Tensor.zeros(normalizedShape) : nil)
         (self.normalizedShape, self.epsilon) = (normalizedShape, epsilon)
         super.init()
     }
