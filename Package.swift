@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Robustness", targets: ["Robustness"]),
         .library(name: "Configuration", targets: ["Configuration"]),
         .library(name: "Generative", targets: ["Generative"]),
+        .library(name: "Language", targets: ["Language"]),
         .library(name: "Experiments", targets: ["Experiments"]),
         .executable(name: "distill", targets: ["distill"]),
         .executable(name: "distill-bench", targets: ["distill-bench"]),
@@ -77,6 +78,10 @@ let package = Package(
         // Graph learning and its distillation: GNN training on node splits, GNN → MLP students.
         .target(
             name: "Graphs",
+            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training", "Distillation", "Configuration"]
+        ),
+        .target(
+            name: "Language",
             dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training", "Distillation", "Configuration"]
         ),
         .target(
@@ -147,6 +152,10 @@ let package = Package(
         .testTarget(
             name: "GraphsTests",
             dependencies: ["Graphs", "Distillation", "Training", "NN", "Optim", "Datasets", "Tensors"]
+        ),
+        .testTarget(
+            name: "LanguageTests",
+            dependencies: ["Language", "Distillation", "Training", "NN", "Optim", "Datasets", "Tensors"]
         ),
         .testTarget(
             name: "DatasetsTests",

@@ -11,6 +11,12 @@ public final class KeyValueCache {
 
     /// How many tokens the cache holds.
     public var length: Int { layers.first??.keys.shape[2] ?? 0 }
+
+    /// Keeps, for each sequence of the batch, the cached sequence `rows[i]` (beam search's
+    /// beams after each step).
+    public func reorder(_ rows: [Int]) {
+        layers = layers.map { $0.map { ($0.keys.indexSelect(axis: 0, indices: rows), $0.values.indexSelect(axis: 0, indices: rows)) } }
+    }
 }
 
 /// nanoGPT's causal self-attention: one fused projection `c_attn` to queries, keys and values,

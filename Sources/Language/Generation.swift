@@ -1,0 +1,127 @@
+import Foundation
+import NN
+import Tensors
+
+/// How the next token is chosen from a language model's scores: the most likely one
+/// (greedy), or a draw from the softmax at `temperature`, restricted to the `topK` most
+/// likely tokens and to the smallest set whose probability reaches `topP` (nucleus
+/// sampling, Holtzman et al., 2020).
+public struct TokenSampling: Equatable, Sendable {
+    public var temperature: Float
+    public var topK: Int?
+    public var topP: Float?
+
+    /// The most likely token, always.
+    public static let greedy = TokenSampling(temperature: 0)
+
+    /// `temperature` 0 is greedy.
+    public init(temperature: Float = 1, topK: Int? = nil, topP: Float? = nil) {
+        precondition(temperature >= 0 && (topK ?? 1) >= 1 && (topP ?? 1) > 0 && (topP ?? 1) <= 1,
+                     "TokenSampling: temperature \(temperature), top-k \(String(describing: topK)), top-p \(String(describing: topP))")
+        (self.temperature, self.topK, self.topP) = (temperature, topK, topP)
+    }
+
+    /// The probability of each token under this rule (zero outside the kept set), from one
+    /// position's `logits`.
+    public func probabilities(_ logits: [Float]) -> [Float] {
+        var order = Array(logits.indices).sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }
+        if temperature == 0 {
+            var one = [Float](repeating: 0, count: logits.count)
+            one[order[0]] = 1
+            return one
+        }
+        if let topK { order = Array(order.prefix(topK)) }
+        let largest = logits[order[0]]
+        var weights = order.map { expf((logits[$0] - largest) / temperature) }
+        var total = weights.reduce(0, +)
+        if let topP {
+            // The smallest prefix of the most likely tokens whose probability reaches p.
+            var (kept, cumulative) = (0, Float(0))
+            while kept < weights.count && cumulative < topP * total { cumulative += weights[kept]; kept += 1 }
+            (order, weights, total) = (Array(order.prefix(kept)), Array(weights.prefix(kept)), cumulative)
+        }
+        var result = [Float](repeating: 0, count: logits.count)
+        for (token, weight) in zip(order, weights) { result[token] = weight / total }
+        return result
+    }
+
+    /// A token drawn by this rule from `logits`.
+    public func draw(_ logits: [Float], using generator: inout RandomGenerator) -> Int {
+        let probabilities = probabilities(logits)
+        if temperature == 0 { return probabilities.firstIndex(of: 1)! }
+        var remaining = generator.nextUniform()
+        var last = 0
+        for (token, probability) in probabilities.enumerated() where probability > 0 {
+            last = token
+            remaining -= probability
+            if remaining < 0 { return token }
+        }
+        return last
+    }
+}
+
+extension GPT {
+    /// `count` tokens continuing `prompt`, each chosen by `sampling` (seeded by `generator`).
+    /// The key-value cache carries the prompt and the tokens so far; past the context
+    /// length, the model reads the last `contextLength` tokens afresh, as nanoGPT crops.
+    public func generate(after prompt: [Int], count: Int, sampling: TokenSampling = .greedy,
+                         using generator: inout RandomGenerator) -> [Int] {
+        precondition(!prompt.isEmpty && count >= 0, "generate: a prompt of \(prompt.count) tokens, \(count) to generate")
+        var sequence = Array(prompt.suffix(configuration.contextLength))
+        var cache: KeyValueCache? = KeyValueCache(layers: configuration.layers)
+        var pending = sequence
+        var generated: [Int] = []
+        for _ in 0..<count {
+            if let current = cache, current.length + pending.count > configuration.contextLength { cache = nil }
+            let window = cache == nil ? Array(sequence.suffix(configuration.contextLength)) : pending
+            let logits = self.logits(Tensor(window.map(Float.init), shape: [1, window.count]), cache: cache)
+            let vocabulary = configuration.vocabularySize
+            let last = Array(logits.scalars[((window.count - 1) * vocabulary)..<(window.count * vocabulary)])
+            let token = sampling.draw(last, using: &generator)
+            generated.append(token)
+            sequence.append(token)
+            pending = [token]
+        }
+        return generated
+    }
+
+    /// Beam search (the sequence-level KD of Kim & Rush, 2016, trains on its output): the
+    /// `count` tokens after `prompt` with the highest total log-probability among `beams`
+    /// hypotheses kept at each step. Within the context length.
+    public func beamSearch(after prompt: [Int], count: Int, beams: Int) -> [Int] {
+        precondition(!prompt.isEmpty && count >= 0 && beams >= 1, "beamSearch: a prompt of \(prompt.count) tokens, \(count) to generate, \(beams) beams")
+        precondition(prompt.count + count <= configuration.contextLength + 1,
+                     "beamSearch: \(prompt.count) + \(count) tokens exceed the context of \(configuration.contextLength)")
+        let vocabulary = configuration.vocabularySize
+        let cache = KeyValueCache(layers: configuration.layers)
+        var hypotheses: [(tokens: [Int], score: Float)] = [([], 0)]
+        var logits = self.logits(Tensor(prompt.map(Float.init), shape: [1, prompt.count]), cache: cache)
+        for step in 0..<count {
+            // The last position's log-probabilities for each live hypothesis.
+            let positions = logits.shape[1]
+            let last = logits.slice(axis: 1, start: positions - 1, end: positions).reshaped([hypotheses.count, vocabulary]).logSoftmax(axis: -1).scalars
+            var candidates: [(row: Int, token: Int, score: Float)] = []
+            for (row, hypothesis) in hypotheses.enumerated() {
+                for token in 0..<vocabulary { candidates.append((row, token, hypothesis.score + last[row * vocabulary + token])) }
+            }
+            candidates.sort { $0.score != $1.score ? $0.score > $1.score : ($0.row, $0.token) < ($1.row, $1.token) }
+            let kept = candidates.prefix(beams)
+            hypotheses = kept.map { (hypotheses[$0.row].tokens + [$0.token], $0.score) }
+            guard step < count - 1 else { break }
+            cache.reorder(kept.map(\.row))
+            logits = self.logits(Tensor(kept.map { Float($0.token) }, shape: [kept.count, 1]), cache: cache)
+        }
+        return hypotheses[0].tokens
+    }
+
+    /// The total log-probability the model gives `continuation` after `prompt`.
+    public func logProbability(of continuation: [Int], after prompt: [Int]) -> Float {
+        let sequence = prompt + continuation
+        precondition(sequence.count <= configuration.contextLength, "logProbability: \(sequence.count) tokens exceed the context")
+        let logits = self.logits(Tensor(sequence.map(Float.init), shape: [1, sequence.count]), cache: nil).logSoftmax(axis: -1).scalars
+        let vocabulary = configuration.vocabularySize
+        return continuation.enumerated().reduce(0) { total, entry in
+            total + logits[(prompt.count - 1 + entry.offset) * vocabulary + entry.element]
+        }
+    }
+}
