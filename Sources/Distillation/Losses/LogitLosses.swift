@@ -2,9 +2,10 @@ import Configuration
 import Datasets
 import Tensors
 
-/// Cross-entropy with the labels (optionally smoothed). Samples labeled
-/// `Batch.unlabeledMarker` (the unlabeled part of semi-supervised data) are skipped; a
-/// batch with no labeled sample contributes 0.
+/// Cross-entropy with the labels (optionally smoothed): logits `[B, C]` against labels `[B]`,
+/// or a language model's `[B, T, V]` against the next tokens `[B, T]`, averaged over the
+/// positions. Samples labeled `Batch.unlabeledMarker` (the unlabeled part of semi-supervised
+/// data) are skipped; a batch with no labeled sample contributes 0.
 public struct CrossEntropyTerm: LossTerm {
     public let labelSmoothing: Float
     public var name: String { "ce" }
@@ -14,7 +15,10 @@ public struct CrossEntropyTerm: LossTerm {
         let labels = batch.requireLabels(name)
         let marker = Int(Batch.unlabeledMarker)
         guard labels.integerScalars.contains(where: { $0 != marker }) else { return Tensor(0) }
-        return crossEntropy(logits: batch.studentLogits, labels: labels, labelSmoothing: labelSmoothing, ignoreIndex: marker)
+        let logits = batch.studentLogits
+        // A language model scores every position: logits [B, T, V] against labels [B, T].
+        let perPosition = logits.rank >= 3 && labels.shape == Array(logits.shape.dropLast())
+        return crossEntropy(logits: logits, labels: labels, classAxis: perPosition ? -1 : 1, labelSmoothing: labelSmoothing, ignoreIndex: marker)
     }
 }
 
