@@ -97,6 +97,7 @@ let package = Package(
                 "Robustness",
                 "Generative",
                 "Graphs",
+                "Language",
                 "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
