@@ -7,9 +7,7 @@ import XCTest
 
 /// GIN's layer, the readouts and the model; batches of whole graphs.
 final class GraphClassifierTests: XCTestCase {
-    /// A ring of 6 nodes with one chord.
-    private let ring = try! SparseMatrix(rowCount: 6, columnCount: 6,
-                                        entries: (0..<6).flatMap { [($0, ($0 + 1) % 6), (($0 + 1) % 6, $0)] } + [(0, 3), (3, 0)])
+    private let ring = ringWithChord
 
     func testGINConvolutionMatchesItsFormulaAndFiniteDifferences() {
         var generator = RandomGenerator(seed: 1)

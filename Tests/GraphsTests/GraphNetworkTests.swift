@@ -8,9 +8,7 @@ import XCTest
 /// GCN's layer and model: gradients, PyTorch Geometric's parameter names, and inputs read
 /// from a node batch.
 final class GraphNetworkTests: XCTestCase {
-    /// A ring of 6 nodes with one chord.
-    private let ring = try! SparseMatrix(rowCount: 6, columnCount: 6,
-                                        entries: (0..<6).flatMap { [($0, ($0 + 1) % 6), (($0 + 1) % 6, $0)] } + [(0, 3), (3, 0)])
+    private let ring = ringWithChord
 
     func testGraphConvolutionGradientsMatchFiniteDifferences() {
         var generator = RandomGenerator(seed: 1)
