@@ -170,9 +170,10 @@ public struct ExperimentData {
         var training: any Dataset = ego.train
         var derivation: String?
         if let mirageSection = try section.optional("mirage") {
-            let mirage = Mirage(hops: try mirageSection.value("hops", default: 1, in: 1...8),
-                                minimumSupport: try mirageSection.value("minimum_support", default: 0.02, in: 0.000_001...1),
-                                maximumTrees: try mirageSection.value("maximum_trees", default: 1, in: 1...16))
+            let defaults = Mirage()
+            let mirage = Mirage(hops: try mirageSection.value("hops", default: defaults.hops, in: 1...8),
+                                minimumSupport: try mirageSection.value("minimum_support", default: defaults.minimumSupport, in: 0.000_001...1),
+                                maximumTrees: try mirageSection.value("maximum_trees", default: defaults.maximumTrees, in: 1...16))
             try mirageSection.finish()
             let distillate: MirageDistillate
             do { distillate = try mirage.distill(ego.train) } catch let error as DataError { throw mirageSection.error(error.reason) }

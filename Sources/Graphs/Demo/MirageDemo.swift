@@ -13,9 +13,9 @@ public enum MirageDemo {
     /// Node kinds: this many feature clusters.
     public static let kindCount = 16
 
-    /// Mirage's settings: computation trees of 1 hop (a 1-layer GIN), kept when in at least
-    /// 2% of a class's training graphs, one tree per distilled graph.
-    public static let mirage = Mirage(hops: 1, minimumSupport: 0.02, maximumTrees: 1)
+    /// Mirage's settings, its defaults: computation trees of 1 hop (a 1-layer GIN), kept when
+    /// in at least 2% of a class's training graphs, one tree per distilled graph.
+    public static let mirage = Mirage()
 
     /// `graph`'s 2-hop ego-networks, nodes of 16 kinds (spherical k-means of the features,
     /// seeded by `seed`), split 60/20/20 into train, validation and test graphs by `seed`.
