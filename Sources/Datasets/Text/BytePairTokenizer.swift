@@ -89,11 +89,14 @@ public struct BytePairTokenizer: Tokenizer {
     }
 
     public func encode(_ text: String) -> [Int] {
-        var cache: [Substring: [Int]] = [:]
+        // Keyed by bytes: Substrings compare by canonical equivalence, so "é" would find the
+        // tokens of "e" + U+0301 and the round trip would change the text.
+        var cache: [[UInt8]: [Int]] = [:]
         var tokens: [Int] = []
         for piece in Self.preTokens(text) {
-            if let known = cache[piece] { tokens += known; continue }
-            var symbols = piece.utf8.map { byteIds[Int($0)] }
+            let bytes = Array(piece.utf8)
+            if let known = cache[bytes] { tokens += known; continue }
+            var symbols = bytes.map { byteIds[Int($0)] }
             while symbols.count > 1 {
                 var best: (rank: Int, pair: Pair, merged: Int)?
                 for index in 0..<(symbols.count - 1) {
@@ -103,7 +106,7 @@ public struct BytePairTokenizer: Tokenizer {
                 guard let best else { break }
                 symbols = Self.merging(best.pair, into: best.merged, in: symbols)
             }
-            cache[piece] = symbols
+            cache[bytes] = symbols
             tokens += symbols
         }
         return tokens
