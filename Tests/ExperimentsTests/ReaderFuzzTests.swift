@@ -5,7 +5,7 @@ import Tensors
 import XCTest
 
 /// Seeded mutation fuzzing of every reader a user's file reaches: safetensors, IDX (raw and
-/// gzip), CIFAR, NPY and NPZ, Planetoid graphs, and YAML configs. Each mutated input must be read or refused
+/// gzip), CIFAR, NPY and NPZ, Planetoid graphs, tokenizer files, and YAML configs. Each mutated input must be read or refused
 /// with an error naming its file; a crash ends the test process and a hang shows in the
 /// time bound. The mutations favour what breaks readers: sizes at the edges of their integer
 /// types, truncation, and numbers and structure changed inside text headers.
@@ -192,6 +192,21 @@ final class ReaderFuzzTests: FolderTestCase {
         let graph = try Data(contentsOf: datasetFixtures.appendingPathComponent("tiny-planetoid.npz"))
         fuzz("graph.npz", seeds: [graph], iterations: 2000, maximumMutations: 2, seed: 7) { data in
             _ = try NodeClassificationGraph.readPlanetoid(data, name: "graph", classCount: 2, source: "graph.npz")
+        }
+    }
+
+    /// Tokenizer files (Hugging Face's `tokenizer.json` and Distillery's character files):
+    /// each damaged file is refused in one line, or loads as a tokenizer that still
+    /// round-trips text byte for byte.
+    func testTokenizerFiles() throws {
+        let bpe = try Data(contentsOf: datasetFixtures.appendingPathComponent("hf-bpe-tokenizer.json"))
+        let characters = Data(#"{"type": "character", "characters": "\n !',-.:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"}"#.utf8)
+        let text = "First Citizen:\nhe\u{301}llo, \u{D55C} 🎭 world's end 42"
+        fuzz("tokenizer.json", seeds: [bpe, characters], iterations: 1500, isText: true, maximumMutations: 3, seed: 9) { data in
+            let tokenizer = try TokenizerFile.load(data, source: "tokenizer.json")
+            let tokens = tokenizer.encode(text)
+            XCTAssertEqual(Array(try tokenizer.decode(tokens).utf8), Array(text.utf8))
+            XCTAssertTrue(tokens.allSatisfy { (0..<tokenizer.vocabularySize).contains($0) })
         }
     }
 
