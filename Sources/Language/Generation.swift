@@ -85,6 +85,37 @@ extension GPT {
         return generated
     }
 
+    /// Continuations of a batch of prompts `[B, P]`, `count` tokens each, drawn by `sampling`
+    /// row by row in order (seeded by `generator`), all rows advancing together over one
+    /// key-value cache: the prompts followed by their continuations, `[B, P + count]`.
+    /// Within the context length (the last token drawn is not read back). Records no
+    /// gradients: on-policy distillation and sequence-level KD train on the result as data.
+    public func sample(continuing prompts: Tensor, count: Int, sampling: TokenSampling = .greedy,
+                       using generator: inout RandomGenerator) -> Tensor {
+        precondition(prompts.rank == 2 && prompts.shape[1] >= 1 && count >= 0, "sample: prompts of shape \(prompts.shape), \(count) tokens to draw")
+        let (rows, promptLength) = (prompts.shape[0], prompts.shape[1])
+        precondition(promptLength + count <= configuration.contextLength + 1,
+                     "sample: \(promptLength) + \(count) tokens exceed the context of \(configuration.contextLength)")
+        guard count > 0 else { return prompts }
+        let vocabulary = configuration.vocabularySize
+        var drawn = [[Float]](repeating: [], count: rows)
+        withoutGradients {
+            let cache = KeyValueCache(layers: configuration.layers)
+            var input = prompts
+            for step in 0..<count {
+                let logits = self.logits(input, cache: cache)
+                let positions = logits.shape[1]
+                let last = logits.slice(axis: 1, start: positions - 1, end: positions).reshaped([rows, vocabulary]).scalars
+                for row in 0..<rows {
+                    drawn[row].append(Float(sampling.draw(Array(last[(row * vocabulary)..<((row + 1) * vocabulary)]), using: &generator)))
+                }
+                guard step < count - 1 else { break }
+                input = Tensor(drawn.map { $0.last! }, shape: [rows, 1])
+            }
+        }
+        return concatenate([prompts, Tensor(drawn.flatMap { $0 }, shape: [rows, count])], axis: 1)
+    }
+
     /// Beam search (the sequence-level KD of Kim & Rush, 2016, trains on its output): the
     /// `count` tokens after `prompt` with the highest total log-probability among `beams`
     /// hypotheses kept at each step. Within the context length.
@@ -114,14 +145,35 @@ extension GPT {
         return hypotheses[0].tokens
     }
 
-    /// The total log-probability the model gives `continuation` after `prompt`.
+    /// The total log-probability the model gives `continuation` after `prompt` (together
+    /// within one token past the context: the last token is only predicted).
     public func logProbability(of continuation: [Int], after prompt: [Int]) -> Float {
-        let sequence = prompt + continuation
-        precondition(sequence.count <= configuration.contextLength, "logProbability: \(sequence.count) tokens exceed the context")
-        let logits = self.logits(Tensor(sequence.map(Float.init), shape: [1, sequence.count]), cache: nil).logSoftmax(axis: -1).scalars
+        // The last token is predicted, never read.
+        let read = Array((prompt + continuation).dropLast())
+        precondition(read.count <= configuration.contextLength, "logProbability: \(read.count) tokens exceed the context")
+        let logits = self.logits(Tensor(read.map(Float.init), shape: [1, read.count]), cache: nil).logSoftmax(axis: -1).scalars
         let vocabulary = configuration.vocabularySize
         return continuation.enumerated().reduce(0) { total, entry in
             total + logits[(prompt.count - 1 + entry.offset) * vocabulary + entry.element]
+        }
+    }
+}
+
+extension GPT {
+    /// The mean negative log-likelihood per token, in nats, this model gives the tokens of
+    /// `sequences` `[B, L]` after their first `promptLength`: how likely it finds another
+    /// model's samples (GKD scores a student's samples by its teacher's NLL).
+    public func negativeLogLikelihood(of sequences: Tensor, after promptLength: Int) -> Double {
+        precondition(sequences.rank == 2 && promptLength >= 1 && promptLength < sequences.shape[1],
+                     "negativeLogLikelihood: sequences of shape \(sequences.shape) after a prompt of \(promptLength)")
+        let length = sequences.shape[1]
+        precondition(length - 1 <= configuration.contextLength, "negativeLogLikelihood: \(length) tokens exceed the context")
+        return withoutGradients {
+            let inputs = sequences.slice(axis: 1, start: 0, end: length - 1)
+            let next = sequences.slice(axis: 1, start: 1, end: length)
+            let scored = Tensor((0..<(sequences.shape[0] * (length - 1))).map { $0 % (length - 1) >= promptLength - 1 ? Float(1) : 0 },
+                                shape: next.shape)
+            return Double(crossEntropy(logits: self.logits(inputs, cache: nil), labels: next, classAxis: -1, mask: scored).item)
         }
     }
 }

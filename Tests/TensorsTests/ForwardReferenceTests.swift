@@ -49,6 +49,10 @@ final class ForwardReferenceTests: XCTestCase {
         assertClose(crossEntropy(logits: logits, probabilities: q), f("soft_ce_mean"), "soft CE")
         assertClose(klDivergence(logProbabilities: logits.logSoftmax(axis: 1), target: q), f("kl_batchmean"), "KL")
         assertClose(distillationKLDivergence(studentLogits: logits, teacherLogits: teacher, temperature: 4), f("kd_T4_batchmean"), "KD")
+        for (beta, name) in [(Float(0), "0.0"), (0.1, "0.1"), (0.5, "0.5"), (1, "1.0")] {
+            assertClose(generalizedJensenShannonDivergence(studentLogits: logits, teacherLogits: teacher, beta: beta, temperature: 2),
+                        f("gjsd_beta\(name)_T2"), tolerance: 1e-5, "generalized JSD β = \(beta)")
+        }
         assertClose(binaryCrossEntropy(logits: logits, targets: f("targets01")), f("bce_mean"), "BCE")
         assertClose(meanSquaredError(logits, teacher), f("mse_mean"), "MSE")
         assertClose(smoothL1Loss(logits, teacher, beta: 2), f("smooth_l1_beta2"), "smooth L1")

@@ -184,6 +184,11 @@ final class GradientCheckTests: XCTestCase {
         assertGradients(at: [tokens, teacherTokens], "distillation KL [N, T, V], masked") {
             distillationKLDivergence(studentLogits: $0[0], teacherLogits: $0[1], temperature: 2, mask: padding)
         }
+        for beta: Float in [0, 0.3, 1] {
+            assertGradients(at: [tokens], "generalized JSD β = \(beta) [N, T, V], masked") {
+                generalizedJensenShannonDivergence(studentLogits: $0[0], teacherLogits: teacherTokens, beta: beta, temperature: 1.5, mask: padding)
+            }
+        }
         assertGradients(at: [tokens, teacherTokens.softmax(axis: -1)], "soft cross-entropy [N, T, V]") {
             crossEntropy(logits: $0[0], probabilities: $0[1], classAxis: -1)
         }

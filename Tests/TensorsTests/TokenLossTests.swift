@@ -28,6 +28,17 @@ final class TokenLossTests: XCTestCase {
         XCTAssertEqual(perToken.scalars.enumerated().filter { mask.scalars[$0.offset] == 0 }.map(\.element), [0, 0, 0, 0, 0])
     }
 
+    func testMaskedGeneralizedJSDEqualsTheRankTwoLossOnTheKeptRows() {
+        for beta: Float in [0, 0.5, 1] {
+            let masked = generalizedJensenShannonDivergence(studentLogits: student, teacherLogits: teacher, beta: beta, mask: mask)
+            let flat = generalizedJensenShannonDivergence(studentLogits: kept(student), teacherLogits: kept(teacher), beta: beta)
+            XCTAssertEqual(masked.item, flat.item, accuracy: 1e-6, "β = \(beta)")
+        }
+        // β = 0 is word-level KD's forward KL at T = 1.
+        XCTAssertEqual(generalizedJensenShannonDivergence(studentLogits: student, teacherLogits: teacher, beta: 0).item,
+                       distillationKLDivergence(studentLogits: student, teacherLogits: teacher, temperature: 1).item, accuracy: 1e-6)
+    }
+
     func testMaskedCrossEntropyEqualsTheRankTwoLossOnTheKeptRowsAndSkipsPaddingLabels() {
         let keptLabels = Tensor(keptRows.map { labels.scalars[$0] })
         for reduction in [LossReduction.mean, .batchMean, .sum] {

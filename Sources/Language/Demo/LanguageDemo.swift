@@ -7,8 +7,9 @@ import Tensors
 import Training
 
 /// `distill demo language`: on Tiny Shakespeare's characters, a GPT teacher, a smaller GPT
-/// on the text alone and the same GPT by word-level KD, each with its validation loss,
-/// sampling speed and a sample. The recipes are the ones the tests assert on.
+/// on the text alone, by word-level KD and by GKD, each with its validation loss, the
+/// teacher's NLL of its samples, sampling speed and a sample. The recipes are the ones the
+/// tests assert on.
 public enum LanguageDemo {
     /// The corpus as character tokens, cut into windows of 32 with nanoGPT's 90/10 split.
     public struct Text {
@@ -39,12 +40,17 @@ public enum LanguageDemo {
     /// first 512 windows, in inference mode.
     public static func train(_ model: GPT, _ loss: WeightedLoss, teacher: (any Teacher)?, steps: Int, on text: Text,
                              seed: UInt64) throws -> LanguageModelMetrics {
+        try train(model, objective: DistillationObjective(teacher: teacher, loss: loss), steps: steps, on: text, seed: seed)
+    }
+
+    /// Trains `model` by `objective`, as `train(_:_:teacher:steps:on:seed:)` does.
+    public static func train(_ model: GPT, objective: some TrainingObjective, steps: Int, on text: Text,
+                             seed: UInt64) throws -> LanguageModelMetrics {
         var generator = RandomGenerator(seed: seed)
         let windows = Subset(text.train, indices: Array(Tensor.permutation(text.train.count, using: &generator).integerScalars.prefix(steps * 16)))
         var options = TrainingOptions(epochs: 1, batchSize: 16, schedule: .constant(3e-3), seed: seed)
         options.evaluation = LanguageModelEvaluation(limit: 512)
-        let trainer = Trainer(student: model, objective: DistillationObjective(teacher: teacher, loss: loss),
-                              optimizer: AdamW(learningRate: 3e-3, weightDecay: 0.1), options: options)
+        let trainer = Trainer(student: model, objective: objective, optimizer: AdamW(learningRate: 3e-3, weightDecay: 0.1), options: options)
         let history = try trainer.fit(windows, validation: text.validation)
         model.eval()
         guard let metrics = history.last?.validation.flatMap(LanguageModelMetrics.init) else {
@@ -60,46 +66,74 @@ public enum LanguageDemo {
     /// at every position, KD at T = 1 alone.
     public static func wordLevel() -> WeightedLoss { WeightedLoss([(1, KnowledgeDistillationLoss(temperature: 1))]) }
 
+    /// GKD (Agarwal et al., 2024) at TRL's defaults: the generalized JSD at β = 0.5, on the
+    /// student's own continuations of 8-token prompts for half the batches.
+    public static func generalized(teacher: GPT) -> LanguageModelDistillation {
+        .generalized(teacher: teacher, beta: 0.5, onPolicyFraction: 0.5, promptLength: 8)
+    }
+
+    /// How likely `teacher` finds `student`'s writing: the teacher's NLL per token of the
+    /// student's continuations (temperature 1, seeded) of 64 validation prompts of 8 tokens,
+    /// 24 tokens each. GKD's measure of sample quality.
+    public static func teacherNLLOfSamples(from student: GPT, teacher: GPT, on text: Text) -> Double {
+        let windows = Array(stride(from: 0, to: text.validation.count, by: text.validation.count / 64).prefix(64))
+        let prompts = text.validation.batch(at: windows).inputs.slice(axis: 1, start: 0, end: 8)
+        var generator = RandomGenerator(seed: 5)
+        let samples = student.sample(continuing: prompts, count: 24, sampling: TokenSampling(temperature: 1), using: &generator)
+        return teacher.negativeLogLikelihood(of: samples, after: 8)
+    }
+
     /// One line of the table.
     public struct Row: Sendable {
         public let model: String
         public let parameters: Int
         public let validationLoss: Double
+        /// `teacherNLLOfSamples`: how likely the teacher finds this model's samples.
+        public let teacherNLLOfSamples: Double
         /// Tokens sampled per second, one sequence, with the key-value cache.
         public let tokensPerSecond: Double
         public let sample: String
     }
 
-    /// The teacher (128 wide, 1,200 steps), and the 48-wide student alone and by word-level
-    /// KD (400 steps each); `progress` hears each model's name as it starts.
+    /// The teacher (128 wide, 1,200 steps), and 48-wide students of 400 steps each: alone, by
+    /// word-level KD, and by GKD after 200 steps of word-level KD (the paper starts GKD from a
+    /// trained student: an untrained one's samples teach it nothing). `progress` hears each
+    /// model's name as it starts.
     public static func run(progress: (String) -> Void = { _ in }) throws -> [Row] {
         let text = try characterText()
+        progress("teacher")
+        let teacher = gpt(width: 128, for: text, seed: 20)
+        let teacherMetrics = try train(teacher, textAlone(), teacher: nil, steps: 1200, on: text, seed: 20)
         func row(_ name: String, _ model: GPT, _ metrics: LanguageModelMetrics) throws -> Row {
             var generator = RandomGenerator(seed: 2)
             let prompt = text.tokenizer.encode("ROMEO:\n")
             let start = Date()
             let tokens = model.generate(after: prompt, count: 200, sampling: TokenSampling(temperature: 0.8), using: &generator)
             let seconds = Date().timeIntervalSince(start)
-            return Row(model: name, parameters: model.parameterCount, validationLoss: metrics.loss, tokensPerSecond: Double(tokens.count) / seconds,
-                       sample: try text.tokenizer.decode(Array(tokens.prefix(80))))
+            return Row(model: name, parameters: model.parameterCount, validationLoss: metrics.loss,
+                       teacherNLLOfSamples: teacherNLLOfSamples(from: model, teacher: teacher, on: text),
+                       tokensPerSecond: Double(tokens.count) / seconds, sample: try text.tokenizer.decode(Array(tokens.prefix(80))))
         }
-        progress("teacher")
-        let teacher = gpt(width: 128, for: text, seed: 20)
-        var rows = [try row("teacher (2 × 128, 1,200 steps)", teacher, try train(teacher, textAlone(), teacher: nil, steps: 1200, on: text, seed: 20))]
+        var rows = [try row("teacher (2 × 128, 1,200 steps)", teacher, teacherMetrics)]
         progress("student alone")
         let alone = gpt(width: 48, for: text, seed: 21)
         rows.append(try row("student alone (2 × 48, 400 steps)", alone, try train(alone, textAlone(), teacher: nil, steps: 400, on: text, seed: 21)))
         progress("student by word-level KD")
         let distilled = gpt(width: 48, for: text, seed: 21)
         rows.append(try row("student by word-level KD (400 steps)", distilled,
-                            try train(distilled, wordLevel(), teacher: ModelTeacher(teacher), steps: 400, on: text, seed: 21)))
+                            try train(distilled, objective: LanguageModelDistillation.wordLevel(teacher: teacher), steps: 400, on: text, seed: 21)))
+        progress("student by GKD")
+        let onPolicy = gpt(width: 48, for: text, seed: 21)
+        _ = try train(onPolicy, objective: LanguageModelDistillation.wordLevel(teacher: teacher), steps: 200, on: text, seed: 21)
+        rows.append(try row("student by GKD (200 word-level + 200 GKD steps)", onPolicy,
+                            try train(onPolicy, objective: generalized(teacher: teacher), steps: 200, on: text, seed: 121)))
         return rows
     }
 
     /// The rows as a Markdown table, then each model's sample.
     public static func table(_ rows: [Row]) -> String {
-        let table = ["| model | params | val loss | sampling tokens/s |", "|---|---|---|---|"] + rows.map {
-            String(format: "| %@ | %d | %.3f | %.0f |", $0.model, $0.parameters, $0.validationLoss, $0.tokensPerSecond)
+        let table = ["| model | params | val loss | teacher NLL of its samples | sampling tokens/s |", "|---|---|---|---|---|"] + rows.map {
+            String(format: "| %@ | %d | %.3f | %.3f | %.0f |", $0.model, $0.parameters, $0.validationLoss, $0.teacherNLLOfSamples, $0.tokensPerSecond)
         }
         let samples = rows.map { "\($0.model):\n\($0.sample)" }
         return (table + [""] + samples).joined(separator: "\n")

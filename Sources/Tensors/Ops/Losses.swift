@@ -237,6 +237,97 @@ public func distillationKLDivergence(
     return result.reshaped(positionShape).reducedLoss(reduction, batchSize: positions, meanCount: positions)
 }
 
+/// The generalized Jensen–Shannon divergence of GKD (Agarwal et al., 2024, eq. 1) between
+/// the teacher's distribution `p = softmax(t/T)` and the student's `q = softmax(s/T)`, per
+/// position: `β·KL(p ‖ m) + (1 − β)·KL(q ‖ m)` with the mixture `m = β·p + (1 − β)·q`, taken
+/// in log space. As TRL's `GKDTrainer` defines the ends, `β = 0` is the forward KL
+/// `KL(p ‖ q)` (word-level KD's, mass-covering) and `β = 1` the reverse `KL(q ‖ p)`
+/// (mode-seeking); `β = 0.5` is the symmetric Jensen–Shannon divergence.
+///
+/// For logits `[N, C]` or any rank with the classes on the last axis (token logits
+/// `[N, T, V]`). The teacher is a constant: gradients flow to the student only,
+/// `∂/∂s_j = q_j (g_j − Σ_i q_i g_i) / T` with `g = (1 − β)(log q − log m)` (`log q − log p`
+/// at `β = 1`, and `q − p` directly at `β = 0`). No `T²` factor, as in TRL.
+///
+/// `mask` (the logits' shape without the class axis) keeps its non-zero positions;
+/// `.batchMean` and `.mean` divide by the positions kept.
+public func generalizedJensenShannonDivergence(
+    studentLogits: Tensor, teacherLogits: Tensor, beta: Float, temperature: Float = 1, mask: Tensor? = nil,
+    reduction: LossReduction = .batchMean
+) -> Tensor {
+    let operation = "generalizedJensenShannonDivergence"
+    precondition(studentLogits.rank >= 2 && studentLogits.shape == teacherLogits.shape,
+                 "\(operation): student logits \(studentLogits.shape) and teacher logits \(teacherLogits.shape) must have one shape, [N, C] or [N, …, C]")
+    precondition(temperature > 0 && (0...1).contains(beta), "\(operation): temperature \(temperature) must be positive and β \(beta) in [0, 1]")
+    let positionShape = studentLogits.positionShape(classAxis: -1)
+    let kept = keptPositions(mask, positionShape: positionShape, operation: operation)
+    let studentRows = studentLogits.classRows(classAxis: -1, operation: operation)
+    let teacherRows = teacherLogits.detached().classRows(classAxis: -1, operation: operation)
+    let (n, classes) = (studentRows.shape[0], studentRows.shape[1])
+    let studentLog = Tensor(uninitialized: studentRows.shape), teacherLog = Tensor(uninitialized: studentRows.shape)
+    // The mixture's log-probabilities; unused at the ends, where m is one of the two.
+    let mixtureLog = Tensor(uninitialized: studentRows.shape)
+    let perPosition = Tensor(uninitialized: [n])
+    let s = studentRows.storage.pointer, t = teacherRows.storage.pointer
+    let ls = studentLog.storage.pointer, lt = teacherLog.storage.pointer, lm = mixtureLog.storage.pointer
+    let divergence = perPosition.storage.pointer
+    let inverse = 1 / temperature
+    let (logBeta, logComplement) = (Foundation.log(beta), Foundation.log(1 - beta))
+    parallelFor(n, grain: Swift.max(1, 2048 / Swift.max(classes, 1))) { range in
+        for i in range {
+            guard kept?[i] != false else { divergence[i] = 0; continue }
+            let o = i * classes
+            _ = logSoftmaxLane(s + o, into: ls + o, count: classes, stride: 1, inverseTemperature: inverse)
+            _ = logSoftmaxLane(t + o, into: lt + o, count: classes, stride: 1, inverseTemperature: inverse)
+            var total: Float = 0
+            if beta == 0 {
+                for c in 0..<classes { total += Foundation.exp(lt[o + c]) * (lt[o + c] - ls[o + c]) }
+            } else if beta == 1 {
+                for c in 0..<classes { total += Foundation.exp(ls[o + c]) * (ls[o + c] - lt[o + c]) }
+            } else {
+                for c in 0..<classes {
+                    let (a, b) = (lt[o + c] + logBeta, ls[o + c] + logComplement)
+                    let larger = Swift.max(a, b)
+                    let m = larger + Foundation.log(Foundation.exp(a - larger) + Foundation.exp(b - larger))
+                    lm[o + c] = m
+                    total += beta * Foundation.exp(lt[o + c]) * (lt[o + c] - m) + (1 - beta) * Foundation.exp(ls[o + c]) * (ls[o + c] - m)
+                }
+            }
+            divergence[i] = total
+        }
+    }
+    withExtendedLifetime((studentRows, teacherRows)) {}
+    var result = perPosition
+    if Tensor.shouldRecord(studentRows) {
+        result = perPosition.recorded(inputs: [studentRows]) { g, _ in
+            let gp = g.storage.pointer
+            let ls = studentLog.storage.pointer, lt = teacherLog.storage.pointer, lm = mixtureLog.storage.pointer
+            let gradient = Tensor(uninitialized: [n, classes])
+            let d = gradient.storage.pointer
+            for i in 0..<n {
+                let o = i * classes
+                guard kept?[i] != false else { (d + o).update(repeating: 0, count: classes); continue }
+                if beta == 0 {
+                    for c in 0..<classes { d[o + c] = gp[i] * inverse * (Foundation.exp(ls[o + c]) - Foundation.exp(lt[o + c])) }
+                    continue
+                }
+                // d = q ⊙ (g − ⟨q, g⟩), g the derivative in the probabilities.
+                let reference = beta == 1 ? lt + o : lm + o
+                let scale = beta == 1 ? 1 : 1 - beta
+                var mean: Float = 0
+                for c in 0..<classes { mean += Foundation.exp(ls[o + c]) * scale * (ls[o + c] - reference[c]) }
+                for c in 0..<classes {
+                    d[o + c] = gp[i] * inverse * Foundation.exp(ls[o + c]) * (scale * (ls[o + c] - reference[c]) - mean)
+                }
+            }
+            withExtendedLifetime((studentLog, teacherLog, mixtureLog)) {}
+            return [gradient]
+        }
+    }
+    let positions = kept.map { $0.lazy.filter { $0 }.count } ?? n
+    return result.reshaped(positionShape).reducedLoss(reduction, batchSize: positions, meanCount: positions)
+}
+
 /// Binary cross-entropy of logits `x` against targets `y` in [0, 1], computed stably as
 /// `max(x, 0) − x·y + log(1 + e^(−|x|))`.
 public func binaryCrossEntropy(logits: Tensor, targets: Tensor, reduction: LossReduction = .mean) -> Tensor {

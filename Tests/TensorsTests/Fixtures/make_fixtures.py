@@ -63,6 +63,20 @@ teacher = normal(5, 4, scale=3); put("teacher", teacher)
 T = 4.0
 ps = np.log(softmax(logits, 1, T)); pt = softmax(teacher, 1, T)
 put("kd_T4_batchmean", (pt * (np.log(pt) - ps)).sum() / 5 * T * T)
+# GKD's generalized JSD, as TRL's GKDTrainer.generalized_jsd_loss computes it (mixture in log space).
+def log_softmax(a, T):
+    z = a / T; m = z.max(axis=1, keepdims=True)
+    return z - m - np.log(np.exp(z - m).sum(axis=1, keepdims=True))
+def kl_log(log_target, log_input):  # F.kl_div(input, target, log_target=True)
+    return np.exp(log_target) * (log_target - log_input)
+for beta in [0.0, 0.1, 0.5, 1.0]:
+    ls_, lt_ = log_softmax(logits, 2.0), log_softmax(teacher, 2.0)
+    if beta == 0: jsd = kl_log(lt_, ls_)
+    elif beta == 1: jsd = kl_log(ls_, lt_)
+    else:
+        mix = np.logaddexp(ls_ + np.log(1 - beta), lt_ + np.log(beta))
+        jsd = beta * kl_log(lt_, mix) + (1 - beta) * kl_log(ls_, mix)
+    put(f"gjsd_beta{beta}_T2", jsd.sum() / 5)
 targets01 = rng.uniform(size=(5, 4)); put("targets01", targets01)
 put("bce_mean", (np.maximum(logits, 0) - logits * targets01 + np.log1p(np.exp(-np.abs(logits)))).mean())
 put("mse_mean", ((logits - teacher) ** 2).mean())
