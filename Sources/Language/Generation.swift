@@ -24,14 +24,20 @@ public struct TokenSampling: Equatable, Sendable {
     /// The probability of each token under this rule (zero outside the kept set), from one
     /// position's `logits`.
     public func probabilities(_ logits: [Float]) -> [Float] {
-        var order = Array(logits.indices).sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }
+        let largest = logits.max()!
         if temperature == 0 {
             var one = [Float](repeating: 0, count: logits.count)
-            one[order[0]] = 1
+            one[logits.firstIndex(of: largest)!] = 1
             return one
         }
+        guard topK != nil || topP != nil else {
+            // The whole softmax: no order needed (sampling calls this per token per row).
+            let weights = logits.map { expf(($0 - largest) / temperature) }
+            let total = weights.reduce(0, +)
+            return weights.map { $0 / total }
+        }
+        var order = Array(logits.indices).sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }
         if let topK { order = Array(order.prefix(topK)) }
-        let largest = logits[order[0]]
         var weights = order.map { expf((logits[$0] - largest) / temperature) }
         var total = weights.reduce(0, +)
         if let topP {
@@ -49,6 +55,11 @@ public struct TokenSampling: Equatable, Sendable {
     public func draw(_ logits: [Float], using generator: inout RandomGenerator) -> Int {
         let probabilities = probabilities(logits)
         if temperature == 0 { return probabilities.firstIndex(of: 1)! }
+        return Self.draw(from: probabilities, using: &generator)
+    }
+
+    /// A token drawn from `probabilities` (summing to 1) by one uniform number.
+    public static func draw(from probabilities: [Float], using generator: inout RandomGenerator) -> Int {
         var remaining = generator.nextUniform()
         var last = 0
         for (token, probability) in probabilities.enumerated() where probability > 0 {
@@ -58,6 +69,49 @@ public struct TokenSampling: Equatable, Sendable {
         }
         return last
     }
+}
+
+/// A batch of sequences decoded together over one key-value cache: the first `next` reads
+/// the prompts, each later one the tokens chosen last, and each returns every row's scores
+/// for the position after. Within the context length.
+struct IncrementalDecoder {
+    let model: GPT
+    private let cache: KeyValueCache
+
+    init(_ model: GPT) {
+        self.model = model
+        cache = KeyValueCache(layers: model.configuration.layers)
+    }
+
+    /// The next position's logits, one row per sequence, after reading `tokens` `[B, n]`.
+    func next(reading tokens: Tensor) -> [[Float]] {
+        let rows = tokens.shape[0], vocabulary = model.configuration.vocabularySize
+        let logits = withoutGradients { model.logits(tokens, cache: cache) }
+        let positions = logits.shape[1]
+        let last = logits.slice(axis: 1, start: positions - 1, end: positions).reshaped([rows, vocabulary]).scalars
+        return (0..<rows).map { Array(last[($0 * vocabulary)..<(($0 + 1) * vocabulary)]) }
+    }
+}
+
+/// Continues `prompts` `[B, P]` by `count` tokens, each row's next token chosen by `choose`
+/// from every decoder's logits for that row (in `decoders`' order): `[B, P + count]`.
+func continueTogether(_ prompts: Tensor, count: Int, decoders: [IncrementalDecoder], choose: (_ logits: [[Float]]) -> Int) -> Tensor {
+    precondition(prompts.rank == 2 && prompts.shape[1] >= 1 && count >= 0, "sample: prompts of shape \(prompts.shape), \(count) tokens to draw")
+    let rows = prompts.shape[0]
+    for decoder in decoders {
+        precondition(prompts.shape[1] + count <= decoder.model.configuration.contextLength + 1,
+                     "sample: \(prompts.shape[1]) + \(count) tokens exceed the context of \(decoder.model.configuration.contextLength)")
+    }
+    guard count > 0 else { return prompts }
+    var drawn = [[Float]](repeating: [], count: rows)
+    var input = prompts
+    for step in 0..<count {
+        let logits = decoders.map { $0.next(reading: input) }
+        for row in 0..<rows { drawn[row].append(Float(choose(logits.map { $0[row] }))) }
+        guard step < count - 1 else { break }
+        input = Tensor(drawn.map { $0.last! }, shape: [rows, 1])
+    }
+    return concatenate([prompts, Tensor(drawn.flatMap { $0 }, shape: [rows, count])], axis: 1)
 }
 
 extension GPT {
@@ -92,28 +146,7 @@ extension GPT {
     /// gradients: on-policy distillation and sequence-level KD train on the result as data.
     public func sample(continuing prompts: Tensor, count: Int, sampling: TokenSampling = .greedy,
                        using generator: inout RandomGenerator) -> Tensor {
-        precondition(prompts.rank == 2 && prompts.shape[1] >= 1 && count >= 0, "sample: prompts of shape \(prompts.shape), \(count) tokens to draw")
-        let (rows, promptLength) = (prompts.shape[0], prompts.shape[1])
-        precondition(promptLength + count <= configuration.contextLength + 1,
-                     "sample: \(promptLength) + \(count) tokens exceed the context of \(configuration.contextLength)")
-        guard count > 0 else { return prompts }
-        let vocabulary = configuration.vocabularySize
-        var drawn = [[Float]](repeating: [], count: rows)
-        withoutGradients {
-            let cache = KeyValueCache(layers: configuration.layers)
-            var input = prompts
-            for step in 0..<count {
-                let logits = self.logits(input, cache: cache)
-                let positions = logits.shape[1]
-                let last = logits.slice(axis: 1, start: positions - 1, end: positions).reshaped([rows, vocabulary]).scalars
-                for row in 0..<rows {
-                    drawn[row].append(Float(sampling.draw(Array(last[(row * vocabulary)..<((row + 1) * vocabulary)]), using: &generator)))
-                }
-                guard step < count - 1 else { break }
-                input = Tensor(drawn.map { $0.last! }, shape: [rows, 1])
-            }
-        }
-        return concatenate([prompts, Tensor(drawn.flatMap { $0 }, shape: [rows, count])], axis: 1)
+        continueTogether(prompts, count: count, decoders: [IncrementalDecoder(self)]) { sampling.draw($0[0], using: &generator) }
     }
 
     /// Beam search (the sequence-level KD of Kim & Rush, 2016, trains on its output): the

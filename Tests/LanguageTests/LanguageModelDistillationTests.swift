@@ -7,8 +7,9 @@ import Training
 import XCTest
 
 /// Distilling `LanguageDemo`'s character teacher into 48-wide GPTs on Tiny Shakespeare:
-/// word-level KD beats training alone at an equal step budget (validation loss), and GKD's
-/// on-policy distillation writes samples the teacher finds more likely than word-level KD's.
+/// word-level KD beats training alone at an equal step budget (validation loss), and the
+/// on-policy objectives (GKD, MiniLLM) write samples the teacher finds more likely than
+/// word-level KD's.
 final class LanguageModelDistillationTests: XCTestCase {
     /// The students: 400 steps, two seeds.
     func testWordLevelKDBeatsTheStudentAloneAtEqualSteps() throws {
@@ -26,29 +27,33 @@ final class LanguageModelDistillationTests: XCTestCase {
         XCTAssertLessThan(teacher.metrics.loss, alone.min()!, "the teacher knows more than the students reach alone")
     }
 
-    /// From one student trained 300 steps by word-level KD (as the paper starts GKD from a
+    /// From one student trained 300 steps by word-level KD (as both papers start from a
     /// supervised student), 300 more steps each way, two seeds: GKD (β = 0.5, half the batches
-    /// on-policy) gives samples of lower teacher NLL than word-level KD.
-    func testGKDStudentsWriteSamplesTheTeacherFindsMoreLikelyThanWordLevelKD() throws {
+    /// on-policy) and MiniLLM (reverse KL by policy gradient on teacher-mixed samples) each
+    /// give samples of lower teacher NLL than word-level KD.
+    func testOnPolicyStudentsWriteSamplesTheTeacherFindsMoreLikelyThanWordLevelKD() throws {
         let teacher = try CharacterTeacher.trained()
-        var (wordLevel, generalized) = ([Double](), [Double]())
-        var validation: [String: [Double]] = [:]
+        var nll: [String: [Double]] = [:], validation: [String: [Double]] = [:]
         for seed: UInt64 in [21, 22] {
             let warm = LanguageDemo.gpt(width: 48, for: teacher.text, seed: seed)
             _ = try LanguageDemo.train(warm, objective: LanguageModelDistillation.wordLevel(teacher: teacher.model), steps: 300, on: teacher.text, seed: seed)
             let start = warm.stateDict().mapValues { Tensor($0.scalars, shape: $0.shape) }
-            for (name, objective) in [("word-level", LanguageModelDistillation.wordLevel(teacher: teacher.model)),
-                                      ("gkd", LanguageDemo.generalized(teacher: teacher.model))] {
+            let objectives: [(String, any TrainingObjective)] = [
+                ("word-level", LanguageModelDistillation.wordLevel(teacher: teacher.model)),
+                ("gkd", LanguageDemo.generalized(teacher: teacher.model)),
+                ("minillm", MiniLLM(teacher: teacher.model, promptLength: 8)),
+            ]
+            for (name, objective) in objectives {
                 let student = LanguageDemo.gpt(width: 48, for: teacher.text, seed: seed)
                 try student.loadStateDict(start)
-                let metrics = try LanguageDemo.train(student, objective: objective, steps: 300, on: teacher.text, seed: seed + 100)
-                let nll = LanguageDemo.teacherNLLOfSamples(from: student, teacher: teacher.model, on: teacher.text)
-                if name == "gkd" { generalized.append(nll) } else { wordLevel.append(nll) }
-                validation[name, default: []].append(metrics.loss)
+                validation[name, default: []].append(try LanguageDemo.train(student, objective: objective, steps: 300, on: teacher.text, seed: seed + 100).loss)
+                nll[name, default: []].append(LanguageDemo.teacherNLLOfSamples(from: student, teacher: teacher.model, on: teacher.text))
             }
         }
-        print("teacher NLL of the students' samples: word-level KD \(wordLevel), GKD \(generalized); validation loss \(validation)")
-        XCTAssertLessThan(generalized.reduce(0, +), wordLevel.reduce(0, +))
+        print("teacher NLL of the students' samples: \(nll); validation loss \(validation)")
+        let total = nll.mapValues { $0.reduce(0, +) }
+        XCTAssertLessThan(total["gkd"]!, total["word-level"]!)
+        XCTAssertLessThan(total["minillm"]!, total["word-level"]!)
     }
 
     private func tinyGPT(seed: UInt64, vocabulary: Int = 11, width: Int = 16) -> GPT {
@@ -110,5 +115,17 @@ final class LanguageModelDistillationTests: XCTestCase {
                 XCTAssertGreaterThan(parts["jsd"] ?? 0, 0)
             }
         }
+    }
+
+    /// MiniLLM's loss at α → 0 and a student equal to the teacher: the reverse KL and every
+    /// reward vanish, so the loss and its gradient are 0.
+    func testMiniLLMVanishesWhenTheStudentIsTheTeacher() throws {
+        let model = tinyGPT(seed: 9)
+        let objective = MiniLLM(teacher: model, teacherMixture: 0.2, promptLength: 2)
+        var generator = RandomGenerator(seed: 10)
+        let prepared = try objective.prepare(windows(), student: model, epoch: 0, using: &generator)
+        let (total, parts) = try objective.loss(prepared, student: model)
+        XCTAssertEqual(total.item, 0, accuracy: 1e-5)
+        XCTAssertEqual(parts["reward"] ?? 1, 0, accuracy: 1e-5)
     }
 }
