@@ -86,7 +86,7 @@ let package = Package(
         ),
         .target(
             name: "Experiments",
-            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training", "Distillation", "Robustness", "Generative", "Graphs", "Configuration", "Yams"]
+            dependencies: ["Tensors", "NN", "Optim", "Datasets", "Training", "Distillation", "Robustness", "Generative", "Graphs", "Language", "Configuration", "Yams"]
         ),
         .executableTarget(
             name: "distill",

@@ -133,8 +133,8 @@ final class RegistryTests: XCTestCase {
         XCTAssertEqual(ModelCatalog.names, [
             "mlp", "lenet5", "resnet8", "resnet14", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "resnet8x4", "resnet32x4",
             "resnet18", "resnet34", "wrn-<depth>-<width>",
-        ] + VGG.configurations.keys.sorted() + ["mobilenetv2", "shufflenetv1", "shufflenetv2", "vit", "gcn", "gat", "graphsage", "appnp", "vqgraph-gcn", "gin", "denoising-mlp", "unet"])
-        XCTAssertEqual(ModelCatalog.entries.filter { !$0.keys.isEmpty }.map { $0.name }, ["mlp", "vit", "gcn", "gat", "graphsage", "appnp", "vqgraph-gcn", "gin", "denoising-mlp", "unet"], "the models that read keys of their own")
+        ] + VGG.configurations.keys.sorted() + ["mobilenetv2", "shufflenetv1", "shufflenetv2", "vit", "gcn", "gat", "graphsage", "appnp", "vqgraph-gcn", "gin", "gpt", "denoising-mlp", "unet"])
+        XCTAssertEqual(ModelCatalog.entries.filter { !$0.keys.isEmpty }.map { $0.name }, ["mlp", "vit", "gcn", "gat", "graphsage", "appnp", "vqgraph-gcn", "gin", "gpt", "denoising-mlp", "unet"], "the models that read keys of their own")
         XCTAssertTrue(validationError(distillConfig(["  hidden: [8]": "  hidden: [8]\n  depth: 3"])).hasPrefix("run.yaml:6: student.depth: unknown key"),
                       "a key the model does not read")
         XCTAssertEqual(validationError(distillConfig(["  model: mlp": "  model: resnet21"])),

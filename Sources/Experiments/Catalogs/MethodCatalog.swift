@@ -2,6 +2,7 @@ import Configuration
 import Distillation
 import Generative
 import Graphs
+import Language
 import NN
 import Robustness
 import Training
@@ -17,12 +18,14 @@ import Training
 /// method: {name: mtard, epsilon: 0.1, temperature_rate: 0.1}         # needs teacher (robust) and clean_teacher
 /// method: {name: hard, epsilon: 0.2, steps: 5, temperature: 4}        # HARD augmentation; needs a teacher model
 /// method: {name: denoising, process: rectified-flow, target: velocity}  # trains a diffusion or flow model (denoising-mlp, unet)
+/// method: {name: lm-kd, beta: 0.5, on_policy_fraction: 0.5, prompt_length: 8}  # GKD; a gpt teacher and student
+/// method: {name: minillm, prompt_length: 8}                          # reverse KL by policy gradient
 /// ```
 public enum MethodCatalog {
     private static let added = RegisteredEntries<any ConfigurableMethod.Type>()
 
     /// Every method a config can name, in the order errors list them.
-    public static var registered: [any ConfigurableMethod.Type] { RobustnessRegistry.methods + GenerativeRegistry.methods + GraphRegistry.methods + added.all }
+    public static var registered: [any ConfigurableMethod.Type] { RobustnessRegistry.methods + GenerativeRegistry.methods + GraphRegistry.methods + LanguageRegistry.methods + added.all }
 
     /// Makes `type` available to configs by its `configName`; a name taken already is refused.
     public static func register(_ type: any ConfigurableMethod.Type) throws {

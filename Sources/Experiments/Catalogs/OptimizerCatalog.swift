@@ -72,9 +72,12 @@ public enum OptimizerCatalog {
             preconditionFailure("OptimizerCatalog: schedule '\(name)' is listed but not built")
         }
         let warmupEpochs: Int = try section.value("warmup_epochs", default: 0, in: 0...Experiment.maximumEpochs)
-        if warmupEpochs > 0 {
-            schedule = .linearWarmup(warmupSteps: warmupEpochs * stepsPerEpoch, startFactor: try section.value("warmup_start_factor", default: 0.1, in: 0...1),
-                                     then: schedule)
+        // Step counts for runs of few long epochs (a language model's 2,000 iterations in one).
+        let warmupSteps: Int = try section.value("warmup_steps", default: 0, in: 0...(Experiment.maximumEpochs * stepsPerEpoch))
+        if warmupEpochs > 0 && warmupSteps > 0 { throw try section.required("warmup_steps").error("give warmup_epochs or warmup_steps, not both") }
+        if warmupEpochs > 0 || warmupSteps > 0 {
+            schedule = .linearWarmup(warmupSteps: max(warmupEpochs * stepsPerEpoch, warmupSteps),
+                                     startFactor: try section.value("warmup_start_factor", default: 0.1, in: 0...1), then: schedule)
         }
         try section.finish()
         return schedule

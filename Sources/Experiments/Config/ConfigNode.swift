@@ -104,7 +104,7 @@ public final class ConfigNode: ConfigEntry {
     // MARK: Paths
 
     /// The keys whose values are file or folder paths, wherever they appear.
-    public static let pathKeys: Set<String> = ["checkpoint", "cache", "data_dir", "output"]
+    public static let pathKeys: Set<String> = ["checkpoint", "cache", "data_dir", "output", "text_file"]
 
     /// The folder a relative path in this config is resolved against: the config file's.
     public var baseFolder: URL { URL(fileURLWithPath: file).deletingLastPathComponent() }

@@ -145,7 +145,7 @@ public final class Experiment {
             epochs: epochs, batchSize: batchSize, schedule: schedule, seed: seed, transform: data.transform,
             checkpointDirectory: self.outputDirectory.appendingPathComponent("checkpoints"),
             metricsFile: self.outputDirectory.appendingPathComponent("metrics.jsonl"))
-        let ownEvaluation = (objective as? any ConfigurableMethod)?.evaluation
+        let ownEvaluation = (objective as? any ConfigurableMethod)?.evaluation ?? data.evaluation
         if let ownEvaluation { options.evaluation = ownEvaluation }
         options.earlyStopping = earlyStopping
         evaluatesClassification = ownEvaluation == nil
@@ -231,6 +231,9 @@ public final class Experiment {
         var weightsNotes = ["model": modelName, "config": configFile]
         weightsNotes["epoch"] = trainer.keptEpoch.map { "\($0)" }
         try model.save(to: weights, metadata: weightsNotes)
+        if let tokenizer = data.tokenizer {
+            try AtomicFile.write(try tokenizer.jsonData(), to: outputDirectory.appendingPathComponent("tokenizer.json"))
+        }
         // When validation was not the test split (held out, or chosen on), the saved weights
         // are scored on the test split too: the figure to report.
         let testMetrics = try data.test.map { try trainer.evaluate(on: AnyDataset($0)).record }

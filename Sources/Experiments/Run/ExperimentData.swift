@@ -1,8 +1,10 @@
 import Datasets
 import Graphs
 import Tensors
+import Training
 
-/// The data a run trains and evaluates on, from its `data:` section:
+/// The data a run trains and evaluates on, from its `data:` section (for text, see
+/// `languageModeling`):
 ///
 /// ```yaml
 /// data:
@@ -54,6 +56,11 @@ public struct ExperimentData {
     /// How the training data was derived, when a run should say so (Mirage's distillate and
     /// its compression).
     public var derivation: String? = nil
+    /// A text run's tokenizer (its vocabulary is `classCount`).
+    public var tokenizer: (any Tokenizer)? = nil
+    /// How the run is evaluated when its method does not say: a language model by
+    /// perplexity; nil for the classifier's default.
+    public var evaluation: (any TaskEvaluation)? = nil
 
     public static let augmentations = ["random_crop", "horizontal_flip", "random_erasing", "gaussian_noise", "patch_mask"]
 
@@ -61,10 +68,12 @@ public struct ExperimentData {
     /// the section's `data_dir`. Without a teacher (`usesUnlabeled` false), the unlabeled part
     /// of a `labeled_fraction` split is left out: nothing could learn from it.
     public static func load(_ section: ConfigNode, usesUnlabeled: Bool, dataDirectory: String? = nil) throws -> ExperimentData {
-        let nameNode = try section.required("dataset", "one of: \(DatasetCatalog.all.map(\.name).joined(separator: ", "))")
+        if try describesText(section) { return try languageModeling(section) }
+        let names = (DatasetCatalog.all.map(\.name) + TextCorpora.names).joined(separator: ", ")
+        let nameNode = try section.required("dataset", "one of: \(names), or a text_file")
         let name: String = try nameNode.value()
         guard DatasetCatalog.all.contains(where: { $0.name == name }) else {
-            throw nameNode.error("unknown data set '\(name)' (valid: \(DatasetCatalog.all.map(\.name).joined(separator: ", ")))")
+            throw nameNode.error("unknown data set '\(name)' (valid: \(names), or a text_file)")
         }
         let directory = try dataDirectory ?? section.pathValue("data_dir")
         let splitSeed: UInt64 = try section.value("split_seed", default: 0)

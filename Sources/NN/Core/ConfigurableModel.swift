@@ -60,6 +60,6 @@ public enum NNRegistry {
     /// The architectures, in the order errors list them.
     public static let models: [any ConfigurableModel.Type] = [
         MLP.self, LeNet5.self, CIFARResNet.self, ResNet.self, WideResNet.self, VGG.self, MobileNetV2.self, ShuffleNetV1.self,
-        ShuffleNetV2.self, VisionTransformer.self, GCN.self, GAT.self, GraphSAGE.self, APPNP.self, VQGraphGCN.self, GIN.self,
+        ShuffleNetV2.self, VisionTransformer.self, GCN.self, GAT.self, GraphSAGE.self, APPNP.self, VQGraphGCN.self, GIN.self, GPT.self,
     ]
 }

@@ -202,3 +202,35 @@ public final class GPT: Module, TaskModel {
         return matmul(transformer.ln_f(x), transformer.wte.weight, transposeB: true)
     }
 }
+
+extension GPT: ConfigurableModel {
+    /// Token windows `[T]` of a text data set: the context is the window, the vocabulary the
+    /// data's class count.
+    public static var modelNames: [String] { ["gpt"] }
+    public static var configKeys: String {
+        "layers (default 4), heads (default 4), embedding (default 128), dropout (default 0), bias (default false); nanoGPT's shakespeare-char at 6 × 6 × 384"
+    }
+
+    public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
+        guard request.name == "gpt" else { return nil }
+        guard request.inputShape.count == 1, request.classes >= 1 else {
+            throw request.nameEntry.error("gpt reads token windows [T] of a text data set (data: {dataset: tinyshakespeare} or a text_file); the data's samples are \(request.inputShape)")
+        }
+        let section = request.section
+        let layers: Int = try section.value("layers", default: 4, in: 1...256)
+        let heads: Int = try section.value("heads", default: 4, in: 1...1024)
+        let headsNode = try section.optional("heads")
+        let embedding: Int = try section.value("embedding", default: 128, in: 1...65_536)
+        guard embedding % heads == 0 else {
+            throw (headsNode ?? section).error("\(heads) heads do not divide the embedding of \(embedding)")
+        }
+        let dropout: Float = try section.value("dropout", default: 0, in: 0..<1)
+        let bias: Bool = try section.value("bias", default: false)
+        let (context, vocabulary) = (request.inputShape[0], request.classes)
+        try request.requireMemory(
+            forParameterShapes: [[vocabulary, embedding], [context, embedding]] + Array(repeating: [12 * embedding, embedding], count: layers),
+            activationShapes: Array(repeating: [context, 16 * embedding], count: layers) + [[context, vocabulary]])
+        return GPT(Configuration(vocabularySize: vocabulary, contextLength: context, layers: layers, heads: heads, embedding: embedding,
+                                 dropout: dropout, bias: bias), using: &generator)
+    }
+}
