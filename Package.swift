@@ -109,6 +109,7 @@ let package = Package(
                 "NN",
                 "Datasets",
                 "Generative",
+                "Language",
                 "Optim",
                 "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

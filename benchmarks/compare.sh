@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the workloads (W1–W4, W6, W7) in PyTorch (benchmarks/torch_workloads.py) and in Distillery
+# Runs the workloads (W1–W4, W6–W8) in PyTorch (benchmarks/torch_workloads.py) and in Distillery
 # (distill-bench workloads) on this machine, with the same thread count, and prints the
 # ratio Swift/PyTorch for each (lower is better). The two alternate REPEATS times (default
 # 3) and each side's median is used, so that drift in the machine's speed hits both alike.

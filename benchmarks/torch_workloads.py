@@ -1,4 +1,4 @@
-"""The reference workloads (W1–W4, W6, W7) in PyTorch (CPU): the anchor that
+"""The reference workloads (W1–W4, W6–W8) in PyTorch (CPU): the anchor that
 `benchmarks/compare.sh` times against `distill-bench workloads`. Kept here, beside its Swift
 twin (Sources/distill-bench/WorkloadBenchmark.swift), so a clone of the repository has both.
 Run: python3 benchmarks/torch_workloads.py [threads]. Each line: name, median seconds per step
@@ -187,3 +187,19 @@ def w7():
     loss = F.cross_entropy(gcn7(features7)[train7], labels7)
     o7.zero_grad(); loss.backward(); o7.step()
 print("W7 gcn-cora-step", timeit(w7, 20))
+
+# W8: nanoGPT's shakespeare-char CPU model (4 layers, 4 heads, 128 wide, context 64, the 65
+# characters): a training step on 12 windows (AdamW 1e-3, β2 0.99, weight decay 0.1,
+# gradients clipped at norm 1), and 256 tokens sampled at temperature 1 from one sequence
+# over the key-value cache, read afresh from the last 64 tokens once the context is full.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_gpt import GPT
+gpt8 = GPT(65, 64, 4, 4, 128, bias=False)
+o8 = torch.optim.AdamW(gpt8.parameters(), 1e-3, betas=(0.9, 0.99), weight_decay=0.1)
+x8 = torch.randint(0, 65, (12, 64)); y8 = torch.randint(0, 65, (12, 64))
+def w8():
+    loss = F.cross_entropy(gpt8(x8).view(-1, 65), y8.view(-1))
+    o8.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(gpt8.parameters(), 1.0); o8.step()
+print("W8 gpt-char-step", timeit(w8, 10))
+gpt8.eval()
+print("W8s gpt-sample256", timeit(lambda: gpt8.generate(x8[:1, :1], 256), 1))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import Generative
+import Language
 import NN
 import Optim
 import Tensors
@@ -10,17 +11,17 @@ import Tensors
 /// losses, optimizers, warm-up and timing protocol; prints `W1 mlp-kd-step <seconds>` etc.
 struct WorkloadBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "workloads", abstract: "W1–W4, W6 and W7 of the PyTorch reference: seconds per step (median of timed blocks).")
+        commandName: "workloads", abstract: "W1–W4 and W6–W8 of the PyTorch reference: seconds per step (median of timed blocks).")
 
     @OptionGroup var threading: ThreadOptions
 
-    @Option(help: "Run only these workloads (W1, W2, W3, W4, W6, W7).")
+    @Option(help: "Run only these workloads (W1, W2, W3, W4, W6, W7, W8).")
     var only: [String] = []
 
     func run() {
         threading.apply()
         var rng = RandomGenerator(seed: 0)
-        let selected = only.isEmpty ? ["W1", "W2", "W3", "W4", "W6", "W7"] : only.map { $0.uppercased() }
+        let selected = only.isEmpty ? ["W1", "W2", "W3", "W4", "W6", "W7", "W8"] : only.map { $0.uppercased() }
 
         /// Hinton's KD loss of the reference: `α·T²·KL + (1 − α)·CE`.
         func kdLoss(_ student: Tensor, _ teacher: Tensor, _ labels: Tensor, temperature: Float = 4, alpha: Float = 0.9) -> Tensor {
@@ -129,6 +130,23 @@ struct WorkloadBenchmark: ParsableCommand {
                 optimizer.update(model, gradients: grads)
             }
             print("W7 gcn-cora-step \(seconds)")
+        }
+        if selected.contains("W8") {
+            // nanoGPT's shakespeare-char CPU model: a training step on 12 windows of 64, then
+            // 256 tokens sampled from one sequence over the key-value cache.
+            let model = GPT(GPT.Configuration(vocabularySize: 65, contextLength: 64, layers: 4, heads: 4, embedding: 128), using: &rng)
+            let optimizer = AdamW(learningRate: 1e-3, beta2: 0.99, weightDecay: 0.1, maxGradientNorm: 1)
+            let x = Tensor.randomIntegers([12, 64], in: 0..<65, using: &rng), y = Tensor.randomIntegers([12, 64], in: 0..<65, using: &rng)
+            let step = medianSeconds(iterations: 10) {
+                let (_, grads) = model.valueAndGradients { crossEntropy(logits: model.logits(x, cache: nil), labels: y, classAxis: -1) }
+                optimizer.update(model, gradients: grads)
+            }
+            print("W8 gpt-char-step \(step)")
+            model.eval()
+            let sampling = medianSeconds(iterations: 1) {
+                _ = model.generate(after: [0], count: 256, sampling: TokenSampling(temperature: 1), using: &rng)
+            }
+            print("W8s gpt-sample256 \(sampling)")
         }
     }
 }

@@ -35,18 +35,15 @@ final class LanguageModelDistillationTests: XCTestCase {
         let teacher = try CharacterTeacher.trained()
         var nll: [String: [Double]] = [:], validation: [String: [Double]] = [:]
         for seed: UInt64 in [21, 22] {
-            let warm = LanguageDemo.gpt(width: 48, for: teacher.text, seed: seed)
-            _ = try LanguageDemo.train(warm, objective: LanguageModelDistillation.wordLevel(teacher: teacher.model), steps: 300, on: teacher.text, seed: seed)
-            let start = warm.stateDict().mapValues { Tensor($0.scalars, shape: $0.shape) }
+            let start = try LanguageDemo.warmStudent(teacher: teacher.model, steps: 300, on: teacher.text, seed: seed)
             let objectives: [(String, any TrainingObjective)] = [
                 ("word-level", LanguageModelDistillation.wordLevel(teacher: teacher.model)),
                 ("gkd", LanguageDemo.generalized(teacher: teacher.model)),
                 ("minillm", MiniLLM(teacher: teacher.model, promptLength: 8)),
             ]
             for (name, objective) in objectives {
-                let student = LanguageDemo.gpt(width: 48, for: teacher.text, seed: seed)
-                try student.loadStateDict(start)
-                validation[name, default: []].append(try LanguageDemo.train(student, objective: objective, steps: 300, on: teacher.text, seed: seed + 100).loss)
+                let (student, metrics) = try LanguageDemo.continued(from: start, by: objective, steps: 300, on: teacher.text, seed: seed + 100)
+                validation[name, default: []].append(metrics.loss)
                 nll[name, default: []].append(LanguageDemo.teacherNLLOfSamples(from: student, teacher: teacher.model, on: teacher.text))
             }
         }

@@ -95,9 +95,26 @@ public enum LanguageDemo {
         public let sample: String
     }
 
-    /// The teacher (128 wide, 1,200 steps), and 48-wide students of 400 steps each: alone, by
-    /// word-level KD, and by GKD after 200 steps of word-level KD (the paper starts GKD from a
-    /// trained student: an untrained one's samples teach it nothing). `progress` hears each
+    /// A 48-wide student trained `steps` steps by word-level KD from `teacher`, as the start
+    /// of on-policy distillation (GKD and MiniLLM start from a trained student: an untrained
+    /// one's samples teach it nothing).
+    public static func warmStudent(teacher: GPT, steps: Int, on text: Text, seed: UInt64) throws -> [String: Tensor] {
+        let warm = gpt(width: 48, for: text, seed: seed)
+        _ = try train(warm, objective: LanguageModelDistillation.wordLevel(teacher: teacher), steps: steps, on: text, seed: seed)
+        return warm.stateDict().mapValues { Tensor($0.scalars, shape: $0.shape) }
+    }
+
+    /// A 48-wide student holding `start`, trained `steps` more steps by `objective` (batches
+    /// drawn by `seed`), and its metrics.
+    public static func continued(from start: [String: Tensor], by objective: some TrainingObjective, steps: Int, on text: Text,
+                                 seed: UInt64) throws -> (model: GPT, metrics: LanguageModelMetrics) {
+        let model = gpt(width: 48, for: text, seed: seed)
+        try model.loadStateDict(start)
+        return (model, try train(model, objective: objective, steps: steps, on: text, seed: seed))
+    }
+
+    /// The teacher (128 wide, 1,200 steps), and 48-wide students of 600 steps each: alone, by
+    /// word-level KD, and by 300 steps of word-level KD then 300 of GKD. `progress` hears each
     /// model's name as it starts.
     public static func run(progress: (String) -> Void = { _ in }) throws -> [Row] {
         let text = try characterText()
@@ -117,16 +134,14 @@ public enum LanguageDemo {
         var rows = [try row("teacher (2 × 128, 1,200 steps)", teacher, teacherMetrics)]
         progress("student alone")
         let alone = gpt(width: 48, for: text, seed: 21)
-        rows.append(try row("student alone (2 × 48, 400 steps)", alone, try train(alone, textAlone(), teacher: nil, steps: 400, on: text, seed: 21)))
-        progress("student by word-level KD")
-        let distilled = gpt(width: 48, for: text, seed: 21)
-        rows.append(try row("student by word-level KD (400 steps)", distilled,
-                            try train(distilled, objective: LanguageModelDistillation.wordLevel(teacher: teacher), steps: 400, on: text, seed: 21)))
-        progress("student by GKD")
-        let onPolicy = gpt(width: 48, for: text, seed: 21)
-        _ = try train(onPolicy, objective: LanguageModelDistillation.wordLevel(teacher: teacher), steps: 200, on: text, seed: 21)
-        rows.append(try row("student by GKD (200 word-level + 200 GKD steps)", onPolicy,
-                            try train(onPolicy, objective: generalized(teacher: teacher), steps: 200, on: text, seed: 121)))
+        rows.append(try row("student alone (2 × 48, 600 steps)", alone, try train(alone, textAlone(), teacher: nil, steps: 600, on: text, seed: 21)))
+        progress("students by word-level KD and by GKD")
+        let start = try warmStudent(teacher: teacher, steps: 300, on: text, seed: 21)
+        for (name, objective) in [("student by word-level KD (600 steps)", LanguageModelDistillation.wordLevel(teacher: teacher)),
+                                  ("student by GKD (300 word-level + 300 GKD steps)", generalized(teacher: teacher))] {
+            let (model, metrics) = try continued(from: start, by: objective, steps: 300, on: text, seed: 121)
+            rows.append(try row(name, model, metrics))
+        }
         return rows
     }
 
