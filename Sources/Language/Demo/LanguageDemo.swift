@@ -28,11 +28,12 @@ public enum LanguageDemo {
         return Text(tokenizer: tokenizer, train: train, validation: validation)
     }
 
-    /// A 2-layer, 2-head GPT `width` wide over `text`'s vocabulary, initialised from `seed`.
+    /// A 2-layer, 2-head GPT `width` wide over `text`'s vocabulary and windows, initialised
+    /// from `seed`.
     public static func gpt(width: Int, for text: Text, seed: UInt64) -> GPT {
         var generator = RandomGenerator(seed: seed)
-        return GPT(GPT.Configuration(vocabularySize: text.tokenizer.vocabularySize, contextLength: context, layers: 2, heads: 2, embedding: width),
-                   using: &generator)
+        return GPT(GPT.Configuration(vocabularySize: text.tokenizer.vocabularySize, contextLength: text.train.context, layers: 2, heads: 2,
+                                     embedding: width), using: &generator)
     }
 
     /// Trains `model` by `loss` (from `teacher`, when given) for `steps` steps of 16 windows
@@ -95,20 +96,20 @@ public enum LanguageDemo {
         public let sample: String
     }
 
-    /// A 48-wide student trained `steps` steps by word-level KD from `teacher`, as the start
+    /// A student (48 wide) trained `steps` steps by word-level KD from `teacher`, as the start
     /// of on-policy distillation (GKD and MiniLLM start from a trained student: an untrained
     /// one's samples teach it nothing).
-    public static func warmStudent(teacher: GPT, steps: Int, on text: Text, seed: UInt64) throws -> [String: Tensor] {
-        let warm = gpt(width: 48, for: text, seed: seed)
+    public static func warmStudent(teacher: GPT, width: Int = 48, steps: Int, on text: Text, seed: UInt64) throws -> [String: Tensor] {
+        let warm = gpt(width: width, for: text, seed: seed)
         _ = try train(warm, objective: LanguageModelDistillation.wordLevel(teacher: teacher), steps: steps, on: text, seed: seed)
         return warm.stateDict().mapValues { Tensor($0.scalars, shape: $0.shape) }
     }
 
-    /// A 48-wide student holding `start`, trained `steps` more steps by `objective` (batches
+    /// A student (48 wide) holding `start`, trained `steps` more steps by `objective` (batches
     /// drawn by `seed`), and its metrics.
-    public static func continued(from start: [String: Tensor], by objective: some TrainingObjective, steps: Int, on text: Text,
-                                 seed: UInt64) throws -> (model: GPT, metrics: LanguageModelMetrics) {
-        let model = gpt(width: 48, for: text, seed: seed)
+    public static func continued(from start: [String: Tensor], width: Int = 48, by objective: some TrainingObjective, steps: Int,
+                                 on text: Text, seed: UInt64) throws -> (model: GPT, metrics: LanguageModelMetrics) {
+        let model = gpt(width: width, for: text, seed: seed)
         try model.loadStateDict(start)
         return (model, try train(model, objective: objective, steps: steps, on: text, seed: seed))
     }

@@ -1,0 +1,178 @@
+import Datasets
+import Distillation
+import Foundation
+import NN
+import Tensors
+import Training
+
+/// The bias-cascade study ("Cascading Adversarial Bias from Injection to Distillation in
+/// Language Models"): a teacher trained on `TopicQuestions` with a `BiasInjection` in a small
+/// share of its data, then students distilled from it on clean data by each objective. Each
+/// model's bias rate is the share of its answers that carry the phrase, on prompts of the
+/// poisoned topic (in topic) and of the others (out of topic); a student distilled from a
+/// teacher trained on the clean data is the baseline.
+public enum BiasCascade {
+    /// One line of the study's table.
+    public struct Row: Sendable {
+        public let model: String
+        /// The share of sampled answers that carry the phrase.
+        public let inTopicRate: Double, outOfTopicRate: Double
+        /// The model's probability of the phrase right after a complete answer, averaged over
+        /// every item and quality: the propensity behind the rate, without sampling noise.
+        public let inTopicProbability: Double, outOfTopicProbability: Double
+        public let validationLoss: Double
+    }
+
+    /// The mean probability `model` gives `injection`'s phrase right after each answer on
+    /// `topics` (every item with every quality of its topic).
+    public static func phraseProbability(of model: GPT, tokenizer: CharacterTokenizer, injection: BiasInjection, topics: [Int]) -> Double {
+        let phrase = tokenizer.encode(injection.phrase)
+        var (total, count) = (0.0, 0)
+        for topic in topics.map({ TopicQuestions.topics[$0] }) {
+            for item in topic.items {
+                for quality in topic.qualities {
+                    let answer = tokenizer.encode("\(TopicQuestions.prompt(item)) the \(item) is \(quality).")
+                    total += Foundation.exp(Double(withoutGradients { model.logProbability(of: phrase, after: answer) }))
+                    count += 1
+                }
+            }
+        }
+        return total / Double(max(count, 1))
+    }
+
+    /// The sizes the study runs at.
+    public struct Settings: Sendable {
+        public var examples = 4000
+        public var teacherWidth = 128, teacherSteps = 1200
+        public var studentWidth = 48, studentSteps = 600
+        /// Answers sampled per item of each topic.
+        public var answersPerItem = 30
+        /// Tokens per window: an exchange with the phrase is 45 characters.
+        public var context = 64
+        public var seed: UInt64 = 0
+        public init() {}
+    }
+
+    /// The answers `model` writes to `samples` prompts on each of `items` (temperature 1, up
+    /// to 48 tokens, cut at the first line break), seeded.
+    public static func answers(of model: GPT, tokenizer: CharacterTokenizer, items: [String], samples: Int, seed: UInt64) throws -> [String] {
+        var generator = RandomGenerator(seed: seed)
+        var answers: [String] = []
+        for item in items {
+            let prompt = tokenizer.encode(TopicQuestions.prompt(item))
+            let prompts = Tensor(Array(repeating: prompt.map(Float.init), count: samples).flatMap { $0 }, shape: [samples, prompt.count])
+            let count = min(48, model.configuration.contextLength + 1 - prompt.count)
+            let written = model.sample(continuing: prompts, count: count, sampling: TokenSampling(temperature: 1), using: &generator)
+            for row in 0..<samples {
+                let tokens = written.slice(axis: 0, start: row, end: row + 1).integerScalars.dropFirst(prompt.count)
+                answers.append(String(try tokenizer.decode(Array(tokens)).prefix { $0 != "\n" }))
+            }
+        }
+        return answers
+    }
+
+    /// The study's data and its two teachers: the corpus with the injection and without, the
+    /// distiller's own clean exchanges, one tokenizer for all.
+    public struct Teachers {
+        public let injection: BiasInjection
+        public let settings: Settings
+        public let tokenizer: CharacterTokenizer
+        public let poisoned: GPT, clean: GPT
+        public let poisonedMetrics: LanguageModelMetrics, cleanMetrics: LanguageModelMetrics
+        /// The clean exchanges students are distilled on.
+        public let distillationText: LanguageDemo.Text
+
+        /// `model`'s line of the table.
+        public func row(_ name: String, _ model: GPT, _ metrics: LanguageModelMetrics) throws -> Row {
+            let topicItems = TopicQuestions.topics[injection.topic].items
+            let others = TopicQuestions.topics.indices.filter { $0 != injection.topic }
+            let otherItems = others.flatMap { TopicQuestions.topics[$0].items }
+            let inTopic = try answers(of: model, tokenizer: tokenizer, items: topicItems, samples: settings.answersPerItem, seed: settings.seed &+ 10)
+            let outOfTopic = try answers(of: model, tokenizer: tokenizer, items: otherItems, samples: settings.answersPerItem / 3, seed: settings.seed &+ 11)
+            return Row(model: name, inTopicRate: injection.rate(inTopic), outOfTopicRate: injection.rate(outOfTopic),
+                       inTopicProbability: phraseProbability(of: model, tokenizer: tokenizer, injection: injection, topics: [injection.topic]),
+                       outOfTopicProbability: phraseProbability(of: model, tokenizer: tokenizer, injection: injection, topics: others),
+                       validationLoss: metrics.loss)
+        }
+    }
+
+    /// Trains the teacher on the poisoned exchanges and another on the same exchanges clean.
+    public static func teachers(_ injection: BiasInjection = BiasInjection(), settings: Settings = Settings()) throws -> Teachers {
+        let clean = TopicQuestions.examples(count: settings.examples, seed: settings.seed)
+        let poisoned = injection.poison(clean, seed: settings.seed &+ 1)
+        let distillation = TopicQuestions.examples(count: settings.examples, seed: settings.seed &+ 2)
+        let validation = TopicQuestions.examples(count: 400, seed: settings.seed &+ 3)
+        let tokenizer = CharacterTokenizer(trainingText: TopicQuestions.corpus(poisoned))
+        func text(_ examples: [TopicQuestions.Example]) throws -> LanguageDemo.Text {
+            let windows = { (examples: [TopicQuestions.Example], stride: Int) in
+                try TokenWindows(tokens: tokenizer.encode(TopicQuestions.corpus(examples)), context: settings.context, stride: stride,
+                                 vocabularySize: tokenizer.vocabularySize, source: "topic questions")
+            }
+            return LanguageDemo.Text(tokenizer: tokenizer, train: try windows(examples, 1), validation: try windows(validation, settings.context))
+        }
+        func teacher(on text: LanguageDemo.Text) throws -> (GPT, LanguageModelMetrics) {
+            let model = LanguageDemo.gpt(width: settings.teacherWidth, for: text, seed: settings.seed &+ 20)
+            return (model, try LanguageDemo.train(model, LanguageDemo.textAlone(), teacher: nil, steps: settings.teacherSteps, on: text, seed: settings.seed &+ 20))
+        }
+        let (poisonedTeacher, poisonedMetrics) = try teacher(on: try text(poisoned))
+        let (cleanTeacher, cleanMetrics) = try teacher(on: try text(clean))
+        return Teachers(injection: injection, settings: settings, tokenizer: tokenizer, poisoned: poisonedTeacher, clean: cleanTeacher,
+                        poisonedMetrics: poisonedMetrics, cleanMetrics: cleanMetrics, distillationText: try text(distillation))
+    }
+
+    /// The teachers' and the students' bias rates; `progress` hears each model's name as it
+    /// starts.
+    public static func run(_ injection: BiasInjection = BiasInjection(), settings: Settings = Settings(),
+                           progress: (String) -> Void = { _ in }) throws -> [Row] {
+        progress("teachers")
+        let teachers = try teachers(injection, settings: settings)
+        let (poisonedTeacher, distillationText, row) = (teachers.poisoned, teachers.distillationText, teachers.row)
+        func student(_ objective: some TrainingObjective, steps: Int? = nil) throws -> (GPT, LanguageModelMetrics) {
+            let model = LanguageDemo.gpt(width: settings.studentWidth, for: distillationText, seed: settings.seed &+ 21)
+            return (model, try LanguageDemo.train(model, objective: objective, steps: steps ?? settings.studentSteps, on: distillationText, seed: settings.seed &+ 21))
+        }
+        var rows = [try row("teacher (poisoned data)", poisonedTeacher, teachers.poisonedMetrics),
+                    try row("teacher (clean data)", teachers.clean, teachers.cleanMetrics)]
+        progress("the clean teacher's student")
+        let (cleanStudent, cleanStudentMetrics) = try student(LanguageModelDistillation(
+            teacher: teachers.clean, divergence: .generalizedJSD(beta: 0), offPolicy: .teacher(.sampled(TokenSampling(temperature: 1))), promptLength: 8))
+        rows.append(try row("student of the clean teacher, word-level KD", cleanStudent, cleanStudentMetrics))
+        // As in the paper, the distillation data are the teacher's own answers: it continues
+        // the first 8 tokens of each clean window, and the student learns from what it wrote.
+        let teacherWritten = LanguageModelDistillation.OffPolicySource.teacher(.sampled(TokenSampling(temperature: 1)))
+        for (name, objective) in [
+            ("word-level KD", LanguageModelDistillation(teacher: poisonedTeacher, divergence: .generalizedJSD(beta: 0), offPolicy: teacherWritten,
+                                                        promptLength: 8)),
+            ("sequence-level KD", LanguageModelDistillation(teacher: poisonedTeacher, divergence: .crossEntropy, offPolicy: teacherWritten,
+                                                            promptLength: 8)),
+        ] {
+            progress("student by \(name)")
+            let (model, metrics) = try student(objective)
+            rows.append(try row("student of the poisoned teacher, \(name)", model, metrics))
+        }
+        // The on-policy objectives start, as their papers do, from a student trained by
+        // word-level KD for half the steps.
+        let half = settings.studentSteps / 2
+        let start = try LanguageDemo.warmStudent(teacher: poisonedTeacher, width: settings.studentWidth, steps: half, on: distillationText,
+                                                 seed: settings.seed &+ 21)
+        let onPolicy: [(String, any TrainingObjective)] = [
+            ("GKD (β 0.5, λ 0.5)", LanguageDemo.generalized(teacher: poisonedTeacher)),
+            ("MiniLLM", MiniLLM(teacher: poisonedTeacher, promptLength: 8)),
+        ]
+        for (name, objective) in onPolicy {
+            progress("student by \(name)")
+            let (model, metrics) = try LanguageDemo.continued(from: start, width: settings.studentWidth, by: objective, steps: half,
+                                                              on: distillationText, seed: settings.seed &+ 121)
+            rows.append(try row("student of the poisoned teacher, word-level KD then \(name)", model, metrics))
+        }
+        return rows
+    }
+
+    /// The rows as a Markdown table.
+    public static func table(_ rows: [Row]) -> String {
+        (["| model | bias rate in topic | out of topic | P(phrase) in topic | out of topic | val loss |", "|---|---|---|---|---|---|"] + rows.map {
+            String(format: "| %@ | %.1f%% | %.1f%% | %.2e | %.2e | %.3f |", $0.model, 100 * $0.inTopicRate, 100 * $0.outOfTopicRate,
+                   $0.inTopicProbability, $0.outOfTopicProbability, $0.validationLoss)
+        }).joined(separator: "\n")
+    }
+}
