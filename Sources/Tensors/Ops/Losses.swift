@@ -160,6 +160,32 @@ public func klDivergence(logProbabilities input: Tensor, target: Tensor, reducti
     return result.reducedLoss(reduction, batchSize: input.shape.first ?? 1)
 }
 
+/// The forward pass the fused divergences share: both logits' rows `[N, C]` as log-softmax
+/// at `temperature`, and for each kept row `perRow(offset, studentLog, teacherLog)` (the
+/// row's first element and its two log-softmax rows), 0 for the rest. Rows run in parallel.
+private func logSoftmaxRowPairs(
+    _ studentRows: Tensor, _ teacherRows: Tensor, temperature: Float, kept: [Bool]?,
+    perRow: (_ offset: Int, _ studentLog: UnsafeMutablePointer<Float>, _ teacherLog: UnsafeMutablePointer<Float>) -> Float
+) -> (studentLog: Tensor, teacherLog: Tensor, values: Tensor) {
+    let (n, classes) = (studentRows.shape[0], studentRows.shape[1])
+    let studentLog = Tensor(uninitialized: studentRows.shape), teacherLog = Tensor(uninitialized: studentRows.shape)
+    let values = Tensor(uninitialized: [n])
+    let s = studentRows.storage.pointer, t = teacherRows.storage.pointer
+    let ls = studentLog.storage.pointer, lt = teacherLog.storage.pointer, v = values.storage.pointer
+    let inverse = 1 / temperature
+    parallelFor(n, grain: Swift.max(1, 2048 / Swift.max(classes, 1))) { range in
+        for i in range {
+            guard kept?[i] != false else { v[i] = 0; continue }
+            let o = i * classes
+            _ = logSoftmaxLane(s + o, into: ls + o, count: classes, stride: 1, inverseTemperature: inverse)
+            _ = logSoftmaxLane(t + o, into: lt + o, count: classes, stride: 1, inverseTemperature: inverse)
+            v[i] = perRow(o, ls + o, lt + o)
+        }
+    }
+    withExtendedLifetime((studentRows, teacherRows)) {}
+    return (studentLog, teacherLog, values)
+}
+
 /// The knowledge-distillation term of Hinton, Vinyals & Dean (2015), fused:
 /// `T² · KL(softmax(t/T) ‖ softmax(s/T))` per position, for logits `[N, C]` or any rank with
 /// the classes on the last axis (token logits `[N, T, V]`).
@@ -183,23 +209,12 @@ public func distillationKLDivergence(
     let studentRows = studentLogits.classRows(classAxis: -1, operation: "distillationKLDivergence")
     let teacherRows = teacherLogits.classRows(classAxis: -1, operation: "distillationKLDivergence")
     let (n, classes) = (studentRows.shape[0], studentRows.shape[1])
-    let studentLog = Tensor(uninitialized: studentRows.shape), teacherLog = Tensor(uninitialized: studentRows.shape)
-    let perSample = Tensor(uninitialized: [n])
-    let s = studentRows.storage.pointer, t = teacherRows.storage.pointer
-    let ls = studentLog.storage.pointer, lt = teacherLog.storage.pointer, kl = perSample.storage.pointer
-    let inverse = 1 / temperature, scale = temperature * temperature
-    parallelFor(n, grain: Swift.max(1, 2048 / Swift.max(classes, 1))) { range in
-        for i in range {
-            guard kept?[i] != false else { kl[i] = 0; continue }
-            let o = i * classes
-            _ = logSoftmaxLane(s + o, into: ls + o, count: classes, stride: 1, inverseTemperature: inverse)
-            _ = logSoftmaxLane(t + o, into: lt + o, count: classes, stride: 1, inverseTemperature: inverse)
-            var total: Float = 0
-            for c in 0..<classes { total += Foundation.exp(lt[o + c]) * (lt[o + c] - ls[o + c]) }
-            kl[i] = total * scale
-        }
+    let scale = temperature * temperature
+    let (studentLog, teacherLog, perSample) = logSoftmaxRowPairs(studentRows, teacherRows, temperature: temperature, kept: kept) { _, ls, lt in
+        var total: Float = 0
+        for c in 0..<classes { total += Foundation.exp(lt[c]) * (lt[c] - ls[c]) }
+        return total * scale
     }
-    withExtendedLifetime((studentRows, teacherRows, studentLog, teacherLog)) {}
     var result = perSample
     if Tensor.shouldRecord(studentRows, teacherRows) {
         let values = perSample.detached()
@@ -264,39 +279,29 @@ public func generalizedJensenShannonDivergence(
     let studentRows = studentLogits.classRows(classAxis: -1, operation: operation)
     let teacherRows = teacherLogits.detached().classRows(classAxis: -1, operation: operation)
     let (n, classes) = (studentRows.shape[0], studentRows.shape[1])
-    let studentLog = Tensor(uninitialized: studentRows.shape), teacherLog = Tensor(uninitialized: studentRows.shape)
+    let inverse = 1 / temperature
     // The mixture's log-probabilities; unused at the ends, where m is one of the two.
     let mixtureLog = Tensor(uninitialized: studentRows.shape)
-    let perPosition = Tensor(uninitialized: [n])
-    let s = studentRows.storage.pointer, t = teacherRows.storage.pointer
-    let ls = studentLog.storage.pointer, lt = teacherLog.storage.pointer, lm = mixtureLog.storage.pointer
-    let divergence = perPosition.storage.pointer
-    let inverse = 1 / temperature
+    let mixture = mixtureLog.storage.pointer
     let (logBeta, logComplement) = (Foundation.log(beta), Foundation.log(1 - beta))
-    parallelFor(n, grain: Swift.max(1, 2048 / Swift.max(classes, 1))) { range in
-        for i in range {
-            guard kept?[i] != false else { divergence[i] = 0; continue }
-            let o = i * classes
-            _ = logSoftmaxLane(s + o, into: ls + o, count: classes, stride: 1, inverseTemperature: inverse)
-            _ = logSoftmaxLane(t + o, into: lt + o, count: classes, stride: 1, inverseTemperature: inverse)
-            var total: Float = 0
-            if beta == 0 {
-                for c in 0..<classes { total += Foundation.exp(lt[o + c]) * (lt[o + c] - ls[o + c]) }
-            } else if beta == 1 {
-                for c in 0..<classes { total += Foundation.exp(ls[o + c]) * (ls[o + c] - lt[o + c]) }
-            } else {
-                for c in 0..<classes {
-                    let (a, b) = (lt[o + c] + logBeta, ls[o + c] + logComplement)
-                    let larger = Swift.max(a, b)
-                    let m = larger + Foundation.log(Foundation.exp(a - larger) + Foundation.exp(b - larger))
-                    lm[o + c] = m
-                    total += beta * Foundation.exp(lt[o + c]) * (lt[o + c] - m) + (1 - beta) * Foundation.exp(ls[o + c]) * (ls[o + c] - m)
-                }
+    let (studentLog, teacherLog, perPosition) = logSoftmaxRowPairs(studentRows, teacherRows, temperature: temperature, kept: kept) { offset, ls, lt in
+        var total: Float = 0
+        if beta == 0 {
+            for c in 0..<classes { total += Foundation.exp(lt[c]) * (lt[c] - ls[c]) }
+        } else if beta == 1 {
+            for c in 0..<classes { total += Foundation.exp(ls[c]) * (ls[c] - lt[c]) }
+        } else {
+            let lm = mixture + offset
+            for c in 0..<classes {
+                let (a, b) = (lt[c] + logBeta, ls[c] + logComplement)
+                let larger = Swift.max(a, b)
+                let m = larger + Foundation.log(Foundation.exp(a - larger) + Foundation.exp(b - larger))
+                lm[c] = m
+                total += beta * Foundation.exp(lt[c]) * (lt[c] - m) + (1 - beta) * Foundation.exp(ls[c]) * (ls[c] - m)
             }
-            divergence[i] = total
         }
+        return total
     }
-    withExtendedLifetime((studentRows, teacherRows)) {}
     var result = perPosition
     if Tensor.shouldRecord(studentRows) {
         result = perPosition.recorded(inputs: [studentRows]) { g, _ in
