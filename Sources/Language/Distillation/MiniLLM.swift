@@ -47,10 +47,8 @@ public struct MiniLLM: TrainingObjective {
     public struct Prepared {
         let inputs: Tensor, tokens: Tensor
         let teacherLogits: Tensor
-        /// `w_t` and `w_t·A_t` at the scored positions, 0 elsewhere; `[B, T]`.
-        let weights: Tensor, weightedReturns: Tensor
-        let scoredCount: Int
-        let meanReward: Float
+        /// log p(y_t | y<t) of each position's sampled token, `[B·T]`.
+        let teacherTokenLogProbabilities: [Float]
     }
 
     public func prepare(_ batch: Batch, student: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
@@ -60,7 +58,7 @@ public struct MiniLLM: TrainingObjective {
         guard batch.inputs.rank == 2, promptLength < batch.inputs.shape[1] else {
             throw DataError("MiniLLM", "needs token windows [B, T] longer than the prompt of \(promptLength); the batch's inputs are \(batch.inputs.shape)")
         }
-        let (rows, length) = (batch.inputs.shape[0], batch.inputs.shape[1])
+        let length = batch.inputs.shape[1]
         let alpha = teacherMixture
         let mixed = TokenSampling(temperature: 1)
         let sequence = continueTogether(batch.inputs.slice(axis: 1, start: 0, end: promptLength), count: length + 1 - promptLength,
@@ -69,22 +67,27 @@ public struct MiniLLM: TrainingObjective {
             return TokenSampling.draw(from: zip(q, p).map { (1 - alpha) * $0 + alpha * $1 }, using: &generator)
         }
         let inputs = sequence.slice(axis: 1, start: 0, end: length), tokens = sequence.slice(axis: 1, start: 1, end: length + 1)
-        let (studentLog, teacherLogits) = withoutGradients {
-            (studentModel.logits(inputs, cache: nil).logSoftmax(axis: -1).scalars, teacherModel.logits(inputs, cache: nil))
-        }
+        let teacherLogits = withoutGradients { teacherModel.logits(inputs, cache: nil) }
         let teacherLog = teacherLogits.logSoftmax(axis: -1).scalars
         let vocabulary = teacherModel.configuration.vocabularySize
-        let next = tokens.integerScalars
-        let first = promptLength - 1
+        let teacherTokenLog = tokens.integerScalars.enumerated().map { teacherLog[$0.offset * vocabulary + $0.element] }
+        return Prepared(inputs: inputs, tokens: tokens, teacherLogits: teacherLogits, teacherTokenLogProbabilities: teacherTokenLog)
+    }
+
+    /// The per-position importance weights `w_t` and `w_t·A_t` (0 before the prompt's last
+    /// position), and the mean reward, from the student's and the teacher's log-probabilities
+    /// of the sampled tokens (`[B·T]` each).
+    private func weightsAndReturns(studentLog: [Float], teacherLog: [Float], rows: Int, length: Int)
+        -> (weights: [Float], weightedReturns: [Float], scored: Int, meanReward: Float) {
+        let alpha = teacherMixture, first = promptLength - 1
         var weights = [Float](repeating: 0, count: rows * length), returns = [Float](repeating: 0, count: rows * length)
         var rewardTotal: Float = 0
         for row in 0..<rows {
             var rewards = [Float](repeating: 0, count: length)
             for position in first..<length {
                 let index = row * length + position
-                let (logQ, logP) = (studentLog[index * vocabulary + next[index]], teacherLog[index * vocabulary + next[index]])
-                rewards[position] = logP - logQ
-                weights[index] = 1 / ((1 - alpha) + alpha * Foundation.exp(logP - logQ))
+                rewards[position] = teacherLog[index] - studentLog[index]
+                weights[index] = 1 / ((1 - alpha) + alpha * Foundation.exp(rewards[position]))
             }
             rewardTotal += rewards[first...].reduce(0, +)
             // R_{t+1}: the mean reward of the tokens after t.
@@ -102,21 +105,21 @@ public struct MiniLLM: TrainingObjective {
             let deviation = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(values.count)).squareRoot()
             for index in scored { returns[index] = (returns[index] - mean) / (deviation + 1e-8) }
         }
-        let weightedReturns = zip(weights, returns).map { $0 * $1 }
-        return Prepared(inputs: inputs, tokens: tokens, teacherLogits: teacherLogits, weights: Tensor(weights, shape: [rows, length]),
-                        weightedReturns: Tensor(weightedReturns, shape: [rows, length]), scoredCount: scored.count,
-                        meanReward: rewardTotal / Float(scored.count))
+        return (weights, zip(weights, returns).map { $0 * $1 }, scored.count, rewardTotal / Float(scored.count))
     }
 
     public func loss(_ prepared: Prepared, student: Module) throws -> (total: Tensor, parts: [String: Float]) {
         let logits = try student.outputs(for: Batch(inputs: prepared.inputs, labels: nil)).required(ModelOutputs.logitsName, of: "the student")
-        let count = Float(prepared.scoredCount)
-        let reverseKL = generalizedJensenShannonDivergence(studentLogits: logits, teacherLogits: prepared.teacherLogits, beta: 1, reduction: .none)
-        let single = (reverseKL * prepared.weights).sum() / count
-        // −log q_θ(y_t) per position; the policy-gradient surrogate −Σ w·A·log q.
+        let (rows, length) = (prepared.inputs.shape[0], prepared.inputs.shape[1])
+        // −log q_θ(y_t) per position: the surrogate's factor, and (detached) the rewards' q.
         let negativeLogLikelihood = crossEntropy(logits: logits, labels: prepared.tokens, classAxis: -1, reduction: .none)
-        let long = (negativeLogLikelihood * prepared.weightedReturns).sum() / count
-        let total = single + long
-        return (total, ["single_step_kl": single.item, "long_term": long.item, "reward": prepared.meanReward])
+        let (weights, weightedReturns, scored, meanReward) = weightsAndReturns(
+            studentLog: negativeLogLikelihood.scalars.map { -$0 }, teacherLog: prepared.teacherTokenLogProbabilities, rows: rows, length: length)
+        let count = Float(scored)
+        let reverseKL = generalizedJensenShannonDivergence(studentLogits: logits, teacherLogits: prepared.teacherLogits, beta: 1, reduction: .none)
+        let single = (reverseKL * Tensor(weights, shape: [rows, length])).sum() / count
+        // The policy-gradient surrogate −Σ w·A·log q.
+        let long = (negativeLogLikelihood * Tensor(weightedReturns, shape: [rows, length])).sum() / count
+        return (single + long, ["single_step_kl": single.item, "long_term": long.item, "reward": meanReward])
     }
 }

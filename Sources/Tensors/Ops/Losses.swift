@@ -280,8 +280,8 @@ public func generalizedJensenShannonDivergence(
     let teacherRows = teacherLogits.detached().classRows(classAxis: -1, operation: operation)
     let (n, classes) = (studentRows.shape[0], studentRows.shape[1])
     let inverse = 1 / temperature
-    // The mixture's log-probabilities; unused at the ends, where m is one of the two.
-    let mixtureLog = Tensor(uninitialized: studentRows.shape)
+    // The mixture's log-probabilities; not needed at the ends, where m is one of the two.
+    let mixtureLog = Tensor(uninitialized: beta > 0 && beta < 1 ? studentRows.shape : [0])
     let mixture = mixtureLog.storage.pointer
     let (logBeta, logComplement) = (Foundation.log(beta), Foundation.log(1 - beta))
     let (studentLog, teacherLog, perPosition) = logSoftmaxRowPairs(studentRows, teacherRows, temperature: temperature, kept: kept) { offset, ls, lt in
