@@ -8,8 +8,8 @@ public enum LanguageRegistry {
     /// The training methods.
     public static let methods: [any ConfigurableMethod.Type] = [LanguageModelDistillation.self, MiniLLM.self]
 
-    /// The teacher's GPT, which both methods decode from; the students are GPTs too.
-    static func models(_ entry: any ConfigEntry, context: MethodContext, method: String) throws -> GPT {
+    /// The teacher's GPT, which both methods decode from, once the student is checked to be a GPT too.
+    static func teacherModel(_ entry: any ConfigEntry, context: MethodContext, method: String) throws -> GPT {
         guard let teacher = context.teacherModel as? GPT else {
             throw entry.error("\(method) decodes with its teacher: the teacher must be a gpt model with a checkpoint")
         }
@@ -34,7 +34,7 @@ extension LanguageModelDistillation: ConfigurableMethod {
     public static var needs: Set<MethodNeed> { [.teacher] }
 
     public static func build(from entry: any ConfigEntry, context: MethodContext) throws -> LanguageModelDistillation {
-        let teacher = try LanguageRegistry.models(entry, context: context, method: "lm-kd")
+        let teacher = try LanguageRegistry.teacherModel(entry, context: context, method: "lm-kd")
         let divergence: Divergence
         if try entry.choice("divergence", from: ["jsd", "ce"], default: "jsd") == "jsd" {
             divergence = .generalizedJSD(beta: try entry.value("beta", default: 0, in: 0...1),
@@ -72,7 +72,7 @@ extension MiniLLM: ConfigurableMethod {
     public static var needs: Set<MethodNeed> { [.teacher] }
 
     public static func build(from entry: any ConfigEntry, context: MethodContext) throws -> MiniLLM {
-        MiniLLM(teacher: try LanguageRegistry.models(entry, context: context, method: "minillm"),
+        MiniLLM(teacher: try LanguageRegistry.teacherModel(entry, context: context, method: "minillm"),
                 teacherMixture: try entry.value("teacher_mixture", default: 0.2, in: 0..<1),
                 promptLength: try LanguageRegistry.promptLength(entry, default: 8, context: context),
                 whitensReturns: try entry.value("whiten_returns", default: false))
