@@ -117,6 +117,8 @@ final class CommandLineTests: FolderTestCase {
             (["train", bombFile.path], "Error: \(bombFile.path):"),
             (["train", folder.appendingPathComponent("absent.yaml").path], "Error: \(folder.path)/absent.yaml: cannot be read"),
             (["demo", "quantum"], "Error: unknown demo family 'quantum' (valid: classic, generative, graph, language)"),
+            (["study", "nonsense"], "Error: unknown study 'nonsense' (valid: rationale)"),
+            (["study", "rationale", "--seeds", "0,x"], "Error: --seeds must be non-negative integers separated by commas, not '0,x'"),
             (["sample", config.path, "--sampler", "rk4"], "Error: --sampler 'rk4' is not one of ddpm, ddim, euler, heun, dpm++2m"),
             (["sample", config.path, "--steps", "0"], "Error: --steps must be in 1…10000, found 0"),
             (["sample", config.path, "--eta", "0.5"], "Error: --eta must be in 0…1, and only with --sampler ddim; found 0.5"),

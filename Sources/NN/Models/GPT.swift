@@ -191,6 +191,12 @@ public final class GPT: Module, TaskModel {
     /// The next-token logits `[B, T, V]` of `tokens` `[B, T]`; with `cache`, the tokens
     /// follow those it holds (positions count on from its length), and join it.
     public func logits(_ tokens: Tensor, cache: KeyValueCache?) -> Tensor {
+        matmul(hiddenStates(tokens, cache: cache), transformer.wte.weight, transposeB: true)
+    }
+
+    /// The final layer-normed states `[B, T, C]` the head reads, as `logits(_:cache:)` reads
+    /// `tokens` (a trunk for a head of another kind: a sequence's score at its last position).
+    public func hiddenStates(_ tokens: Tensor, cache: KeyValueCache?) -> Tensor {
         precondition(tokens.rank == 2, "GPT: tokens of shape \(tokens.shape) are not [B, T]")
         let start = cache?.length ?? 0
         let count = tokens.shape[1]
@@ -199,7 +205,7 @@ public final class GPT: Module, TaskModel {
         let positions = Tensor((start..<(start + count)).map(Float.init), shape: [count])
         var x = transformer.drop(transformer.wte(tokens) + transformer.wpe(positions))
         for (layer, block) in transformer.h.enumerated() { x = block(x, cache: cache, layer: layer) }
-        return matmul(transformer.ln_f(x), transformer.wte.weight, transposeB: true)
+        return transformer.ln_f(x)
     }
 }
 
