@@ -40,6 +40,24 @@ final class RationaleDistillationTests: XCTestCase {
         XCTAssertEqual(SelfConsistency.agreeing([nil, nil]), [])
     }
 
+    /// Greedy continuations of three questions, twice each, come question by question and
+    /// equal the continuations of one each; each joins its question again.
+    func testContinuationsComeQuestionByQuestion() throws {
+        let problems = ChainArithmetic.problems(count: 3, operands: 3, seed: 11)
+        let task = ReasoningSequences(tokenizer: CharacterTokenizer(trainingText: ChainArithmetic.alphabet), promptLength: 6)
+        let model = task.gpt(ReasoningSequences.ModelShape(layers: 1, heads: 2, width: 16), context: 23, seed: 12)
+        let questions = try task.tokens(problems.map(\.question))
+        var generator = RandomGenerator(seed: 13)
+        let once = task.continuations(of: model, questions: questions, count: 18, sampling: .greedy, using: &generator)
+        let twice = task.continuations(of: model, questions: questions, count: 18, samples: 2, sampling: .greedy, using: &generator)
+        XCTAssertEqual(twice, once.flatMap { [$0, $0] })
+        XCTAssertEqual(once.map(\.count), [18, 18, 18])
+        let joined = task.joined(questions, once)
+        XCTAssertEqual(joined.shape, [3, 24])
+        XCTAssertEqual(Array(joined.integerScalars[24..<30]), Array(questions.integerScalars[6..<12]))
+        XCTAssertEqual(Array(joined.integerScalars[30..<48]), once[1])
+    }
+
     /// Four questions, each with two right worked answers as positives and one wrong as the
     /// negative. With the contrast (λ = 1), 60 steps leave the student's log-probability of
     /// the negatives far lower than the likelihood of the positives alone (λ = 0) does, while

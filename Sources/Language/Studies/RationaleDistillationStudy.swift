@@ -150,7 +150,7 @@ public enum RationaleDistillationStudy {
     static func trainQCRD(_ model: GPT, on annotations: Annotations, settings: Settings, seed: UInt64, qualityGuided: Bool) throws {
         let task = sequences(settings)
         let kept = annotations.consistent.indices.filter { !annotations.consistent[$0].isEmpty }
-        let questions = stack(kept.map { annotations.questions.slice(axis: 0, start: $0, end: $0 + 1).reshaped([task.promptLength]) }, axis: 0)
+        let questions = annotations.questions.indexSelect(axis: 0, indices: kept)
         // Each question's positives, its consistent rationales in turn, `[M, L]`.
         let positives = kept.enumerated().map { row, question in
             let written = annotations.consistent[question]
@@ -169,8 +169,7 @@ public enum RationaleDistillationStudy {
         var generator = RandomGenerator(seed: seed &+ 2000)
         for iteration in 0..<settings.iterations {
             let negatives = task.continuations(of: model, questions: questions, count: count,
-                                                   sampling: TokenSampling(temperature: 1), using: &generator)
-            model.train()
+                                               sampling: TokenSampling(temperature: 1), using: &generator)
             let negativeTokens = task.joined(questions, negatives)
             let groups = positives.enumerated().map { index, positive in
                 concatenate([positive, negativeTokens.slice(axis: 0, start: index, end: index + 1)], axis: 0)

@@ -100,16 +100,8 @@ public struct ReasoningSequences {
 }
 
 extension Tensor {
-    /// Each row of this `[N, …]` tensor `times` times in a row: `[N · times, …]`.
+    /// Each row of this `[N, P]` tensor `times` times in a row: `[N · times, P]`.
     func repeatingRows(_ times: Int) -> Tensor {
-        guard times > 1 else { return self }
-        let rowSize = count / shape[0]
-        let values = scalars
-        var repeated: [Float] = []
-        repeated.reserveCapacity(count * times)
-        for row in 0..<shape[0] {
-            for _ in 0..<times { repeated.append(contentsOf: values[(row * rowSize)..<((row + 1) * rowSize)]) }
-        }
-        return Tensor(repeated, shape: [shape[0] * times] + shape.dropFirst())
+        reshaped([shape[0], 1, shape[1]]).repeated([1, times, 1]).reshaped([shape[0] * times, shape[1]])
     }
 }
