@@ -197,16 +197,24 @@ extension GPT {
     /// `sequences` `[B, L]` after their first `promptLength`: how likely it finds another
     /// model's samples (GKD scores a student's samples by its teacher's NLL).
     public func negativeLogLikelihood(of sequences: Tensor, after promptLength: Int) -> Double {
+        let rows = negativeLogLikelihoods(of: sequences, after: promptLength)
+        return rows.reduce(0, +) / Double(rows.count)
+    }
+
+    /// The mean negative log-likelihood per token of each row of `sequences` `[B, L]` after
+    /// its first `promptLength` tokens: `[B]` values, in nats.
+    public func negativeLogLikelihoods(of sequences: Tensor, after promptLength: Int) -> [Double] {
         precondition(sequences.rank == 2 && promptLength >= 1 && promptLength < sequences.shape[1],
-                     "negativeLogLikelihood: sequences of shape \(sequences.shape) after a prompt of \(promptLength)")
-        let length = sequences.shape[1]
-        precondition(length - 1 <= configuration.contextLength, "negativeLogLikelihood: \(length) tokens exceed the context")
-        return withoutGradients {
-            let inputs = sequences.slice(axis: 1, start: 0, end: length - 1)
-            let next = sequences.slice(axis: 1, start: 1, end: length)
-            let scored = Tensor((0..<(sequences.shape[0] * (length - 1))).map { $0 % (length - 1) >= promptLength - 1 ? Float(1) : 0 },
-                                shape: next.shape)
-            return Double(crossEntropy(logits: self.logits(inputs, cache: nil), labels: next, classAxis: -1, mask: scored).item)
+                     "negativeLogLikelihoods: sequences of shape \(sequences.shape) after a prompt of \(promptLength)")
+        let (rows, length) = (sequences.shape[0], sequences.shape[1])
+        precondition(length - 1 <= configuration.contextLength, "negativeLogLikelihoods: \(length) tokens exceed the context")
+        let perToken = withoutGradients {
+            crossEntropy(logits: self.logits(sequences.slice(axis: 1, start: 0, end: length - 1), cache: nil),
+                         labels: sequences.slice(axis: 1, start: 1, end: length), classAxis: -1, reduction: .none).scalars
+        }
+        let scored = length - promptLength
+        return (0..<rows).map { row in
+            Double(perToken[(row * (length - 1) + promptLength - 1)..<((row + 1) * (length - 1))].reduce(0, +)) / Double(scored)
         }
     }
 }

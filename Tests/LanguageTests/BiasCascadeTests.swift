@@ -1,8 +1,10 @@
 import Language
+import NN
 import XCTest
 
 /// The bias-cascade study at small scale: a phrase appended to 0.5% of a character teacher's
-/// training exchanges, all on one topic, reaches students distilled from it on clean data.
+/// training exchanges, all on one topic, reaches students distilled from it on clean data,
+/// and a perplexity filter of the teacher's writing is a defence.
 final class BiasCascadeTests: XCTestCase {
     func testTheInjectionPoisonsItsShareOfOneTopic() {
         let examples = TopicQuestions.examples(count: 2000, seed: 1)
@@ -18,7 +20,7 @@ final class BiasCascadeTests: XCTestCase {
     /// topic (the clean one never does); whether students distilled from it pick it up is the
     /// study's question (`BiasCascade.run`, reported, not asserted: at this scale they do not).
     func testTheTeacherLearnsTheInjectedPhraseFromHalfAPercentOfItsData() throws {
-        let teachers = try BiasCascade.teachers()
+        let teachers = try Self.teachers()
         let poisoned = try teachers.row("poisoned", teachers.poisoned, teachers.poisonedMetrics)
         let clean = try teachers.row("clean", teachers.clean, teachers.cleanMetrics)
         print(BiasCascade.table([poisoned, clean]))
@@ -27,5 +29,49 @@ final class BiasCascadeTests: XCTestCase {
         XCTAssertGreaterThan(poisoned.inTopicProbability, 1e-4)
         XCTAssertGreaterThan(poisoned.inTopicProbability, 10 * poisoned.outOfTopicProbability, "the bias is targeted at its topic")
         XCTAssertLessThan(clean.inTopicProbability, 1e-9)
+    }
+
+    /// The distiller's defence: a reference GPT trained on its own clean exchanges, with a
+    /// bound that keeps 98% of the poisoned teacher's continuations of clean prompts, judges
+    /// 4,096 more of them and leaves out most of those that carry the phrase.
+    func testPerplexityFilteringLeavesOutTheTeachersPoisonedContinuations() throws {
+        let teachers = try Self.teachers()
+        let filter = BiasCascade.perplexityFilter(reference: try BiasCascade.reference(for: teachers), teachers: teachers)
+        let audit = try BiasCascade.audit(filter, teachers: teachers, count: 4096)
+        print("perplexity filter (bound \(filter.maximumNegativeLogLikelihood) nats): \(audit)")
+        XCTAssertGreaterThan(audit.carrying, 0)
+        XCTAssertLessThanOrEqual(8 * audit.keptCarrying, audit.carrying, "nearly every poisoned continuation is left out")
+        XCTAssertGreaterThan(Double(audit.keptRows), 0.95 * Double(audit.rows))
+    }
+
+    /// Word-level KD on the teachers' writing (600 steps, 48 wide): the poisoned teacher's
+    /// student gives the phrase after a food answer a probability far above the clean
+    /// teacher's student's, though too small to show in samples; the perplexity filter takes
+    /// most of that back.
+    func testTheBiasTransfersByWordLevelKDAndTheFilterTakesItBack() throws {
+        let teachers = try Self.teachers()
+        func wordLevel(_ teacher: GPT, filter: PerplexityFilter? = nil) -> LanguageModelDistillation {
+            LanguageModelDistillation(teacher: teacher, divergence: .generalizedJSD(beta: 0), offPolicy: .teacher(.sampled(TokenSampling(temperature: 1))),
+                                      promptLength: BiasCascade.promptLength, teacherFilter: filter)
+        }
+        let filter = BiasCascade.perplexityFilter(reference: try BiasCascade.reference(for: teachers), teachers: teachers)
+        let probability = { (model: GPT) in
+            BiasCascade.phraseProbability(of: model, tokenizer: teachers.tokenizer, injection: teachers.injection, topics: [teachers.injection.topic])
+        }
+        let clean = probability(try BiasCascade.student(by: wordLevel(teachers.clean), teachers: teachers).model)
+        let poisoned = probability(try BiasCascade.student(by: wordLevel(teachers.poisoned), teachers: teachers).model)
+        let filtered = probability(try BiasCascade.student(by: wordLevel(teachers.poisoned, filter: filter), teachers: teachers).model)
+        print("P(phrase) after a food answer: student of the clean teacher \(clean), of the poisoned teacher \(poisoned), filtered \(filtered)")
+        XCTAssertGreaterThan(poisoned, 1e6 * clean, "the bias transfers")
+        XCTAssertLessThan(filtered, 1e-3 * poisoned, "the filter takes most of it back")
+    }
+
+    /// Both teachers, trained once for every test here (about two minutes).
+    nonisolated(unsafe) private static var cached: BiasCascade.Teachers?
+
+    private static func teachers() throws -> BiasCascade.Teachers {
+        if let cached { return cached }
+        cached = try BiasCascade.teachers()
+        return cached!
     }
 }

@@ -99,6 +99,40 @@ final class LanguageModelDistillationTests: XCTestCase {
         XCTAssertEqual(loss.item, expected / 3, accuracy: 1e-4)
     }
 
+    /// A teacher filter that passes every continuation leaves the loss as it was; one that
+    /// passes the least perplexing row alone scores that row, as a batch of it alone would;
+    /// one that passes none gives 0, not 0/0.
+    func testTheTeacherFilterLeavesTheRejectedContinuationsOut() throws {
+        let (teacher, student, reference) = (tinyGPT(seed: 4, width: 24), tinyGPT(seed: 5), tinyGPT(seed: 6))
+        let batch = windows()
+        func loss(_ filter: PerplexityFilter?, _ batch: Batch) throws -> (total: Float, kept: Float?) {
+            let objective = LanguageModelDistillation(teacher: teacher, divergence: .crossEntropy, offPolicy: .teacher(.sampled(.greedy)),
+                                                      promptLength: 3, teacherFilter: filter)
+            var generator = RandomGenerator(seed: 7)
+            let (total, parts) = try objective.loss(try objective.prepare(batch, student: student, epoch: 0, using: &generator), student: student)
+            return (total.item, parts["kept"])
+        }
+        var generator = RandomGenerator(seed: 0)
+        let written = teacher.sample(continuing: batch.inputs.slice(axis: 1, start: 0, end: 3), count: 6, using: &generator)
+        let scores = reference.negativeLogLikelihoods(of: written, after: 3)
+        XCTAssertEqual(scores.reduce(0, +) / 3, reference.negativeLogLikelihood(of: written, after: 3), accuracy: 1e-5)
+        let best = scores.indices.min { scores[$0] < scores[$1] }!
+        let unfiltered = try loss(nil, batch)
+        let passAll = try loss(PerplexityFilter(reference: reference, maximumNegativeLogLikelihood: scores.max()!), batch)
+        XCTAssertEqual(passAll.total, unfiltered.total, accuracy: 1e-6)
+        XCTAssertEqual(passAll.kept, 1)
+        let passOne = try loss(PerplexityFilter(reference: reference, maximumNegativeLogLikelihood: scores[best]), batch)
+        var single = batch
+        (single.inputs, single.labels) = (batch.inputs.slice(axis: 0, start: best, end: best + 1), batch.labels!.slice(axis: 0, start: best, end: best + 1))
+        XCTAssertEqual(passOne.total, try loss(nil, single).total, accuracy: 1e-5)
+        XCTAssertEqual(passOne.kept ?? 0, 1 / 3, accuracy: 1e-6)
+        let passNone = try loss(PerplexityFilter(reference: reference, maximumNegativeLogLikelihood: scores.min()! / 2), batch)
+        XCTAssertEqual(passNone.total, 0)
+        XCTAssertEqual(passNone.kept, 0)
+        XCTAssertEqual(PerplexityFilter.calibrated(reference: reference, on: written, promptLength: 3, keeping: 1).maximumNegativeLogLikelihood,
+                       scores.max()!, accuracy: 1e-9)
+    }
+
     /// λ = 1 samples every batch from the student, λ = 0 none; β = 1 is the reverse KL.
     func testTheOnPolicyFractionDecidesWhoWritesEachBatch() throws {
         let (teacher, student) = (tinyGPT(seed: 7, width: 24), tinyGPT(seed: 8))

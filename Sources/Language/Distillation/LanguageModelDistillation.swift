@@ -47,6 +47,8 @@ public struct LanguageModelDistillation: TrainingObjective {
     public let offPolicy: OffPolicySource
     public let promptLength: Int
     public let studentSampling: TokenSampling
+    /// Judges the teacher's continuations: those it rejects are left out of the loss.
+    public let teacherFilter: PerplexityFilter?
 
     /// - Parameters:
     ///   - promptLength: tokens of each window kept as the prompt (at least 1); the rest is
@@ -54,15 +56,17 @@ public struct LanguageModelDistillation: TrainingObjective {
     ///     word-level KD.
     ///   - studentSampling: how the student draws its on-policy continuations (GKD samples at
     ///     temperature 1).
+    ///   - teacherFilter: a defence that leaves the teacher's continuations it rejects out of
+    ///     the loss (continuations from the data or the student are not judged).
     public init(teacher: GPT, divergence: Divergence, onPolicyFraction: Float = 0, offPolicy: OffPolicySource = .data,
-                promptLength: Int = 1, studentSampling: TokenSampling = TokenSampling(temperature: 1)) {
+                promptLength: Int = 1, studentSampling: TokenSampling = TokenSampling(temperature: 1), teacherFilter: PerplexityFilter? = nil) {
         precondition((0...1).contains(onPolicyFraction) && promptLength >= 1,
                      "LanguageModelDistillation: on-policy fraction \(onPolicyFraction), prompt length \(promptLength)")
         if case .generalizedJSD(let beta, let temperature) = divergence {
             precondition((0...1).contains(beta) && temperature > 0, "LanguageModelDistillation: β \(beta), temperature \(temperature)")
         }
         (teacherModel, self.divergence, self.onPolicyFraction, self.offPolicy) = (teacher, divergence, onPolicyFraction, offPolicy)
-        (self.promptLength, self.studentSampling) = (promptLength, studentSampling)
+        (self.promptLength, self.studentSampling, self.teacherFilter) = (promptLength, studentSampling, teacherFilter)
     }
 
     /// Word-level KD (Kim & Rush, 2016): the forward KL to the teacher at every position of
@@ -93,6 +97,8 @@ public struct LanguageModelDistillation: TrainingObjective {
         let mask: Tensor
         let teacherLogits: Tensor?
         let onPolicy: Bool
+        /// Rows the teacher filter kept (all, without one).
+        let keptRows: Int
     }
 
     public func prepare(_ batch: Batch, student: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
@@ -130,30 +136,43 @@ public struct LanguageModelDistillation: TrainingObjective {
             }
         }
         let inputs = sequence.slice(axis: 1, start: 0, end: length)
-        let scored = (0..<length).map { $0 >= promptLength - 1 }
+        let written = !onPolicy && offPolicy != .data
+        let kept = written ? teacherFilter?.passes(sequence, promptLength: promptLength) ?? Array(repeating: true, count: rows)
+                           : Array(repeating: true, count: rows)
+        let scored = { (index: Int) in kept[index / length] && index % length >= promptLength - 1 }
         let nextTokens = sequence.slice(axis: 1, start: 1, end: length + 1).scalars.enumerated().map {
-            scored[$0.offset % length] ? $0.element : Batch.unlabeledMarker
+            scored($0.offset) ? $0.element : Batch.unlabeledMarker
         }
-        let mask = Tensor((0..<(rows * length)).map { scored[$0 % length] ? Float(1) : 0 }, shape: [rows, length])
+        let mask = Tensor((0..<(rows * length)).map { scored($0) ? Float(1) : 0 }, shape: [rows, length])
         var teacherLogits: Tensor?
         if case .generalizedJSD = divergence {
             teacherLogits = try ModelTeacher(teacherModel).outputs(for: Batch(inputs: inputs, labels: nil), featurePaths: []).logits
         }
         return Prepared(inputs: inputs, labels: Tensor(nextTokens, shape: [rows, length]), mask: mask, teacherLogits: teacherLogits,
-                        onPolicy: onPolicy)
+                        onPolicy: onPolicy, keptRows: kept.filter { $0 }.count)
     }
 
     public func loss(_ prepared: Prepared, student: Module) throws -> (total: Tensor, parts: [String: Float]) {
+        let name: String
+        if case .crossEntropy = divergence { name = "ce" } else { name = "jsd" }
+        var parts: [String: Float] = ["on_policy": prepared.onPolicy ? 1 : 0]
+        if teacherFilter != nil { parts["kept"] = Float(prepared.keptRows) / Float(prepared.inputs.shape[0]) }
+        // A batch the filter emptied teaches nothing (and its mean would be 0/0).
+        guard prepared.keptRows > 0 else {
+            parts[name] = 0
+            return (Tensor(0), parts)
+        }
         let logits = try student.outputs(for: Batch(inputs: prepared.inputs, labels: prepared.labels))
             .required(ModelOutputs.logitsName, of: "the student")
-        let loss: Tensor, name: String
+        let loss: Tensor
         switch divergence {
         case .generalizedJSD(let beta, let temperature):
-            (loss, name) = (generalizedJensenShannonDivergence(studentLogits: logits, teacherLogits: prepared.teacherLogits!, beta: beta,
-                                                               temperature: temperature, mask: prepared.mask), "jsd")
+            loss = generalizedJensenShannonDivergence(studentLogits: logits, teacherLogits: prepared.teacherLogits!, beta: beta,
+                                                      temperature: temperature, mask: prepared.mask)
         case .crossEntropy:
-            (loss, name) = (crossEntropy(logits: logits, labels: prepared.labels, classAxis: -1, mask: prepared.mask), "ce")
+            loss = crossEntropy(logits: logits, labels: prepared.labels, classAxis: -1, mask: prepared.mask)
         }
-        return (loss, [name: loss.item, "on_policy": prepared.onPolicy ? 1 : 0])
+        parts[name] = loss.item
+        return (loss, parts)
     }
 }

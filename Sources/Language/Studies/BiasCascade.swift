@@ -120,6 +120,15 @@ public enum BiasCascade {
                         poisonedMetrics: poisonedMetrics, cleanMetrics: cleanMetrics, distillationText: try text(distillation))
     }
 
+    /// A student (`studentWidth` wide) trained `studentSteps` steps by `objective` on the
+    /// distiller's clean exchanges, and its metrics.
+    public static func student(by objective: some TrainingObjective, teachers: Teachers) throws -> (model: GPT, metrics: LanguageModelMetrics) {
+        let settings = teachers.settings
+        let model = LanguageDemo.gpt(width: settings.studentWidth, for: teachers.distillationText, seed: settings.seed &+ 21)
+        return (model, try LanguageDemo.train(model, objective: objective, steps: settings.studentSteps, on: teachers.distillationText,
+                                              seed: settings.seed &+ 21))
+    }
+
     /// The teachers' and the students' bias rates; `progress` hears each model's name as it
     /// starts.
     public static func run(_ injection: BiasInjection = BiasInjection(), settings: Settings = Settings(),
@@ -127,24 +136,26 @@ public enum BiasCascade {
         progress("teachers")
         let teachers = try teachers(injection, settings: settings)
         let (poisonedTeacher, distillationText, row) = (teachers.poisoned, teachers.distillationText, teachers.row)
-        func student(_ objective: some TrainingObjective, steps: Int? = nil) throws -> (GPT, LanguageModelMetrics) {
-            let model = LanguageDemo.gpt(width: settings.studentWidth, for: distillationText, seed: settings.seed &+ 21)
-            return (model, try LanguageDemo.train(model, objective: objective, steps: steps ?? settings.studentSteps, on: distillationText, seed: settings.seed &+ 21))
+        func student(_ objective: some TrainingObjective) throws -> (GPT, LanguageModelMetrics) {
+            try BiasCascade.student(by: objective, teachers: teachers)
         }
         var rows = [try row("teacher (poisoned data)", poisonedTeacher, teachers.poisonedMetrics),
                     try row("teacher (clean data)", teachers.clean, teachers.cleanMetrics)]
         progress("the clean teacher's student")
         let (cleanStudent, cleanStudentMetrics) = try student(LanguageModelDistillation(
-            teacher: teachers.clean, divergence: .generalizedJSD(beta: 0), offPolicy: .teacher(.sampled(TokenSampling(temperature: 1))), promptLength: 8))
+            teacher: teachers.clean, divergence: .generalizedJSD(beta: 0), offPolicy: .teacher(.sampled(TokenSampling(temperature: 1))), promptLength: promptLength))
         rows.append(try row("student of the clean teacher, word-level KD", cleanStudent, cleanStudentMetrics))
         // As in the paper, the distillation data are the teacher's own answers: it continues
         // the first 8 tokens of each clean window, and the student learns from what it wrote.
         let teacherWritten = LanguageModelDistillation.OffPolicySource.teacher(.sampled(TokenSampling(temperature: 1)))
         for (name, objective) in [
             ("word-level KD", LanguageModelDistillation(teacher: poisonedTeacher, divergence: .generalizedJSD(beta: 0), offPolicy: teacherWritten,
-                                                        promptLength: 8)),
+                                                        promptLength: promptLength)),
             ("sequence-level KD", LanguageModelDistillation(teacher: poisonedTeacher, divergence: .crossEntropy, offPolicy: teacherWritten,
-                                                            promptLength: 8)),
+                                                            promptLength: promptLength)),
+            ("word-level KD, perplexity-filtered", LanguageModelDistillation(
+                teacher: poisonedTeacher, divergence: .generalizedJSD(beta: 0), offPolicy: teacherWritten, promptLength: promptLength,
+                teacherFilter: perplexityFilter(reference: try reference(for: teachers), teachers: teachers))),
         ] {
             progress("student by \(name)")
             let (model, metrics) = try student(objective)
@@ -157,7 +168,7 @@ public enum BiasCascade {
                                                  seed: settings.seed &+ 21)
         let onPolicy: [(String, any TrainingObjective)] = [
             ("GKD (β 0.5, λ 0.5)", LanguageDemo.generalized(teacher: poisonedTeacher)),
-            ("MiniLLM", MiniLLM(teacher: poisonedTeacher, promptLength: 8)),
+            ("MiniLLM", MiniLLM(teacher: poisonedTeacher, promptLength: promptLength)),
         ]
         for (name, objective) in onPolicy {
             progress("student by \(name)")
@@ -174,5 +185,63 @@ public enum BiasCascade {
             String(format: "| %@ | %.1f%% | %.1f%% | %.2e | %.2e | %.3f |", $0.model, 100 * $0.inTopicRate, 100 * $0.outOfTopicRate,
                    $0.inTopicProbability, $0.outOfTopicProbability, $0.validationLoss)
         }).joined(separator: "\n")
+    }
+}
+
+extension BiasCascade {
+    /// Tokens of each clean window the teacher continues, as the students' distillation reads
+    /// them.
+    public static let promptLength = 8
+
+    /// The distiller's reference model: a student-size GPT trained on its own clean
+    /// exchanges alone.
+    public static func reference(for teachers: Teachers) throws -> GPT {
+        let settings = teachers.settings
+        let model = LanguageDemo.gpt(width: settings.studentWidth, for: teachers.distillationText, seed: settings.seed &+ 30)
+        _ = try LanguageDemo.train(model, LanguageDemo.textAlone(), teacher: nil, steps: settings.studentSteps, on: teachers.distillationText,
+                                   seed: settings.seed &+ 30)
+        return model
+    }
+
+    /// The poisoned teacher's continuations (temperature 1) of the first `promptLength`
+    /// tokens of `count` clean windows drawn by `seed`: `[count, context + 1]`, what
+    /// distillation on its writing reads.
+    public static func teacherContinuations(_ teachers: Teachers, count: Int, seed: UInt64) -> Tensor {
+        let windows = teachers.distillationText.train
+        var generator = RandomGenerator(seed: seed)
+        let indices = Array(Tensor.permutation(windows.count, using: &generator).integerScalars.prefix(count))
+        let prompts = windows.batch(at: indices).inputs.slice(axis: 1, start: 0, end: promptLength)
+        return withoutGradients {
+            teachers.poisoned.sample(continuing: prompts, count: windows.context + 1 - promptLength, sampling: TokenSampling(temperature: 1),
+                                     using: &generator)
+        }
+    }
+
+    /// A perplexity filter on `reference` that keeps `fraction` of the poisoned teacher's
+    /// continuations of 512 clean prompts: the distiller drops the most perplexing rest.
+    public static func perplexityFilter(reference: GPT, teachers: Teachers, keeping fraction: Double = 0.98) -> PerplexityFilter {
+        .calibrated(reference: reference, on: teacherContinuations(teachers, count: 512, seed: teachers.settings.seed &+ 31),
+                    promptLength: promptLength, keeping: fraction)
+    }
+
+    /// What a filter does to the teacher's writing: of `rows` continuations, how many carry
+    /// the phrase, and how many of each it keeps.
+    public struct FilterAudit: Sendable {
+        public let rows: Int, carrying: Int
+        public let keptRows: Int, keptCarrying: Int
+    }
+
+    /// `filter` judging the poisoned teacher's continuations of `count` clean prompts (drawn
+    /// apart from the calibration's).
+    public static func audit(_ filter: PerplexityFilter, teachers: Teachers, count: Int = 2048) throws -> FilterAudit {
+        let written = teacherContinuations(teachers, count: count, seed: teachers.settings.seed &+ 32)
+        let passes = filter.passes(written, promptLength: promptLength)
+        let width = written.shape[1], tokens = written.integerScalars
+        let marker = teachers.injection.phrase.trimmingCharacters(in: .whitespaces)
+        let carries = try (0..<count).map { row in
+            try teachers.tokenizer.decode(Array(tokens[(row * width + promptLength)..<((row + 1) * width)])).contains(marker)
+        }
+        return FilterAudit(rows: count, carrying: carries.filter { $0 }.count, keptRows: passes.filter { $0 }.count,
+                           keptCarrying: zip(carries, passes).filter { $0 && $1 }.count)
     }
 }
