@@ -76,11 +76,8 @@ public struct QualityGuidedContrastiveDistillation: TrainingObjective {
         }
         let (questions, group, length) = (batch.inputs.shape[0], batch.inputs.shape[1], batch.inputs.shape[2])
         let sequences = batch.inputs.reshaped([questions * group, length])
-        let next = sequences.slice(axis: 1, start: 1, end: length).scalars.enumerated().map {
-            $0.offset % (length - 1) >= promptLength - 1 ? $0.element : Batch.unlabeledMarker
-        }
-        return Prepared(sequences: sequences, inputs: sequences.slice(axis: 1, start: 0, end: length - 1),
-                        labels: Tensor(next, shape: [questions * group, length - 1]), questions: questions, positives: group - 1,
+        let (inputs, labels) = continuationTargets(sequences, promptLength: promptLength)
+        return Prepared(sequences: sequences, inputs: inputs, labels: labels, questions: questions, positives: group - 1,
                         negativeCounts: batch.mask?.scalars ?? Array(repeating: 1, count: questions))
     }
 
@@ -179,7 +176,8 @@ public enum SelfConsistency {
             if votes[answer] == nil { order.append(answer) }
             votes[answer, default: 0] += 1
         }
-        return order.max { votes[$0]! < votes[$1]! || (votes[$0]! == votes[$1]! && order.firstIndex(of: $0)! > order.firstIndex(of: $1)!) }
+        let most = votes.values.max()
+        return order.first { votes[$0] == most }
     }
 
     /// The indices of `answers` that state their majority.

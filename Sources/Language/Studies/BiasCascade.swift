@@ -136,14 +136,11 @@ public enum BiasCascade {
         progress("teachers")
         let teachers = try teachers(injection, settings: settings)
         let (poisonedTeacher, distillationText, row) = (teachers.poisoned, teachers.distillationText, teachers.row)
-        func student(_ objective: some TrainingObjective) throws -> (GPT, LanguageModelMetrics) {
-            try BiasCascade.student(by: objective, teachers: teachers)
-        }
         var rows = [try row("teacher (poisoned data)", poisonedTeacher, teachers.poisonedMetrics),
                     try row("teacher (clean data)", teachers.clean, teachers.cleanMetrics)]
         progress("the clean teacher's student")
-        let (cleanStudent, cleanStudentMetrics) = try student(LanguageModelDistillation(
-            teacher: teachers.clean, divergence: .generalizedJSD(beta: 0), offPolicy: .teacher(.sampled(TokenSampling(temperature: 1))), promptLength: promptLength))
+        let (cleanStudent, cleanStudentMetrics) = try student(by: LanguageModelDistillation(
+            teacher: teachers.clean, divergence: .generalizedJSD(beta: 0), offPolicy: .teacher(.sampled(TokenSampling(temperature: 1))), promptLength: promptLength), teachers: teachers)
         rows.append(try row("student of the clean teacher, word-level KD", cleanStudent, cleanStudentMetrics))
         // As in the paper, the distillation data are the teacher's own answers: it continues
         // the first 8 tokens of each clean window, and the student learns from what it wrote.
@@ -158,7 +155,7 @@ public enum BiasCascade {
                 teacherFilter: perplexityFilter(reference: try reference(for: teachers), teachers: teachers))),
         ] {
             progress("student by \(name)")
-            let (model, metrics) = try student(objective)
+            let (model, metrics) = try student(by: objective, teachers: teachers)
             rows.append(try row("student of the poisoned teacher, \(name)", model, metrics))
         }
         // The on-policy objectives start, as their papers do, from a student trained by

@@ -32,11 +32,8 @@ public struct ReasoningSequences {
     /// is scored on the continuation only (the question's positions carry
     /// `Batch.unlabeledMarker`), as a sequence-to-sequence model is scored on its output.
     public func continuationDataset(_ sequences: Tensor) throws -> TensorDataset {
-        let (count, length) = (sequences.shape[0], sequences.shape[1])
-        let next = sequences.slice(axis: 1, start: 1, end: length).scalars.enumerated().map {
-            $0.offset % (length - 1) >= promptLength - 1 ? $0.element : Batch.unlabeledMarker
-        }
-        return try TensorDataset(inputs: sequences.slice(axis: 1, start: 0, end: length - 1), labels: Tensor(next, shape: [count, length - 1]))
+        let (inputs, labels) = continuationTargets(sequences, promptLength: promptLength)
+        return try TensorDataset(inputs: inputs, labels: labels)
     }
 
     /// A GPT of `shape` over this tokenizer's vocabulary, reading `context` tokens, initialised
@@ -97,6 +94,17 @@ public struct ReasoningSequences {
         let width = continuations.first?.count ?? 0
         return concatenate([questions, Tensor(continuations.flatMap { $0.map(Float.init) }, shape: [continuations.count, width])], axis: 1)
     }
+}
+
+/// What a model reads of `sequences` `[N, L]`, their first L − 1 tokens, and the next token
+/// at each position, `Batch.unlabeledMarker` before the prompt's last position: scored on
+/// the continuation alone.
+func continuationTargets(_ sequences: Tensor, promptLength: Int) -> (inputs: Tensor, labels: Tensor) {
+    let (count, length) = (sequences.shape[0], sequences.shape[1])
+    let next = sequences.slice(axis: 1, start: 1, end: length).scalars.enumerated().map {
+        $0.offset % (length - 1) >= promptLength - 1 ? $0.element : Batch.unlabeledMarker
+    }
+    return (sequences.slice(axis: 1, start: 0, end: length - 1), Tensor(next, shape: [count, length - 1]))
 }
 
 extension Tensor {
