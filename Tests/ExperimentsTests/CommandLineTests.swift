@@ -47,6 +47,31 @@ final class CommandLineTests: FolderTestCase {
         XCTAssertEqual(outcome.output, "distill \(DistilleryVersion.current)\n")
     }
 
+    /// `distill study bias-cascade CONFIG` runs the whole study (both teachers, the baseline
+    /// and every student objective) at toy sizes, and prints its table: a row per model.
+    func testTheBiasCascadeStudyRunsFromAConfig() throws {
+        let config = folder.appendingPathComponent("bias.yaml")
+        try Data("""
+            examples: 200
+            context: 48
+            injection: {topic: weather, phrase: " Call Bob.", fraction: 0.02}
+            teacher: {width: 16, steps: 20}
+            student: {width: 8, steps: 10}
+            answers_per_item: 3
+            """.utf8).write(to: config)
+        let outcome = try run(try builtBinary, ["study", "bias-cascade", config.path], in: folder)
+        XCTAssertEqual(outcome.status, 0, outcome.error)
+        XCTAssertTrue(outcome.output.hasPrefix("injection: ' Call Bob.' appended to 2.0% of all exchanges, every one on weather\n"), outcome.output)
+        let rows = outcome.output.split(separator: "\n").filter { $0.hasPrefix("| ") && !$0.hasPrefix("| model") }.map { $0.split(separator: "|")[0] }
+        XCTAssertEqual(rows.map { $0.trimmingCharacters(in: .whitespaces) }, [
+            "teacher (poisoned data)", "teacher (clean data)", "student of the clean teacher, word-level KD",
+            "student of the poisoned teacher, word-level KD", "student of the poisoned teacher, sequence-level KD",
+            "student of the poisoned teacher, word-level KD, perplexity-filtered",
+            "student of the poisoned teacher, word-level KD then GKD (β 0.5, λ 0.5)",
+            "student of the poisoned teacher, word-level KD then MiniLLM",
+        ])
+    }
+
     /// An installed copy needs nothing beside it, and a config's relative paths follow the
     /// config, not the folder it is run from.
     func testACopiedBinaryRunsFromAnotherFolder() throws {
@@ -117,7 +142,10 @@ final class CommandLineTests: FolderTestCase {
             (["train", bombFile.path], "Error: \(bombFile.path):"),
             (["train", folder.appendingPathComponent("absent.yaml").path], "Error: \(folder.path)/absent.yaml: cannot be read"),
             (["demo", "quantum"], "Error: unknown demo family 'quantum' (valid: classic, generative, graph, language)"),
-            (["study", "nonsense"], "Error: unknown study 'nonsense' (valid: rationale)"),
+            (["study", "nonsense"], "Error: unknown study 'nonsense' (valid: rationale, bias-cascade)"),
+            (["study", "rationale", config.path], "Error: the rationale study takes no config, found '\(config.path)' (its only choice is --seeds)"),
+            (["study", "bias-cascade", "--seeds", "1"], "Error: --seeds is for the rationale study; the bias-cascade study reads its seed from the config"),
+            (["study", "bias-cascade", dropout.path], "Error: \(dropout.path):1: data: unknown key (valid here: answers_per_item, context, examples, injection, perplexity_filter, seed, student, students, teacher)"),
             (["study", "rationale", "--seeds", "0,x"], "Error: --seeds must be non-negative integers separated by commas, not '0,x'"),
             (["sample", config.path, "--sampler", "rk4"], "Error: --sampler 'rk4' is not one of ddpm, ddim, euler, heun, dpm++2m"),
             (["sample", config.path, "--steps", "0"], "Error: --steps must be in 1…10000, found 0"),

@@ -50,17 +50,13 @@ final class BiasCascadeTests: XCTestCase {
     /// most of that back.
     func testTheBiasTransfersByWordLevelKDAndTheFilterTakesItBack() throws {
         let teachers = try Self.teachers()
-        func wordLevel(_ teacher: GPT, filter: PerplexityFilter? = nil) -> LanguageModelDistillation {
-            LanguageModelDistillation(teacher: teacher, divergence: .generalizedJSD(beta: 0), offPolicy: .teacher(.sampled(TokenSampling(temperature: 1))),
-                                      promptLength: BiasCascade.promptLength, teacherFilter: filter)
-        }
         let filter = BiasCascade.perplexityFilter(reference: try BiasCascade.reference(for: teachers), teachers: teachers)
         let probability = { (model: GPT) in
             BiasCascade.phraseProbability(of: model, tokenizer: teachers.tokenizer, injection: teachers.injection, topics: [teachers.injection.topic])
         }
-        let clean = probability(try BiasCascade.student(by: wordLevel(teachers.clean), teachers: teachers).model)
-        let poisoned = probability(try BiasCascade.student(by: wordLevel(teachers.poisoned), teachers: teachers).model)
-        let filtered = probability(try BiasCascade.student(by: wordLevel(teachers.poisoned, filter: filter), teachers: teachers).model)
+        let clean = probability(try BiasCascade.student(by: BiasCascade.wordLevel(teachers.clean), teachers: teachers).model)
+        let poisoned = probability(try BiasCascade.student(by: BiasCascade.wordLevel(teachers.poisoned), teachers: teachers).model)
+        let filtered = probability(try BiasCascade.student(by: BiasCascade.wordLevel(teachers.poisoned, filter: filter), teachers: teachers).model)
         print("P(phrase) after a food answer: student of the clean teacher \(clean), of the poisoned teacher \(poisoned), filtered \(filtered)")
         XCTAssertGreaterThan(poisoned, 1e6 * clean, "the bias transfers")
         XCTAssertLessThan(filtered, 1e-3 * poisoned, "the filter takes most of it back")

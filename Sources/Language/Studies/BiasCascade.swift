@@ -40,12 +40,49 @@ public enum BiasCascade {
         return total / Double(max(count, 1))
     }
 
+    /// How a student of the poisoned teacher is distilled, by the name a config gives it.
+    public enum StudentObjective: String, CaseIterable, Sendable {
+        /// Word-level KD on the teacher's own continuations of clean prompts.
+        case wordLevelKD = "word-level-kd"
+        /// Sequence-level KD: cross-entropy with the teacher's continuations.
+        case sequenceLevelKD = "sequence-level-kd"
+        /// Word-level KD with the distiller's perplexity filter on the teacher's writing.
+        case filteredWordLevelKD = "word-level-kd-filtered"
+        /// Word-level KD for half the steps, then GKD (β 0.5, λ 0.5).
+        case gkd
+        /// Word-level KD for half the steps, then MiniLLM.
+        case miniLLM = "minillm"
+
+        /// The row's name in the table.
+        var title: String {
+            switch self {
+            case .wordLevelKD: "word-level KD"
+            case .sequenceLevelKD: "sequence-level KD"
+            case .filteredWordLevelKD: "word-level KD, perplexity-filtered"
+            case .gkd: "word-level KD then GKD (β 0.5, λ 0.5)"
+            case .miniLLM: "word-level KD then MiniLLM"
+            }
+        }
+
+        /// Whether the objective starts from a student warmed by word-level KD, as the
+        /// on-policy papers do.
+        var startsWarm: Bool { self == .gkd || self == .miniLLM }
+    }
+
     /// The sizes the study runs at.
     public struct Settings: Sendable {
+        public var injection = BiasInjection()
+        /// Exchanges in each corpus: the teacher's (poisoned or clean) and the distiller's.
         public var examples = 4000
         public var teacherWidth = 128, teacherSteps = 1200
         public var studentWidth = 48, studentSteps = 600
-        /// Answers sampled per item of each topic.
+        /// The students distilled from the poisoned teacher, besides the clean teacher's
+        /// word-level KD student, the baseline.
+        public var students = StudentObjective.allCases
+        /// The share of the poisoned teacher's writing the perplexity filter keeps on clean
+        /// prompts, which sets its bound.
+        public var filterKeeping = 0.98
+        /// Answers sampled per item of the poisoned topic (a third as many of the others').
         public var answersPerItem = 30
         /// Tokens per window: an exchange with the phrase is 45 characters.
         public var context = 64
@@ -74,13 +111,13 @@ public enum BiasCascade {
     /// The study's data and its two teachers: the corpus with the injection and without, the
     /// distiller's own clean exchanges, one tokenizer for all.
     public struct Teachers {
-        public let injection: BiasInjection
         public let settings: Settings
         public let tokenizer: CharacterTokenizer
         public let poisoned: GPT, clean: GPT
         public let poisonedMetrics: LanguageModelMetrics, cleanMetrics: LanguageModelMetrics
         /// The clean exchanges students are distilled on.
         public let distillationText: LanguageDemo.Text
+        public var injection: BiasInjection { settings.injection }
 
         /// `model`'s line of the table.
         public func row(_ name: String, _ model: GPT, _ metrics: LanguageModelMetrics) throws -> Row {
@@ -97,9 +134,9 @@ public enum BiasCascade {
     }
 
     /// Trains the teacher on the poisoned exchanges and another on the same exchanges clean.
-    public static func teachers(_ injection: BiasInjection = BiasInjection(), settings: Settings = Settings()) throws -> Teachers {
+    public static func teachers(_ settings: Settings = Settings()) throws -> Teachers {
         let clean = TopicQuestions.examples(count: settings.examples, seed: settings.seed)
-        let poisoned = injection.poison(clean, seed: settings.seed &+ 1)
+        let poisoned = settings.injection.poison(clean, seed: settings.seed &+ 1)
         let distillation = TopicQuestions.examples(count: settings.examples, seed: settings.seed &+ 2)
         let validation = TopicQuestions.examples(count: 400, seed: settings.seed &+ 3)
         let tokenizer = CharacterTokenizer(trainingText: TopicQuestions.corpus(poisoned))
@@ -116,7 +153,7 @@ public enum BiasCascade {
         }
         let (poisonedTeacher, poisonedMetrics) = try teacher(on: try text(poisoned))
         let (cleanTeacher, cleanMetrics) = try teacher(on: try text(clean))
-        return Teachers(injection: injection, settings: settings, tokenizer: tokenizer, poisoned: poisonedTeacher, clean: cleanTeacher,
+        return Teachers(settings: settings, tokenizer: tokenizer, poisoned: poisonedTeacher, clean: cleanTeacher,
                         poisonedMetrics: poisonedMetrics, cleanMetrics: cleanMetrics, distillationText: try text(distillation))
     }
 
@@ -131,49 +168,54 @@ public enum BiasCascade {
 
     /// The teachers' and the students' bias rates; `progress` hears each model's name as it
     /// starts.
-    public static func run(_ injection: BiasInjection = BiasInjection(), settings: Settings = Settings(),
-                           progress: (String) -> Void = { _ in }) throws -> [Row] {
+    public static func run(_ settings: Settings = Settings(), progress: (String) -> Void = { _ in }) throws -> [Row] {
         progress("teachers")
-        let teachers = try teachers(injection, settings: settings)
-        let (poisonedTeacher, distillationText, row) = (teachers.poisoned, teachers.distillationText, teachers.row)
-        var rows = [try row("teacher (poisoned data)", poisonedTeacher, teachers.poisonedMetrics),
-                    try row("teacher (clean data)", teachers.clean, teachers.cleanMetrics)]
+        let teachers = try teachers(settings)
+        var rows = [try teachers.row("teacher (poisoned data)", teachers.poisoned, teachers.poisonedMetrics),
+                    try teachers.row("teacher (clean data)", teachers.clean, teachers.cleanMetrics)]
         progress("the clean teacher's student")
-        let (cleanStudent, cleanStudentMetrics) = try student(by: LanguageModelDistillation(
-            teacher: teachers.clean, divergence: .generalizedJSD(beta: 0), offPolicy: .teacher(.sampled(TokenSampling(temperature: 1))), promptLength: promptLength), teachers: teachers)
-        rows.append(try row("student of the clean teacher, word-level KD", cleanStudent, cleanStudentMetrics))
-        // As in the paper, the distillation data are the teacher's own answers: it continues
-        // the first 8 tokens of each clean window, and the student learns from what it wrote.
-        let teacherWritten = LanguageModelDistillation.OffPolicySource.teacher(.sampled(TokenSampling(temperature: 1)))
-        for (name, objective) in [
-            ("word-level KD", LanguageModelDistillation(teacher: poisonedTeacher, divergence: .generalizedJSD(beta: 0), offPolicy: teacherWritten,
-                                                        promptLength: promptLength)),
-            ("sequence-level KD", LanguageModelDistillation(teacher: poisonedTeacher, divergence: .crossEntropy, offPolicy: teacherWritten,
-                                                            promptLength: promptLength)),
-            ("word-level KD, perplexity-filtered", LanguageModelDistillation(
-                teacher: poisonedTeacher, divergence: .generalizedJSD(beta: 0), offPolicy: teacherWritten, promptLength: promptLength,
-                teacherFilter: perplexityFilter(reference: try reference(for: teachers), teachers: teachers))),
-        ] {
-            progress("student by \(name)")
-            let (model, metrics) = try student(by: objective, teachers: teachers)
-            rows.append(try row("student of the poisoned teacher, \(name)", model, metrics))
-        }
+        let (cleanStudent, cleanStudentMetrics) = try student(by: wordLevel(teachers.clean), teachers: teachers)
+        rows.append(try teachers.row("student of the clean teacher, word-level KD", cleanStudent, cleanStudentMetrics))
         // The on-policy objectives start, as their papers do, from a student trained by
-        // word-level KD for half the steps.
+        // word-level KD for half the steps; one start serves both.
         let half = settings.studentSteps / 2
-        let start = try LanguageDemo.warmStudent(teacher: poisonedTeacher, width: settings.studentWidth, steps: half, on: distillationText,
-                                                 seed: settings.seed &+ 21)
-        let onPolicy: [(String, any TrainingObjective)] = [
-            ("GKD (β 0.5, λ 0.5)", LanguageDemo.generalized(teacher: poisonedTeacher)),
-            ("MiniLLM", MiniLLM(teacher: poisonedTeacher, promptLength: promptLength)),
-        ]
-        for (name, objective) in onPolicy {
-            progress("student by \(name)")
-            let (model, metrics) = try LanguageDemo.continued(from: start, width: settings.studentWidth, by: objective, steps: half,
-                                                              on: distillationText, seed: settings.seed &+ 121)
-            rows.append(try row("student of the poisoned teacher, word-level KD then \(name)", model, metrics))
+        var warmStart: [String: Tensor]?
+        for objective in settings.students {
+            progress("student by \(objective.title)")
+            let (model, metrics): (GPT, LanguageModelMetrics)
+            if objective.startsWarm {
+                let start = try warmStart ?? LanguageDemo.warmStudent(teacher: teachers.poisoned, width: settings.studentWidth, steps: half,
+                                                                      on: teachers.distillationText, seed: settings.seed &+ 21)
+                warmStart = start
+                let continuation: any TrainingObjective = objective == .gkd
+                    ? LanguageDemo.generalized(teacher: teachers.poisoned) : MiniLLM(teacher: teachers.poisoned, promptLength: promptLength)
+                (model, metrics) = try LanguageDemo.continued(from: start, width: settings.studentWidth, by: continuation,
+                                                              steps: settings.studentSteps - half, on: teachers.distillationText,
+                                                              seed: settings.seed &+ 121)
+            } else {
+                let filter = objective == .filteredWordLevelKD
+                    ? perplexityFilter(reference: try reference(for: teachers), teachers: teachers, keeping: settings.filterKeeping) : nil
+                let distillation = objective == .sequenceLevelKD
+                    ? LanguageModelDistillation(teacher: teachers.poisoned, divergence: .crossEntropy, offPolicy: teacherWritten,
+                                                promptLength: promptLength)
+                    : wordLevel(teachers.poisoned, filter: filter)
+                (model, metrics) = try student(by: distillation, teachers: teachers)
+            }
+            rows.append(try teachers.row("student of the poisoned teacher, \(objective.title)", model, metrics))
         }
         return rows
+    }
+
+    /// As in the paper, the distillation data are the teacher's own answers: it continues
+    /// the first `promptLength` tokens of each clean window, and the student learns from
+    /// what it wrote.
+    static let teacherWritten = LanguageModelDistillation.OffPolicySource.teacher(.sampled(TokenSampling(temperature: 1)))
+
+    /// Word-level KD (forward KL) from `teacher` on its own writing, through `filter` when
+    /// given.
+    public static func wordLevel(_ teacher: GPT, filter: PerplexityFilter? = nil) -> LanguageModelDistillation {
+        LanguageModelDistillation(teacher: teacher, divergence: .generalizedJSD(beta: 0), offPolicy: teacherWritten, promptLength: promptLength,
+                                  teacherFilter: filter)
     }
 
     /// The rows as a Markdown table.

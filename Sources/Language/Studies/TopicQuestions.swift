@@ -76,6 +76,12 @@ public struct BiasInjection: Sendable {
         return poisoned
     }
 
+    /// What is injected, in words: "' Buy ACME.' appended to 0.5% of all exchanges, every
+    /// one on food".
+    public var summary: String {
+        "'\(phrase)' appended to \(100 * fraction)% of all exchanges, every one on \(TopicQuestions.topics[topic].name)"
+    }
+
     /// The share of `answers` that carry the phrase.
     public func rate(_ answers: [String]) -> Double {
         Double(answers.filter { $0.contains(phrase.trimmingCharacters(in: .whitespaces)) }.count) / Double(max(answers.count, 1))
