@@ -13,7 +13,7 @@ struct StudyCommand: ParsableCommand {
     @Argument(help: "The study: rationale or bias-cascade.")
     var study: String
 
-    @Argument(help: "A YAML config of the bias-cascade study's sizes (every key optional; see examples/bias-cascade.yaml).")
+    @Argument(help: "A YAML config of the bias-cascade study's sizes (every key optional; see examples/studies/bias-cascade.yaml).")
     var config: String?
 
     @Option(help: "The rationale study's student seeds, comma-separated (each trains one student per method; default 0,1,2).")

@@ -12,7 +12,7 @@ final class BiasCascadeConfigTests: XCTestCase {
 
     /// The shipped example spells out the defaults.
     func testTheExampleConfigIsTheStudysDefaults() throws {
-        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples/bias-cascade.yaml")
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples/studies/bias-cascade.yaml")
         let read = try BiasCascade.Settings(config: try ConfigNode.load(contentsOf: example))
         let defaults = BiasCascade.Settings()
         XCTAssertEqual(read.seed, defaults.seed)
