@@ -1,7 +1,6 @@
 import ArgumentParser
 import Experiments
 import Foundation
-import Tensors
 import Robustness
 import Training
 
@@ -44,45 +43,29 @@ struct AttackCommand: ParsableCommand {
             if let problem = ThreatModel.budgetProblem(budget, norm: normValue) { throw CommandFailure("--curve \(problem)") }
         }
         if let limit, limit < 1 { throw CommandFailure("--limit must be at least 1, found \(limit)") }
-        let threat = ThreatModel(norm: normValue, epsilon: epsilon)
-        var chosen = try attacks.map { name -> any Attack in
-            do { return try AttackCatalog.attack(named: name, threat: threat) } catch { throw CommandFailure("--attacks: \(error)") }
-        }
+        var evaluation: AttackEvaluation
+        do {
+            evaluation = try AttackEvaluation(attacks: attacks, threat: ThreatModel(norm: normValue, epsilon: epsilon), limit: limit, seed: seed)
+        } catch { throw CommandFailure("--attacks: \(error)") }
+
         let experiment = try options.experiment(nil)
         try experiment.loadTrainedWeights(from: weights.map { URL(fileURLWithPath: $0) })
-        guard let validation = experiment.data.validation else { throw CommandFailure("\(options.config): data.validation is none: nothing to attack") }
-        let inputDimension = experiment.data.sampleShape.reduce(1, *)
-        for budget in [epsilon] + curve {
-            if let problem = ThreatModel.budgetProblem(budget, norm: normValue, inputDimension: inputDimension) {
-                throw CommandFailure("--\(budget == epsilon ? "epsilon" : "curve") \(problem)")
-            }
-        }
         if let surrogate {
             let run = try Experiment(configFile: URL(fileURLWithPath: surrogate), dataDirectory: options.dataDir)
             try run.loadTrainedWeights()
-            chosen.append(TransferAttack(from: run.model, attack: PGD(threat, steps: 20)))
+            evaluation.addTransfer(from: run.model)
         }
         var line = ProgressLine()
-        let report = try evaluateRobustness(experiment.model, on: validation, attacks: chosen, threat: threat, limit: limit, seed: seed) { done, total in
-            line.update("attacking", done: done, of: total, samples: done, detail: "\(chosen.count) attacks")
+        let outcome = try experiment.attack(by: evaluation, curveBudgets: curve) { done, total in
+            line.update("attacking", done: done, of: total, samples: done, detail: "\(evaluation.attacks.count) attacks")
         }
         line.clear()
-        print("\(experiment.modelName) on \(experiment.data.name), \(norm) ε = \(epsilon), \(report.count) samples\n")
-        print(report.markdown())
-        try FileManager.default.createDirectory(at: experiment.outputDirectory, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let reportFile = experiment.outputDirectory.appendingPathComponent("robustness-\(norm)-\(epsilon).json")
-        try AtomicFile.write(encoder.encode(report), to: reportFile)
-        print("\nreport in \(reportFile.path)")
-        if !curve.isEmpty, let first = attacks.first {
-            let series = try AccuracyCurve.measure(experiment.model, on: validation, epsilons: curve.sorted(), label: "\(experiment.modelName), \(first)",
-                                                   limit: limit, seed: seed) { try! AttackCatalog.attack(named: first, threat: ThreatModel(norm: normValue, epsilon: $0)) }
-            let plot = AccuracyCurve(title: "\(experiment.data.name): accuracy under \(first)", norm: normValue, series: [series])
-            let svgFile = experiment.outputDirectory.appendingPathComponent("accuracy-vs-epsilon-\(norm).svg")
-            try AtomicFile.write(Data(plot.svg().utf8), to: svgFile)
+        print("\(experiment.modelName) on \(experiment.data.name), \(norm) ε = \(epsilon), \(outcome.report.count) samples\n")
+        print(outcome.report.markdown())
+        print("\nreport in \(outcome.reportFile.path)")
+        if let series = outcome.curve, let curveFile = outcome.curveFile {
             for point in series.points { print(String(format: "ε = %.4g  accuracy %.2f%%", point.epsilon, point.accuracy * 100)) }
-            print("curve in \(svgFile.path)")
+            print("curve in \(curveFile.path)")
         }
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Experiments
 import Foundation
-import Tensors
 
 /// `distill auto config.yaml`: search the distillation pipeline for a teacher, student and data set.
 struct AutoCommand: ParsableCommand {
@@ -32,15 +31,8 @@ struct AutoCommand: ParsableCommand {
         let spaceSize = try auto.searchSpace().count
         print("trying \(min(candidates, spaceSize)) of \(spaceSize) pipelines, \(epochs) epochs each, scored on held-out training data")
         let trials = try auto.run(in: folder, printsProgress: true)
-        let table = AutoDistiller.table(trials)
-        print("\n" + table)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(encoder.encode(trials), to: folder.appendingPathComponent("ranking.json"))
-        try AtomicFile.write(Data((table + "\n").utf8), to: folder.appendingPathComponent("ranking.md"))
-        let recommended = folder.appendingPathComponent("recommended.yaml")
-        try AtomicFile.write(Data(("# distill auto: best of \(trials.count) pipelines (\(trials[0].candidate.summary))\n" + auto.recommendedConfig(trials[0], output: folder.appendingPathComponent("recommended").path)).utf8),
-                             to: recommended)
+        print("\n" + AutoDistiller.table(trials))
+        let recommended = try auto.write(trials, in: folder)
         print("\nrecommended: \(trials[0].candidate.summary)\nconfig in \(recommended.path) (run it with: distill distill \(recommended.path))")
     }
 }

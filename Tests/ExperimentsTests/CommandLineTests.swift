@@ -47,6 +47,61 @@ final class CommandLineTests: FolderTestCase {
         XCTAssertEqual(outcome.output, "distill \(DistilleryVersion.current)\n")
     }
 
+    /// Each subcommand's normal path, as a user runs it: a teacher trained, evaluated,
+    /// attacked, cached and distilled, a robust run, the pipeline search, and the two
+    /// inspection commands. Each exits 0, says first what it does, and writes its files.
+    func testEverySubcommandsNormalPath() throws {
+        let binary = try builtBinary
+        func write(_ name: String, _ yaml: String) throws -> String {
+            try Data(yaml.utf8).write(to: folder.appendingPathComponent(name))
+            return folder.appendingPathComponent(name).path
+        }
+        let teacher = try write("teacher.yaml", """
+            data: {dataset: digits, train_limit: 256}
+            model: {model: mlp, hidden: [32]}
+            training: {epochs: 2}
+            output: teacher
+            """)
+        let student = try write("student.yaml", """
+            data: {dataset: digits, train_limit: 256}
+            teacher: {model: mlp, hidden: [32], checkpoint: teacher/model.safetensors}
+            student: {model: mlp, hidden: [8]}
+            losses: [{name: kd, temperature: 4}]
+            training: {epochs: 1}
+            output: student
+            """)
+        let robust = try write("robust.yaml", """
+            data: {dataset: digits, train_limit: 128}
+            model: {model: mlp, hidden: [16]}
+            method: {name: pgd-at, epsilon: 0.1, steps: 2}
+            evaluation: {attacks: [fgsm], limit: 64}
+            training: {epochs: 1}
+            output: robust
+            """)
+        let cases: [(arguments: [String], firstLine: String, files: [String])] = [
+            (["train", teacher], "training mlp (2410 parameters) on digits, 256 samples", ["teacher/model.safetensors", "teacher/summary.md", "teacher/metrics.jsonl"]),
+            (["eval", teacher], "top-1 ", []),
+            (["attack", teacher, "--attacks", "fgsm", "pgd-5", "--limit", "32", "--curve", "0", "0.1"], "mlp on digits, linf ε = 0.1, 32 samples",
+             ["teacher/robustness-linf-0.1.json", "teacher/accuracy-vs-epsilon-linf.svg"]),
+            (["cache-teacher", student], "cached 615 samples' logits of mlp", ["student/teacher-cache.safetensors"]),
+            (["distill", student], "distilling mlp (610 parameters) from mlp on digits, 256 samples", ["student/model.safetensors", "student/summary.json"]),
+            (["robust-train", robust], "training mlp (1210 parameters) on digits, 128 samples", ["robust/summary.json"]),
+            (["auto", student, "--candidates", "2", "--epochs", "1"], "trying 2 of ", ["student-auto/recommended.yaml", "student-auto/ranking.md"]),
+            (["data", "list"], "", []),
+            (["doctor"], "", []),
+        ]
+        for (arguments, firstLine, files) in cases {
+            let outcome = try run(binary, arguments, in: folder, timeout: 300)
+            XCTAssertEqual(outcome.status, 0, "\(arguments): \(outcome.error)")
+            XCTAssertTrue(outcome.output.hasPrefix(firstLine), "\(arguments): \(outcome.output.prefix(200))")
+            for file in files {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path), "\(arguments) wrote no \(file)")
+            }
+        }
+        let robustSummary = try String(contentsOf: folder.appendingPathComponent("robust/summary.md"), encoding: .utf8)
+        XCTAssertTrue(robustSummary.contains("Robustness (linf ε = 0.1, 64 validation samples)") && robustSummary.contains("| fgsm |"), robustSummary)
+    }
+
     /// `distill study bias-cascade CONFIG` runs the whole study (both teachers, the baseline
     /// and every student objective) at toy sizes, and prints its table: a row per model.
     func testTheBiasCascadeStudyRunsFromAConfig() throws {
@@ -141,6 +196,11 @@ final class CommandLineTests: FolderTestCase {
             (["train", dropout.path], "Error: \(dropout.path):2: model.dropout: must be in [0.0, 1.0), found 1.5"),
             (["train", bombFile.path], "Error: \(bombFile.path):"),
             (["train", folder.appendingPathComponent("absent.yaml").path], "Error: \(folder.path)/absent.yaml: cannot be read"),
+            (["distill", config.path], "Error: \(config.path):1: missing required key 'teacher' (a model with a checkpoint, or an ensemble)"),
+            (["eval", config.path], "Error: \(folder.path)/out/model.safetensors: no trained weights (run the config first, or pass --weights)"),
+            (["robust-train", config.path], "Error: \(config.path): robust-train needs a `method:` section"),
+            (["cache-teacher", config.path], "Error: \(config.path): cache-teacher needs a config with a single `teacher:` model (not an ensemble)"),
+            (["auto", config.path, "--candidates", "0"], "Error: --candidates must be in 1…10000, found 0"),
             (["demo", "quantum"], "Error: unknown demo family 'quantum' (valid: classic, generative, graph, language)"),
             (["study", "nonsense"], "Error: unknown study 'nonsense' (valid: rationale, bias-cascade)"),
             (["study", "rationale", config.path], "Error: the rationale study takes no config, found '\(config.path)' (its only choice is --seeds)"),

@@ -206,6 +206,15 @@ final class ExperimentRunTests: FolderTestCase {
         XCTAssertEqual(experiment.outputDirectory.path, recommendedOutput, "the recommended run has a folder of its own")
         XCTAssertEqual(experiment.trainer.options.epochs, 7)
         XCTAssertEqual(experiment.data.validation?.count, 359)
+        // The written file loads back to the same config: the base's own keys unchanged, the
+        // search's (losses, augmentation, output) as the trial's pipeline has them.
+        let written = try ConfigNode.load(contentsOf: try auto.write(trials, in: folder.appendingPathComponent("auto")))
+        XCTAssertEqual(written.scalarsByPath, try ConfigNode.parse(yaml: recommended, file: "recommended.yaml").scalarsByPath)
+        for (key, value) in base.scalarsByPath where !key.hasPrefix("losses") && !key.hasPrefix("data.augmentation") && key != "output" {
+            XCTAssertEqual(written.scalarsByPath[key], value, key)
+        }
+        XCTAssertEqual(written.scalarsByPath["output"], recommendedOutput)
+        XCTAssertEqual(try JSONDecoder().decode([AutoDistiller.Trial].self, from: Data(contentsOf: folder.appendingPathComponent("auto/ranking.json"))), trials)
         // Every trial's config, written as YAML data, loads back to its candidate's pipeline.
         for trial in trials {
             let loaded = try Experiment(config: try ConfigNode.parse(yaml: trial.config, file: "trial.yaml"), kind: .distill)

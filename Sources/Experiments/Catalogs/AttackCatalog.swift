@@ -1,24 +1,16 @@
 import Robustness
 
-/// Attacks by name, for `distill attack --attacks …` and robustness summaries: the names the
-/// registered attack types answer to (`RobustnessRegistry.attacks`): `fgsm`, `pgd-K` (K
-/// steps), `pgd-K-cw` (the CW margin loss), `mi-fgsm`, `apgd-ce`, `apgd-cw`, `cw-l2` (its
-/// minimal perturbations projected onto the ε-ball).
+/// Attacks by name, for `distill attack --attacks …` and a run's `evaluation: {attacks: …}`:
+/// the names the registered attack types answer to (`RobustnessRegistry.attacks`): `fgsm`,
+/// `pgd-K` (K steps), `pgd-K-cw` (the CW margin loss), `mi-fgsm`, `apgd-ce`, `apgd-cw`,
+/// `cw-l2` (its minimal perturbations projected onto the ε-ball). The catalog beside the
+/// others; `AttackEvaluation` in `Robustness` resolves the names.
 public enum AttackCatalog {
     /// Every name; a family's as its name pattern (`pgd-<steps>` for `pgd-20`).
-    public static var names: [String] { RobustnessRegistry.attacks.flatMap { $0.attackNames } }
+    public static var names: [String] { AttackEvaluation.attackNames }
 
     /// The attack called `name` within `threat`; an unknown name is an error listing them all.
     public static func attack(named name: String, threat: ThreatModel) throws -> any Attack {
-        for type in RobustnessRegistry.attacks {
-            if let attack = type.named(name, threat: threat) { return attack }
-        }
-        throw UnknownNameError(kind: "attack", name: name, valid: names)
+        try AttackEvaluation.attack(named: name, threat: threat)
     }
-}
-
-/// A name no registry holds, with every name that would do.
-public struct UnknownNameError: Error, CustomStringConvertible {
-    public let kind: String, name: String, valid: [String]
-    public var description: String { "unknown \(kind) '\(name)' (valid: \(valid.joined(separator: ", ")))" }
 }

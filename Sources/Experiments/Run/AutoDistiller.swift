@@ -135,6 +135,22 @@ public struct AutoDistiller {
         return try config(for: best.candidate, sampleShape: base.data.sampleShape, stages: Self.deepestStages(base), trialEpochs: nil, output: output)
     }
 
+    /// Writes the ranking (`ranking.json`, `ranking.md`) and the best trial's config
+    /// (`recommended.yaml`, whose run writes to `recommended/` beside it) into `folder`, each
+    /// atomically; returns the config's file.
+    @discardableResult
+    public func write(_ trials: [Trial], in folder: URL) throws -> URL {
+        guard let best = trials.first else { throw baseConfig.error("no pipeline was tried, so none can be recommended") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(encoder.encode(trials), to: folder.appendingPathComponent("ranking.json"))
+        try AtomicFile.write(Data((Self.table(trials) + "\n").utf8), to: folder.appendingPathComponent("ranking.md"))
+        let recommended = folder.appendingPathComponent("recommended.yaml")
+        let yaml = try recommendedConfig(best, output: folder.appendingPathComponent("recommended").path)
+        try AtomicFile.write(Data("# distill auto: best of \(trials.count) pipelines (\(best.candidate.summary))\n\(yaml)".utf8), to: recommended)
+        return recommended
+    }
+
     /// The base config with the candidate's losses and augmentation; for a trial, also
     /// held-out validation, the trial's epoch count and its own output folder.
     func config(for candidate: Candidate, sampleShape: [Int], stages: (student: String, teacher: String)?, trialEpochs: Int?, output: String?) throws -> String {

@@ -40,8 +40,11 @@ public final class Experiment {
     /// Where the config says the teacher's logits are cached (`teacher.cache`).
     public private(set) var teacherCachePath: String?
     public let trainer: Trainer
-    /// The threat model of a robust `method`, at which the summary reports robust accuracy.
+    /// The threat model of a robust `method`.
     public let threat: ThreatModel?
+    /// The attacks the summary reports robust accuracy under: the config's `evaluation`, or
+    /// PGD-20 and PGD-20-CW at a robust method's threat model.
+    public let attackEvaluation: AttackEvaluation?
     public let outputDirectory: URL
     /// Whether the run is evaluated as a classifier (its teacher too), rather than by its
     /// method's own figure (a denoising loss).
@@ -80,61 +83,19 @@ public final class Experiment {
         let training = try config.optional("training")
         let seed: UInt64 = try training?.value("seed", default: 0) ?? 0
         var generator = RandomGenerator(seed: seed)
-
-        var cleanTeacher: (any Teacher)?
-        if kind == .distill {
-            let section = try config.required("teacher", "a model with a checkpoint, or an ensemble")
-            (teacher, teacherName) = try Self.buildTeacher(section, data: data, usesCache: usesTeacherCache, using: &generator)
-            teacherCachePath = try section.pathValue("cache")
-            if let section = try config.optional("clean_teacher") {
-                cleanTeacher = try Self.buildTeacher(section, data: data, using: &generator).teacher
-            }
-        } else {
-            if let stray = try config.optional("teacher") { throw stray.error("a train config has no teacher (use `distill distill` to learn from one)") }
-            (teacher, teacherName) = (nil, nil)
-        }
+        let teachers = try Self.teachers(config, kind: kind, data: data, usesCache: usesTeacherCache, using: &generator)
+        (teacher, teacherName, teacherCachePath) = (teachers.teacher, teachers.name, teachers.cachePath)
         teacherModel = (teacher as? ModelTeacher)?.model
-        let modelSection = try config.required(kind.modelKey, "the model to train")
         let batchSize: Int = try training?.value("batch_size", default: 64, in: 1...Self.maximumBatchSize) ?? 64
-        model = try ModelCatalog.build(modelSection, inputShape: data.sampleShape, classes: data.classCount,
-                                       batchSize: min(batchSize, data.training.count), using: &generator)
-        modelName = try modelSection.value("model", default: "")
-        if let checkpointNode = try modelSection.optional("checkpoint") {
-            // Starting weights: fine-tuning a pre-trained model (e.g. DMAE's two stages).
-            try Self.loadWeights(into: model, from: checkpointNode, hint: "run the config that writes it first")
-        }
-        try modelSection.finish()
-
-        let sampleBatch = data.training.batch(at: Array(0..<min(2, data.training.count)))
-        let context = LossContext(student: model, teacher: teacher, sampleBatch: sampleBatch,
-                                  trainingSamples: data.training.count, classes: data.classCount, hasLabels: data.hasLabels,
-                                  hasUnlabeledSamples: data.hasUnlabeledSamples, readOptimizer: OptimizerCatalog.optimizer)
+        (model, modelName) = try Self.trainedModel(try config.required(kind.modelKey, "the model to train"), data: data,
+                                                   batchSize: batchSize, using: &generator)
         let objective: any TrainingObjective
-        if let method = try config.optional("method") {
-            if let losses = try config.optional("losses") { throw losses.error("a config with a robust `method` takes no `losses` (the method defines its loss)") }
-            (objective, threat) = try MethodCatalog.build(method, teacher: teacher, cleanTeacher: cleanTeacher, teacherModel: teacherModel, student: model)
-        } else if let losses = try config.optional("losses") {
-            let loss = try LossCatalog.build(losses, context: context, using: &generator)
-            (objective, threat) = (DistillationObjective(teacher: teacher, loss: loss, studentView: try Self.studentView(config, data: data)), nil)
-        } else if kind == .train {
-            (objective, threat) = (DistillationObjective(teacher: nil, loss: WeightedLoss([(1, CrossEntropyTerm())]), studentView: try Self.studentView(config, data: data)), nil)
-        } else {
-            throw config.error("missing required key 'losses' (a list of terms: \(LossCatalog.names.joined(separator: ", "))) or 'method' (\(MethodCatalog.names.joined(separator: ", ")))")
-        }
-        if cleanTeacher != nil && (type(of: objective) as? any ConfigurableMethod.Type)?.needs.contains(.cleanTeacher) != true {
-            let users = MethodCatalog.registered.filter { $0.needs.contains(.cleanTeacher) }.map { "'\($0.configName)'" }
-            throw try config.required("clean_teacher").error("only method \(users.joined(separator: " and ")) uses a clean_teacher")
-        }
-
-        let epochs: Int = try training?.value("epochs", default: 10, in: 1...Self.maximumEpochs) ?? 10
-        let (optimizer, baseRate) = try training?.optional("optimizer").map(OptimizerCatalog.optimizer) ?? (Adam(), 1e-3)
-        let stepsPerEpoch = (data.training.count + batchSize - 1) / batchSize
-        let schedule = try OptimizerCatalog.schedule(training?.optional("schedule"), base: baseRate, epochs: epochs, stepsPerEpoch: stepsPerEpoch)
-        var earlyStopping: EarlyStopping?
-        if let entry = try training?.optional("early_stopping") {
-            earlyStopping = try Self.earlyStopping(entry, hasValidation: data.validation != nil, epochs: epochs)
-        }
-        try training?.finish()
+        (objective, threat) = try Self.objective(config, kind: kind, data: data, model: model, teachers: teachers, using: &generator)
+        let ownEvaluation = (objective as? any ConfigurableMethod)?.evaluation ?? data.evaluation
+        evaluatesClassification = ownEvaluation == nil
+        attackEvaluation = try Self.attackEvaluation(config.optional("evaluation"), methodThreat: threat, model: model,
+                                                     classifies: evaluatesClassification, data: data, seed: seed)
+        let plan = try Self.trainingPlan(training, data: data, batchSize: batchSize)
 
         // A config's own `output` is relative to its folder; the default to the current one.
         let outputPath = try config.pathValue("output") ?? "runs/\(URL(fileURLWithPath: config.file).deletingPathExtension().lastPathComponent)"
@@ -142,15 +103,13 @@ public final class Experiment {
         try config.finish()
 
         var options = TrainingOptions(
-            epochs: epochs, batchSize: batchSize, schedule: schedule, seed: seed, transform: data.transform,
+            epochs: plan.epochs, batchSize: batchSize, schedule: plan.schedule, seed: seed, transform: data.transform,
             checkpointDirectory: self.outputDirectory.appendingPathComponent("checkpoints"),
             metricsFile: self.outputDirectory.appendingPathComponent("metrics.jsonl"))
-        let ownEvaluation = (objective as? any ConfigurableMethod)?.evaluation ?? data.evaluation
         if let ownEvaluation { options.evaluation = ownEvaluation }
-        options.earlyStopping = earlyStopping
-        evaluatesClassification = ownEvaluation == nil
+        options.earlyStopping = plan.earlyStopping
         options.checkpointNotes["config"] = Self.encode(resumableConfig)
-        trainer = Trainer(student: model, objective: objective, optimizer: optimizer, options: options)
+        trainer = Trainer(student: model, objective: objective, optimizer: plan.optimizer, options: options)
     }
 
     private static func encode(_ scalars: [String: String]) -> String {
@@ -171,40 +130,9 @@ public final class Experiment {
         throw ResumeRefused(description: "\(checkpoint.path) was written under another config: \(listed)\(more) differ (only training.epochs may change to resume); pass --fresh to start over, or give the run another output")
     }
 
-    /// Model selection from a `training.early_stopping` entry:
-    ///
-    /// ```yaml
-    /// early_stopping: {metric: top1, patience: 100}   # also mode: max | min, min_delta: 0
-    /// ```
-    ///
-    /// `metric` names a value of the validation record; `mode` defaults to max for accuracy
-    /// figures and min for the rest; without `patience` every epoch runs and the best is kept.
-    private static func earlyStopping(_ entry: ConfigNode, hasValidation: Bool, epochs: Int) throws -> EarlyStopping {
-        guard hasValidation else {
-            throw entry.error("early stopping chooses an epoch by its validation metrics; set data.validation to test or holdout")
-        }
-        let metric: String = try entry.value("metric", default: "top1")
-        let goal = try (try entry.value("mode") as String?).map { _ in
-            EarlyStopping.Goal(rawValue: try entry.choice("mode", from: EarlyStopping.Goal.allCases.map(\.rawValue)))!
-        }
-        let patience: Int? = try entry.optional("patience").map { _ in try entry.value("patience", default: 1, in: 1...epochs) }
-        let minimumImprovement: Double = try entry.value("min_delta", default: 0, in: 0...Double.greatestFiniteMagnitude)
-        try entry.finish()
-        return EarlyStopping(metric: metric, goal: goal, patience: patience, minimumImprovement: minimumImprovement)
-    }
-
     /// Bounds that keep step counts (epochs × batches) far from overflow.
     public static let maximumEpochs = 1_000_000
     public static let maximumBatchSize = 1 << 20
-
-    /// What the trained model sees instead of the batch (`student_view`, e.g. DMAE's masking);
-    /// a teacher sees the original.
-    private static func studentView(_ config: ConfigNode, data: ExperimentData) throws -> (any BatchTransform)? {
-        guard let entry = try config.optional("student_view") else { return nil }
-        let view = try ExperimentData.augmentation(entry, sampleShape: data.sampleShape)
-        try entry.finish()
-        return view
-    }
 
     /// Trains (resuming from `checkpoints/last.safetensors` when present, unless `fresh`),
     /// writes the final weights and the summary, and returns the summary.
@@ -243,10 +171,9 @@ public final class Experiment {
         }
         var line = ProgressLine()
         let robustness = try data.validation.flatMap { validation in
-            try threat.map { threat in
-                try evaluateRobustness(model, on: AnyDataset(validation), attacks: [PGD(threat, steps: 20), PGD(threat, steps: 20, loss: .margin)],
-                                       threat: threat, limit: 1000, seed: trainer.options.seed) { done, total in
-                    if printsProgress { line.update("robustness (PGD-20, PGD-20-CW)", done: done, of: total, samples: done) }
+            try attackEvaluation.map { evaluation in
+                try evaluation.report(model, on: AnyDataset(validation)) { done, total in
+                    if printsProgress { line.update("robustness (\(evaluation.attacks.map(\.name).joined(separator: ", ")))", done: done, of: total, samples: done) }
                 }
             }
         }
@@ -254,7 +181,7 @@ public final class Experiment {
         let summary = RunSummary(
             kind: kind.rawValue, config: configFile, dataset: data.name, trainingSamples: data.training.count, dataDerivation: data.derivation, model: modelName,
             parameters: model.parameterCount, teacher: teacherName, teacherMetrics: teacherMetrics, history: history,
-            weights: weights.path, keptEpoch: trainer.keptEpoch, test: testMetrics, robustness: robustness, threat: threat.map { "\($0.norm.rawValue) ε = \($0.epsilon)" },
+            weights: weights.path, keptEpoch: trainer.keptEpoch, test: testMetrics, robustness: robustness, threat: attackEvaluation.map { "\($0.threat.norm.rawValue) ε = \($0.threat.epsilon)" },
             blas: BLASBackend.report)
         try summary.write(to: outputDirectory)
         return summary

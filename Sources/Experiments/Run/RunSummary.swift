@@ -22,9 +22,11 @@ public struct RunSummary: Codable, Equatable {
     public var keptEpoch: Int?
     /// The saved weights on the test split, when validation was held out.
     public var test: EvaluationRecord?
-    /// Clean, PGD-20 and PGD-20 (CW margin) accuracy at the robust method's threat model
-    /// (on up to 1,000 validation samples).
+    /// Clean and robust accuracy under the run's `AttackEvaluation` (the config's
+    /// `evaluation:`; by default PGD-20 and PGD-20-CW at a robust method's threat model, on
+    /// up to 1,000 validation samples).
     public var robustness: RobustnessReport?
+    /// The threat model the attacks were bounded by (`linf ε = 0.1`).
     public var threat: String?
     /// The BLAS library, core and threads the run ran on: speeds compare only beside it
     /// (nil in summaries written before it was recorded).

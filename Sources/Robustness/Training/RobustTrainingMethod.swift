@@ -13,12 +13,8 @@ extension PGD {
     /// `epsilon` (required, positive), `steps` (default 10, positive) and `step_size`
     /// (default 2.5·ε/steps), each validated.
     public static func trainingAttack(from entry: any ConfigEntry) throws -> PGD {
-        let norm = try entry.choice("norm", from: ThreatModel.Norm.allCases.map { $0.rawValue }, default: "linf")
-        let epsilonEntry = try entry.required("epsilon", "the perturbation budget")
-        let epsilon: Float = try epsilonEntry.value()
-        guard epsilon > 0 else { throw epsilonEntry.error("must be positive, found \(epsilon)") }
-        if let problem = ThreatModel.budgetProblem(epsilon, norm: ThreatModel.Norm(rawValue: norm)!) { throw epsilonEntry.error(problem) }
-        let threat = ThreatModel(norm: ThreatModel.Norm(rawValue: norm)!, epsilon: epsilon)
+        let threat = try ThreatModel(config: entry)
+        let epsilon = threat.epsilon
         let steps: Int = try entry.positiveValue("steps", default: 10)
         return PGD(threat, steps: steps, stepSize: try entry.positiveValue("step_size", default: 2.5 * epsilon / Float(steps)))
     }
