@@ -30,9 +30,9 @@ final class LossTermTests: XCTestCase {
 
     /// Asserts the term's value and checks its gradient with respect to the student's
     /// logits or the student's feature at `studentFeature`.
-    private func check(_ term: any LossTerm, expected: String, studentFeature: String? = nil, tolerance: Float = 1e-5,
-                       file: StaticString = #filePath, line: UInt = #line) {
-        let batch = studentFeature == nil ? logitsBatch : featureBatch
+    private func check(_ term: any LossTerm, expected: String, studentFeature: String? = nil, in given: DistillationBatch? = nil,
+                       tolerance: Float = 1e-5, file: StaticString = #filePath, line: UInt = #line) {
+        let batch = given ?? (studentFeature == nil ? logitsBatch : featureBatch)
         XCTAssertEqual(term(batch).item, f(expected).item, accuracy: tolerance * (1 + abs(f(expected).item)), "\(term.name) value", file: file, line: line)
         let input = studentFeature.map { batch.studentFeatures[$0]! } ?? batch.studentLogits
         let result = checkGradients(of: { values in
@@ -102,6 +102,47 @@ final class LossTermTests: XCTestCase {
         vid.predictor.update(parameters: ["regressor.0.weight": f("vid_w1"), "regressor.2.weight": f("vid_w2"), "regressor.4.weight": f("vid_w3")])
         XCTAssertEqual(vid.trainableModules.first?.parameterCount, 32 + 64 + 64 + 8)
         check(vid, expected: "vid", studentFeature: "s.map")
+    }
+
+    /// NST as RepDistiller computes it: maps of one size, the student's pooled to the
+    /// teacher's, and the teacher's pooled to the student's; zero for equal features.
+    func testNeuronSelectivityTransferMatchesTheOfficialFormula() {
+        var batch = featureBatch
+        (batch.studentFeatures["s.large"], batch.teacherFeatures["t.small"]) = (f("nst_student"), f("nst_teacher"))
+        (batch.studentFeatures["s.small"], batch.teacherFeatures["t.large"]) = (f("nst_teacher"), f("nst_student"))
+        check(NeuronSelectivityTransfer(pairs: [(student: "s.map", teacher: "t.map")]), expected: "nst_same_size", studentFeature: "s.map")
+        check(NeuronSelectivityTransfer(pairs: [(student: "s.large", teacher: "t.small")]), expected: "nst", studentFeature: "s.large", in: batch)
+        check(NeuronSelectivityTransfer(pairs: [(student: "s.small", teacher: "t.large")]), expected: "nst_teacher_pooled", studentFeature: "s.small", in: batch)
+        let both = NeuronSelectivityTransfer(pairs: [(student: "s.map", teacher: "t.map"), (student: "s.large", teacher: "t.small")])
+        XCTAssertEqual(both(batch).item, f("nst_same_size").item + f("nst").item, accuracy: 1e-5, "summed over the pairs")
+        batch.studentFeatures["s.same"] = f("feature_teacher")
+        XCTAssertEqual(NeuronSelectivityTransfer(pairs: [(student: "s.same", teacher: "t.map")])(batch).item, 0, accuracy: 1e-6)
+    }
+
+    /// CC with fixed embeddings, in RepDistiller's form and the paper's RBF form; the
+    /// embeddings are trained with the student.
+    func testCorrelationCongruenceMatchesTheOfficialFormulas() {
+        for (kernel, expected) in [(CorrelationCongruence.Kernel.repdistiller, "cc"), (.rbf, "cc_rbf")] {
+            var generator = RandomGenerator(seed: 3)
+            let cc = CorrelationCongruence(student: "s.embedding", teacher: "t.embedding", studentFeatures: 7, teacherFeatures: 5, embedding: 4,
+                                           kernel: kernel, using: &generator)
+            cc.studentEmbedding.update(parameters: ["weight": f("cc_student_weight"), "bias": f("cc_student_bias")])
+            cc.teacherEmbedding.update(parameters: ["weight": f("cc_teacher_weight"), "bias": f("cc_teacher_bias")])
+            XCTAssertEqual(cc.trainableModules.map(\.parameterCount), [32, 24])
+            check(cc, expected: expected, studentFeature: "s.embedding")
+        }
+    }
+
+    /// FSP over three layers of each model (two Gram matrices, the first pair pooled to
+    /// the smaller map), against RepDistiller's formula; its gradient in each student layer.
+    func testFlowOfSolutionProcedureMatchesTheOfficialFormula() {
+        var batch = featureBatch
+        for i in 0..<3 { (batch.studentFeatures["s.\(i)"], batch.teacherFeatures["t.\(i)"]) = (f("fsp_student_\(i)"), f("fsp_teacher_\(i)")) }
+        let fsp = FlowOfSolutionProcedure(studentLayers: ["s.0", "s.1", "s.2"], teacherLayers: ["t.0", "t.1", "t.2"])
+        for layer in 0..<3 { check(fsp, expected: "fsp", studentFeature: "s.\(layer)", in: batch) }
+        var same = batch
+        for i in 0..<3 { same.studentFeatures["s.\(i)"] = f("fsp_teacher_\(i)") }
+        XCTAssertEqual(fsp(same).item, 0)
     }
 
     /// CRD's loss for fixed embeddings, banks and contrast sets, against the NCE formula

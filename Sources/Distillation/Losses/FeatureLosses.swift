@@ -208,15 +208,12 @@ extension AttentionTransfer: ConfigurableLossTerm {
     public static let configName = "at"
     public static let configKeys = "pairs: [{student, teacher}], power"
     public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
-        let pairs = try entry.required("pairs", "a list of {student, teacher} module paths").elements().map { pair -> (student: String, teacher: String) in
-            let studentEntry = try pair.required("student"), teacherEntry = try pair.required("teacher")
-            try pair.finish()
-            let s = try context.studentFeatureShape(at: studentEntry)
-            let t = try context.teacherFeatureShape(at: teacherEntry)
+        let pairs = try context.featurePairs(entry).map { pair -> (student: String, teacher: String) in
+            let (s, t) = (pair.studentShape, pair.teacherShape)
             guard s.count == 4, t.count == 4, s[2...] == t[2...] else {
-                throw pair.error("attention transfer needs [N, C, H, W] features of one spatial size; the student's is \(s), the teacher's \(t)")
+                throw pair.entry.error("attention transfer needs [N, C, H, W] features of one spatial size; the student's is \(s), the teacher's \(t)")
             }
-            return (try studentEntry.value(), try teacherEntry.value())
+            return (pair.student, pair.teacher)
         }
         return Self(pairs: pairs, power: try entry.value("power", default: 2, in: 1...8))
     }

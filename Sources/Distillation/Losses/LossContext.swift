@@ -64,6 +64,18 @@ public struct LossContext {
                 try studentFeatureShape(at: studentEntry), try teacherFeatureShape(at: teacherEntry))
     }
 
+    /// The `pairs: [{student, teacher}]` of module paths a term over several layer pairs
+    /// names (AT, NST), each with its feature shapes and its entry (for errors about the pair).
+    public func featurePairs(_ entry: any ConfigEntry) throws -> [(student: String, teacher: String, studentShape: [Int], teacherShape: [Int], entry: any ConfigEntry)] {
+        let pairs = try entry.required("pairs", "a list of {student, teacher} module paths").elements()
+        guard !pairs.isEmpty else { throw try entry.required("pairs").error("expected at least one {student, teacher} pair") }
+        return try pairs.map { pair in
+            let (student, teacher, s, t) = try featurePair(pair)
+            try pair.finish()
+            return (student, teacher, s, t, pair)
+        }
+    }
+
     private func featureShape(role: String, at entry: any ConfigEntry, _ features: (String, Batch) throws -> [String: Tensor]) throws -> [Int] {
         let path: String = try entry.value()
         do {

@@ -7,7 +7,8 @@ import Robustness
 import Tensors
 
 /// The steps `Experiment.init` builds a run in, in the order it reads the config: the
-/// teachers, the model it trains, the objective, then the training plan. Each reads its own
+/// teachers, the model it trains, the objective, the attacks its summary reports, then the
+/// training plan. Each reads its own
 /// sections and finishes those it owns, so a misspelt key is reported where it was meant.
 extension Experiment {
     /// The teacher of a `distill` run, with what the run records of it, and the clean

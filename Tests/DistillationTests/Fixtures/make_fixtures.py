@@ -1,8 +1,8 @@
 """Reference values of the distillation loss terms, computed with the formulas of the
-official implementations (DKD: megvii-research/mdistiller; AT, SP, RKD, PKT, FitNets:
-HobbitLong/RepDistiller) in PyTorch on fixed inputs. Run: python3 make_fixtures.py (torch).
+official implementations (DKD: megvii-research/mdistiller; AT, SP, RKD, PKT, FitNets, VID,
+NST, CC: HobbitLong/RepDistiller's distiller_zoo; CC's RBF form as the paper writes it) in PyTorch on fixed inputs. Run: python3 make_fixtures.py (torch).
 The tests never run Python."""
-import json
+import json, math
 import torch, torch.nn.functional as F
 torch.manual_seed(0)
 out = {}
@@ -72,5 +72,40 @@ mu = F.conv2d(F.relu(F.conv2d(F.relu(F.conv2d(fs, v1)), v2)), v3)
 log_scale = torch.full((8,), float(torch.log(torch.exp(torch.tensor(5.0 - 1e-5)) - 1.0)))
 var = (torch.log(1 + torch.exp(log_scale)) + 1e-5).view(1, -1, 1, 1)
 put("vid", torch.mean(0.5 * ((mu - ft) ** 2 / var + torch.log(var))))
+# NST (RepDistiller NSTLoss with full_loss): the larger map adaptive-average-pooled to the
+# smaller, channel maps L2-normalised over positions, MMD with the kernel (a·b)².
+ns = torch.randn(6, 4, 4, 4); nt = torch.randn(6, 3, 2, 2)
+put("nst_student", ns); put("nst_teacher", nt)
+def nst(f_s, f_t):
+    if f_s.shape[2] > f_t.shape[2]: f_s = F.adaptive_avg_pool2d(f_s, f_t.shape[2:])
+    elif f_s.shape[2] < f_t.shape[2]: f_t = F.adaptive_avg_pool2d(f_t, f_s.shape[2:])
+    f_s = F.normalize(f_s.flatten(2), dim=2); f_t = F.normalize(f_t.flatten(2), dim=2)
+    kernel = lambda a, b: torch.einsum("nip,njp->nij", a, b).pow(2).mean()
+    return kernel(f_t, f_t) + kernel(f_s, f_s) - 2 * kernel(f_s, f_t)
+put("nst", nst(ns, nt)); put("nst_teacher_pooled", nst(nt, ns)); put("nst_same_size", nst(fs, ft))
+# CC: linear embeddings (RepDistiller's LinearEmbed) of the embeddings above to 4 wide, then
+# RepDistiller's Correlation, and the paper's Taylor-expanded RBF correlations (γ 0.4, P 2).
+cc_ws = torch.randn(4, 7) * 0.5; cc_bs = torch.randn(4) * 0.1; cc_wt = torch.randn(4, 5) * 0.5; cc_bt = torch.randn(4) * 0.1
+put("cc_student_weight", cc_ws); put("cc_student_bias", cc_bs); put("cc_teacher_weight", cc_wt); put("cc_teacher_bias", cc_bt)
+e_s = es @ cc_ws.t() + cc_bs; e_t = et @ cc_wt.t() + cc_bt
+delta = (e_s - e_t).abs()
+put("cc", (delta[:-1] * delta[1:]).sum(1).mean())
+def rbf_correlations(e, gamma=0.4, order=2):
+    sim = F.normalize(e) @ F.normalize(e).t()
+    return sum(math.exp(-2 * gamma) * (2 * gamma) ** p / math.factorial(p) * sim.pow(p) for p in range(order + 1))
+put("cc_rbf", F.mse_loss(rbf_correlations(e_s), rbf_correlations(e_t)))
+# FSP (RepDistiller FSP.compute_fsp and compute_loss): Gram matrices of consecutive layers
+# over positions (the larger map pooled to the smaller), mean squared difference, summed.
+fsp_s = [torch.randn(6, 4, 4, 4), torch.randn(6, 3, 2, 2), torch.randn(6, 5, 2, 2)]
+fsp_t = [torch.randn(6, 4, 4, 4), torch.randn(6, 3, 2, 2), torch.randn(6, 5, 2, 2)]
+for i in range(3): put(f"fsp_student_{i}", fsp_s[i]); put(f"fsp_teacher_{i}", fsp_t[i])
+def fsp_matrices(g):
+    out = []
+    for bot, top in zip(g, g[1:]):
+        if bot.shape[2] > top.shape[2]: bot = F.adaptive_avg_pool2d(bot, top.shape[2:])
+        elif bot.shape[2] < top.shape[2]: top = F.adaptive_avg_pool2d(top, bot.shape[2:])
+        out.append(torch.einsum("nip,njp->nij", bot.flatten(2), top.flatten(2)) / bot.shape[2] / bot.shape[3])
+    return out
+put("fsp", sum((s_ - t_).pow(2).mean() for s_, t_ in zip(fsp_matrices(fsp_s), fsp_matrices(fsp_t))))
 with open("reference.json", "w") as f: json.dump(out, f, separators=(",", ":"))
 print("written", len(out))

@@ -1,0 +1,80 @@
+import Configuration
+import NN
+import Tensors
+
+/// The flow of solution procedure, FSP (Yim et al., CVPR 2017, "A Gift from Knowledge
+/// Distillation: Fast Optimization, Network Minimization and Transfer Learning"): how a
+/// network turns one layer's features into the next is summarised by their Gram matrix over
+/// the positions,
+///
+///     G(F₁, F₂)ᵢⱼ = mean over positions of F₁[i] · F₂[j]   ([N, C₁, C₂]),
+///
+/// for each pair of consecutive layers, and the student's matrices match the teacher's by
+/// their mean squared difference, summed over the pairs. As RepDistiller's `FSP` computes it
+/// (`distiller_zoo/FSP.py`; checked in `Tests/DistillationTests/Fixtures/make_fixtures.py`):
+/// the larger map of a pair is average-pooled to the smaller's size, and the two models'
+/// layers must have equal channel counts. RepDistiller, as the paper, uses FSP to initialise
+/// the student before its main training.
+public struct FlowOfSolutionProcedure: LossTerm {
+    /// The layers, in order, of each model; consecutive layers form the pairs.
+    public let studentLayers: [String], teacherLayers: [String]
+    public var name: String { "fsp" }
+    public var studentFeaturePaths: [String] { studentLayers }
+    public var teacherFeaturePaths: [String] { teacherLayers }
+
+    public init(studentLayers: [String], teacherLayers: [String]) {
+        precondition(studentLayers.count == teacherLayers.count && studentLayers.count >= 2, "FSP needs two or more layers of each model, as many of each")
+        (self.studentLayers, self.teacherLayers) = (studentLayers, teacherLayers)
+    }
+
+    /// The FSP matrices `[N, C_lower, C_upper]` of consecutive layers of `features`.
+    func matrices(_ features: [Tensor]) -> [Tensor] {
+        zip(features, features.dropFirst()).map { lower, upper in
+            var (lower, upper) = (lower, upper)
+            if lower.shape[2] * lower.shape[3] > upper.shape[2] * upper.shape[3] {
+                lower = adaptiveAvgPool2d(lower, outputSize: (upper.shape[2], upper.shape[3]))
+            } else if lower.shape[2...] != upper.shape[2...] {
+                upper = adaptiveAvgPool2d(upper, outputSize: (lower.shape[2], lower.shape[3]))
+            }
+            let positions = Float(lower.shape[2] * lower.shape[3])
+            return matmul(lower.flattened(startAxis: 2), upper.flattened(startAxis: 2), transposeB: true) / positions
+        }
+    }
+
+    public func callAsFunction(_ batch: DistillationBatch) -> Tensor {
+        let pairs = zip(studentLayers, teacherLayers).map { batch.featurePair(student: $0, teacher: $1, term: name) }
+        return zip(matrices(pairs.map(\.0)), matrices(pairs.map(\.1))).map { ($0 - $1).squared().mean() }.reduce(Tensor(0), +)
+    }
+}
+
+extension FlowOfSolutionProcedure: ConfigurableLossTerm {
+    public static let configName = "fsp"
+    public static let configKeys = "student, teacher (lists of layer paths, in order)"
+    public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
+        let studentEntry = try entry.required("student", "the student's layers, in order"), teacherEntry = try entry.required("teacher", "the teacher's layers, in order")
+        let (studentPaths, teacherPaths) = (try studentEntry.elements(), try teacherEntry.elements())
+        guard studentPaths.count >= 2, studentPaths.count == teacherPaths.count else {
+            throw entry.error("fsp needs two or more layers of each model, as many of each; found \(studentPaths.count) and \(teacherPaths.count)")
+        }
+        var (students, teachers) = ([String](), [String]())
+        var (studentShapes, teacherShapes) = ([[Int]](), [[Int]]())
+        for (studentPath, teacherPath) in zip(studentPaths, teacherPaths) {
+            let s = try context.studentFeatureShape(at: studentPath), t = try context.teacherFeatureShape(at: teacherPath)
+            guard s.count == 4, t.count == 4, s[1] == t[1] else {
+                throw studentPath.error("fsp needs [N, C, H, W] features with as many channels in both models; the student's is \(s), the teacher's \(t)")
+            }
+            (students, teachers) = (students + [try studentPath.value()], teachers + [try teacherPath.value()])
+            (studentShapes, teacherShapes) = (studentShapes + [s], teacherShapes + [t])
+        }
+        // One map of each consecutive pair is pooled down to the other's size.
+        for (paths, shapes) in [(studentPaths, studentShapes), (teacherPaths, teacherShapes)] {
+            for index in 1..<shapes.count {
+                let (lower, upper) = (shapes[index - 1], shapes[index])
+                guard (lower[2] >= upper[2] && lower[3] >= upper[3]) || (lower[2] <= upper[2] && lower[3] <= upper[3]) else {
+                    throw paths[index].error("fsp pools one map of a pair to the other's size; \(lower) and \(upper) are each larger one way")
+                }
+            }
+        }
+        return Self(studentLayers: students, teacherLayers: teachers)
+    }
+}
