@@ -51,6 +51,20 @@ final class ConfigValidationTests: XCTestCase {
                        "run.yaml:6: losses: expected a list, found a mapping")
     }
 
+    /// NST and FSP read feature maps, CC any features; each refuses what it cannot use.
+    func testFeatureMapTermsRefuseFeaturesTheyCannotUse() {
+        func term(_ line: String) -> String { validationError(distillConfig(["  - {name: kd": "  - " + line])) }
+        XCTAssertTrue(term(#"{name: nst, pairs: [{student: "1", teacher: "1"}]}"#)
+            .hasPrefix("run.yaml:7: losses[0].pairs[0]: nst needs [N, C, H, W] features, one map at least as large as the other both ways; the student's is [2, 8], the teacher's [2, 16]"))
+        XCTAssertEqual(term(#"{name: nst, pairs: []}"#), "run.yaml:7: losses[0].pairs: expected at least one {student, teacher} pair")
+        XCTAssertEqual(term(#"{name: fsp, student: ["1"], teacher: ["1"]}"#), "run.yaml:7: losses[0]: fsp needs two or more layers of each model, as many of each; found 1 and 1")
+        XCTAssertTrue(term(#"{name: fsp, student: ["0", "1"], teacher: ["0", "1"]}"#).hasPrefix("run.yaml:7: losses[0].student[0]: fsp needs [N, C, H, W] features"))
+        XCTAssertEqual(term(#"{name: cc, student: "1", teacher: "1", gamma: 0.5}"#), "run.yaml:7: losses[0].gamma: only the rbf kernel takes gamma (add kernel: rbf)")
+        XCTAssertEqual(term(#"{name: cc, student: "1", teacher: "1", kernel: gauss}"#), "run.yaml:7: losses[0].kernel: unknown kernel 'gauss' (valid: repdistiller, rbf)")
+        XCTAssertNoThrow(try Experiment(config: try ConfigNode.parse(yaml: distillConfig(["  - {name: kd": #"  - {name: cc, student: "1", teacher: "1", kernel: rbf, gamma: 0.5, order: 3}"#]), file: "run.yaml"),
+                                        outputDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("unused")))
+    }
+
     func testUnknownLossModelAndOptimizerListTheValidOnes() {
         XCTAssertTrue(validationError(distillConfig(["  - {name: kd": "  - {name: kdd}"])).hasPrefix(
                       "run.yaml:7: losses[0].name: unknown loss 'kdd' (valid: ce, kd, ssld, dkd, fitnets, at, sp, rkd, pkt, vid, crd, meal, mi_alpha, token_relations, nst, cc, fsp, defensive"),

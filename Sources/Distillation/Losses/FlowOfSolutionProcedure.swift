@@ -30,12 +30,7 @@ public struct FlowOfSolutionProcedure: LossTerm {
     /// The FSP matrices `[N, C_lower, C_upper]` of consecutive layers of `features`.
     func matrices(_ features: [Tensor]) -> [Tensor] {
         zip(features, features.dropFirst()).map { lower, upper in
-            var (lower, upper) = (lower, upper)
-            if lower.shape[2] * lower.shape[3] > upper.shape[2] * upper.shape[3] {
-                lower = adaptiveAvgPool2d(lower, outputSize: (upper.shape[2], upper.shape[3]))
-            } else if lower.shape[2...] != upper.shape[2...] {
-                upper = adaptiveAvgPool2d(upper, outputSize: (lower.shape[2], lower.shape[3]))
-            }
+            let (lower, upper) = pooledToTheSmallerSize(lower, upper)
             let positions = Float(lower.shape[2] * lower.shape[3])
             return matmul(lower.flattened(startAxis: 2), upper.flattened(startAxis: 2), transposeB: true) / positions
         }
@@ -68,11 +63,8 @@ extension FlowOfSolutionProcedure: ConfigurableLossTerm {
         }
         // One map of each consecutive pair is pooled down to the other's size.
         for (paths, shapes) in [(studentPaths, studentShapes), (teacherPaths, teacherShapes)] {
-            for index in 1..<shapes.count {
-                let (lower, upper) = (shapes[index - 1], shapes[index])
-                guard (lower[2] >= upper[2] && lower[3] >= upper[3]) || (lower[2] <= upper[2] && lower[3] <= upper[3]) else {
-                    throw paths[index].error("fsp pools one map of a pair to the other's size; \(lower) and \(upper) are each larger one way")
-                }
+            for index in 1..<shapes.count where !poolableToOneSize(shapes[index - 1], shapes[index]) {
+                throw paths[index].error("fsp pools one map of a pair to the other's size; \(shapes[index - 1]) and \(shapes[index]) are each larger one way")
             }
         }
         return Self(studentLayers: students, teacherLayers: teachers)

@@ -34,13 +34,9 @@ public struct NeuronSelectivityTransfer: LossTerm {
 
     public func callAsFunction(_ batch: DistillationBatch) -> Tensor {
         pairs.map { pair -> Tensor in
-            var (s, t) = batch.featurePair(student: pair.student, teacher: pair.teacher, term: name)
-            if s.shape[2] * s.shape[3] > t.shape[2] * t.shape[3] {
-                s = adaptiveAvgPool2d(s, outputSize: (t.shape[2], t.shape[3]))
-            } else if s.shape[2...] != t.shape[2...] {
-                t = adaptiveAvgPool2d(t, outputSize: (s.shape[2], s.shape[3]))
-            }
-            let (student, teacher) = (selectivities(s), selectivities(t))
+            let (s, t) = batch.featurePair(student: pair.student, teacher: pair.teacher, term: name)
+            let (pooledStudent, pooledTeacher) = pooledToTheSmallerSize(s, t)
+            let (student, teacher) = (selectivities(pooledStudent), selectivities(pooledTeacher))
             return kernelMean(teacher, teacher) + kernelMean(student, student) - 2 * kernelMean(student, teacher)
         }.reduce(Tensor(0), +)
     }
@@ -52,8 +48,7 @@ extension NeuronSelectivityTransfer: ConfigurableLossTerm {
     public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
         Self(pairs: try context.featurePairs(entry).map { pair in
             let (s, t) = (pair.studentShape, pair.teacherShape)
-            // One map is pooled down to the other, so one must be at least as large both ways.
-            guard s.count == 4, t.count == 4, (s[2] >= t[2] && s[3] >= t[3]) || (s[2] <= t[2] && s[3] <= t[3]) else {
+            guard poolableToOneSize(s, t) else {
                 throw pair.entry.error("nst needs [N, C, H, W] features, one map at least as large as the other both ways; the student's is \(s), the teacher's \(t)")
             }
             return (pair.student, pair.teacher)
