@@ -8,7 +8,7 @@ import Language
 struct StudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "study",
-        abstract: "Run a study that trains many models to test one claim: rationale (QCRD against rationale and answer-only distillation on multi-step arithmetic, about 10 minutes for 3 seeds) or bias-cascade (a phrase injected into 0.5% of a teacher's data, and how much of it each distillation objective passes on, with a perplexity-filtering defence; about 10 minutes at the defaults).")
+        abstract: "Run a study that trains many models to test one claim: rationale (QCRD against rationale and answer-only distillation on multi-step arithmetic, about 10 minutes for 3 seeds) or bias-cascade (a phrase injected into 0.5% of a teacher's data, and how much of it each distillation objective passes on, with a perplexity-filtering defence; about 8 minutes at the defaults).")
 
     @Argument(help: "The study: rationale or bias-cascade.")
     var study: String
