@@ -95,8 +95,8 @@ extension Experiment {
         guard let evaluation = try AttackEvaluation(config: entry, methodThreat: methodThreat, inputDimension: data.sampleShape.reduce(1, *), seed: seed) else {
             return nil
         }
-        guard classifies, !(model is any TaskModel) else {
-            throw (try entry.optional("attacks") ?? entry).error("attacks perturb a classifier's input tensor along its gradient; this run's \(type(of: model)) is not such a classifier")
+        guard takesAttacks(model, classifies: classifies) else {
+            throw (try entry.optional("attacks") ?? entry).error(notAttackable("this run's \(type(of: model))"))
         }
         guard data.validation != nil else {
             throw (try entry.optional("attacks") ?? entry).error("attacks are evaluated on the validation data; set data.validation to test or holdout")
