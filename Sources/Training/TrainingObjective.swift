@@ -14,6 +14,9 @@ public protocol TrainingObjective {
     var trainableModules: [Module] { get }
     /// Modules trained by optimizers of their own, in the order the trainer steps them.
     var optimizedModules: [OptimizedModule] { get }
+    /// Stages trained before the main training, in order (RepDistiller's initialisation of
+    /// AB, FSP and FT's paraphraser).
+    var stages: [TrainingStage] { get }
     /// Everything the loss needs that does not depend on the student's parameters.
     /// `generator` is the step's own, so that a resumed run draws the same numbers.
     func prepare(_ batch: Batch, student: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared
@@ -30,6 +33,7 @@ public protocol TrainingObjective {
 
 extension TrainingObjective {
     public var optimizedModules: [OptimizedModule] { [] }
+    public var stages: [TrainingStage] { [] }
     /// The student's loss, for objectives whose modules all share its pass.
     public func loss(_ prepared: Prepared, student: Module, updating module: String) throws -> (total: Tensor, parts: [String: Float]) {
         try loss(prepared, student: student)

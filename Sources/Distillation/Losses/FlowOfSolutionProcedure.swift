@@ -13,18 +13,31 @@ import Tensors
 /// their mean squared difference, summed over the pairs. As RepDistiller's `FSP` computes it
 /// (`distiller_zoo/FSP.py`; checked in `Tests/DistillationTests/Fixtures/make_fixtures.py`):
 /// the larger map of a pair is average-pooled to the smaller's size, and the two models'
-/// layers must have equal channel counts. RepDistiller, as the paper, uses FSP to initialise
-/// the student before its main training.
+/// layers must have equal channel counts.
+///
+/// Built from a config, the term trains in an initialisation stage of its own, as the paper's
+/// first stage and RepDistiller's `init` have it: the student's layers that the matrices reach
+/// (not its classifier) are fitted for `initialisation.epochs`, with the student in `eval()`
+/// mode, and the main training then runs without the term.
 public struct FlowOfSolutionProcedure: LossTerm {
     /// The layers, in order, of each model; consecutive layers form the pairs.
     public let studentLayers: [String], teacherLayers: [String]
+    /// The initialisation stage's settings; nil for a term of the main training.
+    public let initialisation: StageSettings?
     public var name: String { "fsp" }
     public var studentFeaturePaths: [String] { studentLayers }
     public var teacherFeaturePaths: [String] { teacherLayers }
 
-    public init(studentLayers: [String], teacherLayers: [String]) {
+    public init(studentLayers: [String], teacherLayers: [String], initialisation: StageSettings? = nil) {
         precondition(studentLayers.count == teacherLayers.count && studentLayers.count >= 2, "FSP needs two or more layers of each model, as many of each")
-        (self.studentLayers, self.teacherLayers) = (studentLayers, teacherLayers)
+        (self.studentLayers, self.teacherLayers, self.initialisation) = (studentLayers, teacherLayers, initialisation)
+    }
+
+    public var stage: LossTermStage? {
+        initialisation.map {
+            LossTermStage(name: name, settings: $0, loss: Self(studentLayers: studentLayers, teacherLayers: teacherLayers),
+                          trainsStudent: true, studentMode: .inference, role: .replacesTheTerm)
+        }
     }
 
     /// The FSP matrices `[N, C_lower, C_upper]` of consecutive layers of `features`.
@@ -44,7 +57,7 @@ public struct FlowOfSolutionProcedure: LossTerm {
 
 extension FlowOfSolutionProcedure: ConfigurableLossTerm {
     public static let configName = "fsp"
-    public static let configKeys = "student, teacher (lists of layer paths, in order)"
+    public static let configKeys = "student, teacher (lists of layer paths, in order), initialisation: {epochs, optimizer}"
     public static func build(from entry: any ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> Self {
         let studentEntry = try entry.required("student", "the student's layers, in order"), teacherEntry = try entry.required("teacher", "the teacher's layers, in order")
         let (studentPaths, teacherPaths) = (try studentEntry.elements(), try teacherEntry.elements())
@@ -67,6 +80,6 @@ extension FlowOfSolutionProcedure: ConfigurableLossTerm {
                 throw paths[index].error("fsp pools one map of a pair to the other's size; \(shapes[index - 1]) and \(shapes[index]) are each larger one way")
             }
         }
-        return Self(studentLayers: students, teacherLayers: teachers)
+        return Self(studentLayers: students, teacherLayers: teachers, initialisation: try StageSettings.read("initialisation", of: entry, context: context))
     }
 }

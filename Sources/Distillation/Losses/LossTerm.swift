@@ -76,6 +76,8 @@ public protocol LossTerm {
     var trainableModules: [Module] { get }
     /// Modules trained by optimizers of their own (see `OptimizedModule`).
     var optimizedModules: [OptimizedModule] { get }
+    /// A stage the term trains in before the main training, if any (see `LossTermStage`).
+    var stage: LossTermStage? { get }
     /// The term's value for a batch (a scalar, differentiable in the student's outputs).
     func callAsFunction(_ batch: DistillationBatch) -> Tensor
 }
@@ -85,13 +87,25 @@ extension LossTerm {
     public var teacherFeaturePaths: [String] { [] }
     public var trainableModules: [Module] { [] }
     public var optimizedModules: [OptimizedModule] { [] }
+    public var stage: LossTermStage? { nil }
 }
 
 /// A weighted sum of terms, as torchdistill composes its losses: `Σ wᵢ·termᵢ(batch)`.
+///
+/// A term that trains only in a stage of its own (`LossTermStage.Role.replacesTheTerm`)
+/// leaves the sum for `stages`, its weight with it.
 public struct WeightedLoss {
+    /// The main training's terms.
     public var terms: [(weight: Float, term: any LossTerm)]
+    /// The terms' stages, in the terms' order, each with the weight of its loss.
+    public var stages: [(weight: Float, stage: LossTermStage)]
 
-    public init(_ terms: [(weight: Float, term: any LossTerm)]) { self.terms = terms }
+    public init(_ terms: [(weight: Float, term: any LossTerm)]) {
+        self.terms = terms.filter { $0.term.stage?.role != .replacesTheTerm }
+        stages = terms.compactMap { weight, term in
+            term.stage.map { ($0.role == .replacesTheTerm ? weight : 1, $0) }
+        }
+    }
 
     /// The total and each term's (unweighted) value, for logging.
     public func callAsFunction(_ batch: DistillationBatch) -> (total: Tensor, parts: [String: Float]) {

@@ -22,6 +22,17 @@ public struct DistillationObjective: TrainingObjective {
     public var trainableModules: [Module] { lossTerms.terms.flatMap { $0.term.trainableModules } }
     public var optimizedModules: [OptimizedModule] { lossTerms.terms.flatMap { $0.term.optimizedModules } }
 
+    /// The terms' stages, each minimising its loss against the same teacher, at its
+    /// settings' constant learning rate.
+    public var stages: [TrainingStage] {
+        lossTerms.stages.map { weight, stage in
+            TrainingStage(name: stage.name, epochs: stage.settings.epochs,
+                          objective: DistillationObjective(teacher: teacher, loss: WeightedLoss([(weight, stage.loss)])),
+                          optimizer: stage.settings.optimizer, schedule: .constant(stage.settings.learningRate),
+                          trainsStudent: stage.trainsStudent, studentMode: stage.studentMode)
+        }
+    }
+
     public struct Prepared {
         let batch: Batch
         let teacherOutput: TeacherOutputs?

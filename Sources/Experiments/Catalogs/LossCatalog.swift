@@ -42,12 +42,17 @@ public enum LossCatalog {
     public static func build(_ list: some ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> WeightedLoss {
         let entries = try list.elements()
         guard !entries.isEmpty else { throw list.error("expected at least one loss term") }
-        return WeightedLoss(try entries.map { entry in
+        let loss = WeightedLoss(try entries.map { entry in
             let term = try buildTerm(entry, context: context, using: &generator)
             let weight: Float = try entry.value("weight", default: 1, in: 0...1e6)
             try entry.finish()
             return (weight, term)
         })
+        guard !loss.terms.isEmpty else {
+            let staged = loss.stages.map { "'\($0.stage.name)'" }.joined(separator: ", ")
+            throw list.error("\(staged) train\(loss.stages.count == 1 ? "s" : "") only in an initialisation stage; add a term for the main training after it, such as {name: ce}")
+        }
+        return loss
     }
 
     private static func buildTerm(_ entry: some ConfigEntry, context: LossContext, using generator: inout RandomGenerator) throws -> any LossTerm {

@@ -33,19 +33,33 @@ public struct RunSummary: Codable, Equatable {
     public var blas: BLASReport?
 
     /// The epoch whose weights were saved: the kept one, or the last.
-    public var saved: EpochRecord? { keptEpoch.flatMap { kept in history.first { $0.epoch == kept } } ?? history.last }
+    public var saved: EpochRecord? { keptEpoch.flatMap { kept in mainEpochs.first { $0.epoch == kept } } ?? mainEpochs.last }
+    /// The main training's epochs, without its stages' (`EpochRecord.stage`).
+    public var mainEpochs: [EpochRecord] { history.filter { $0.stage == nil } }
     /// The saved weights' validation metrics, where they are a classifier's.
     public var final: ClassificationMetrics? { saved?.validation.flatMap(ClassificationMetrics.init) }
     /// The saved weights' test metrics, where they were measured apart and are a classifier's.
     public var testMetrics: ClassificationMetrics? { test.flatMap(ClassificationMetrics.init) }
     /// The epoch with the best validation top-1.
     public var best: EpochRecord? {
-        history.filter { $0.validation?["top1"] != nil }.max { $0.validation!["top1"]! < $1.validation!["top1"]! }
+        mainEpochs.filter { $0.validation?["top1"] != nil }.max { $0.validation!["top1"]! < $1.validation!["top1"]! }
     }
     /// Wall time per epoch (median over the run's epochs).
     public var secondsPerEpoch: Double {
-        let sorted = history.map(\.seconds).sorted()
+        let sorted = mainEpochs.map(\.seconds).sorted()
         return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+    }
+
+    /// The stages' epochs, as the summary lists them after the main training's (`; before
+    /// them, stage fsp: 3 epochs`), or nothing without stages.
+    private var stageEpochs: String {
+        var counts: [(stage: String, epochs: Int)] = []
+        for record in history {
+            guard let stage = record.stage else { continue }
+            if counts.last?.stage == stage { counts[counts.count - 1].epochs += 1 } else { counts.append((stage, 1)) }
+        }
+        guard !counts.isEmpty else { return "" }
+        return "; before them, " + counts.map { "stage \($0.stage): \($0.epochs) epoch\($0.epochs == 1 ? "" : "s")" }.joined(separator: ", ")
     }
 
     /// A short report for people.
@@ -61,11 +75,11 @@ public struct RunSummary: Codable, Equatable {
         if let teacher { lines.append("- teacher: \(teacher)") }
         if let blas { lines.append("- BLAS: \(blas.library), core \(blas.core) (\(blas.origin.rawValue)), \(blas.threads) threads") }
         lines += [
-            "- epochs: \(history.count), \(String(format: "%.2f", secondsPerEpoch)) s per epoch",
+            "- epochs: \(mainEpochs.count), \(String(format: "%.2f", secondsPerEpoch)) s per epoch" + stageEpochs,
             "- weights: `\(weights)`",
             "",
         ]
-        if let validation = history.last?.validation, validation.task != ClassificationMetrics.task {
+        if let validation = mainEpochs.last?.validation, validation.task != ClassificationMetrics.task {
             // Another task's figures (a denoiser's loss, a regressor's errors), by name.
             let names = validation.values.keys.sorted()
             lines += ["| \(validation.task) | " + names.joined(separator: " | ") + " |", "|---|" + names.map { _ in "---|" }.joined(),

@@ -9,6 +9,18 @@ extension Module {
         let grads = Tensors.gradients(of: value, wrt: parameters.map(\.value))
         return (value.detached(), Dictionary(uniqueKeysWithValues: zip(parameters.map(\.path), grads)))
     }
+
+    /// The value of `loss` and the gradients of only the trainable parameters it depends on:
+    /// a parameter it does not reach has no entry, so an optimizer leaves it as it is (as
+    /// PyTorch's optimizers skip a parameter whose `grad` is `None`).
+    public func valueAndReachedGradients(_ loss: () -> Tensor) -> (value: Tensor, gradients: [String: Tensor]) {
+        let parameters = trainableParameters
+        let value = loss()
+        let grads = Tensors.reachedGradients(of: value, wrt: parameters.map(\.value))
+        var reached: [String: Tensor] = [:]
+        for (path, gradient) in zip(parameters.map(\.path), grads) { reached[path] = gradient }
+        return (value.detached(), reached)
+    }
 }
 
 extension Module {

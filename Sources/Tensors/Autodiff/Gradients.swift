@@ -7,6 +7,13 @@
 /// the parameter gradients. The pullbacks run without recording: derivatives are first
 /// order.
 public func gradients(of output: Tensor, wrt targets: [Tensor], seed: Tensor? = nil) -> [Tensor] {
+    zip(targets, reachedGradients(of: output, wrt: targets, seed: seed)).map { target, gradient in gradient ?? Tensor.zeros(target.shape) }
+}
+
+/// The gradients of `output` with respect to each tensor in `targets`, nil for a target
+/// `output` does not depend on: PyTorch's `grad` left `None`, which its optimizers skip (no
+/// weight decay, no momentum step) where a zero gradient would still move the weights.
+public func reachedGradients(of output: Tensor, wrt targets: [Tensor], seed: Tensor? = nil) -> [Tensor?] {
     let initial: Tensor
     if let seed {
         precondition(seed.shape == output.shape, "gradients: seed shape \(seed.shape) does not match output shape \(output.shape)")
@@ -16,7 +23,7 @@ public func gradients(of output: Tensor, wrt targets: [Tensor], seed: Tensor? = 
         initial = Tensor(shape: output.shape, repeating: 1)
     }
     guard let root = output.gradientNode else {
-        return targets.map { Tensor.zeros($0.shape) }
+        return targets.map { _ in nil }
     }
 
     // Post-order: every node comes after the nodes of its inputs.
@@ -56,7 +63,7 @@ public func gradients(of output: Tensor, wrt targets: [Tensor], seed: Tensor? = 
     }
     return targets.map { target in
         guard let node = target.gradientNode, let i = index[ObjectIdentifier(node)], let g = accumulated[i] else {
-            return Tensor.zeros(target.shape)
+            return nil
         }
         precondition(g.shape == target.shape, "gradients: internal error, gradient shape \(g.shape) for tensor of shape \(target.shape)")
         return g
