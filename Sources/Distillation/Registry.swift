@@ -8,6 +8,6 @@ public enum DistillationRegistry {
         CrossEntropyTerm.self, KnowledgeDistillationLoss.self, SoftTargetLoss.self, DecoupledKD.self, FitNetsHint.self,
         AttentionTransfer.self, SimilarityPreserving.self, RelationalKD.self, ProbabilisticKT.self, VariationalInformationDistillation.self,
         ContrastiveRepresentationDistillation.self, MEALV2Discriminator.self, MutualInformationAlpha.self, TokenRelationDistillation.self,
-        NeuronSelectivityTransfer.self, CorrelationCongruence.self, FlowOfSolutionProcedure.self,
+        NeuronSelectivityTransfer.self, CorrelationCongruence.self, FlowOfSolutionProcedure.self, ActivationBoundaries.self, FactorTransfer.self,
     ]
 }

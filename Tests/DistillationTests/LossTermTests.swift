@@ -145,6 +145,72 @@ final class LossTermTests: XCTestCase {
         XCTAssertEqual(fsp(same).item, 0)
     }
 
+    /// AB over three pairs with identity connectors (margin 1, and ½), against RepDistiller's
+    /// `ABLoss`; its gradient in each student feature; zero when the student is past the
+    /// margin on the teacher's side everywhere.
+    func testActivationBoundariesMatchTheOfficialFormula() {
+        var batch = featureBatch
+        for i in 0..<3 { (batch.studentFeatures["s.\(i)"], batch.teacherFeatures["t.\(i)"]) = (f("ab_student_\(i)"), f("ab_teacher_\(i)")) }
+        let pairs = (0..<3).map { (student: "s.\($0)", teacher: "t.\($0)") }
+        for (margin, expected) in [(Float(1), "ab"), (0.5, "ab_margin_half")] {
+            let ab = ActivationBoundaries(pairs: pairs, connectors: pairs.map { _ in Identity() }, margin: margin)
+            for layer in 0..<3 { check(ab, expected: expected, studentFeature: "s.\(layer)", in: batch) }
+        }
+        var agreeing = batch
+        for i in 0..<3 { 
+            let teacher = f("ab_teacher_\(i)")
+            agreeing.studentFeatures["s.\(i)"] = Tensor(teacher.scalars.map { $0 > 0 ? 1.5 : -1.5 }, shape: teacher.shape)
+        }
+        XCTAssertEqual(ActivationBoundaries(pairs: pairs, connectors: pairs.map { _ in Identity() })(agreeing).item, 0)
+    }
+
+    /// FT's factor loss with identity modules (so the factors are the maps' own), the larger
+    /// map pooled to the smaller whichever model's it is, against RepDistiller's
+    /// `FactorTransfer`; its gradient in the student's map.
+    func testFactorTransferMatchesTheOfficialFormula() {
+        let identity = Paraphraser(encoder: Sequential([Identity()]), decoder: Sequential([Identity()]))
+        var batch = featureBatch
+        (batch.studentFeatures["s.ft"], batch.teacherFeatures["t.ft"]) = (f("ft_student"), f("ft_teacher"))
+        let ft = FactorTransfer(student: "s.ft", teacher: "t.ft", paraphraser: identity, translator: Identity(), initialisation: nil)
+        check(ft, expected: "ft", studentFeature: "s.ft", in: batch)
+        (batch.studentFeatures["s.ft"], batch.teacherFeatures["t.ft"]) = (f("ft_teacher"), f("ft_student"))
+        check(ft, expected: "ft_teacher_pooled", studentFeature: "s.ft", in: batch)
+        XCTAssertEqual(ft.trainableModules.count, 1, "the translator trains with the student; the paraphraser only in its stage")
+    }
+
+    /// FT's paraphraser and translator have RepDistiller's parameter names and shapes (its
+    /// `Paraphraser` without batch norm, its `Translator` with it), so their weights load there.
+    func testFactorTransfersModulesAreNamedAsRepDistillers() {
+        var generator = RandomGenerator(seed: 1)
+        let paraphraser = Paraphraser(channels: 8, using: &generator)
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: paraphraser.stateDict().map { ($0.key, $0.value.shape) }), [
+            "encoder.0.weight": [8, 8, 3, 3], "encoder.0.bias": [8], "encoder.3.weight": [4, 8, 3, 3], "encoder.3.bias": [4],
+            "encoder.6.weight": [4, 4, 3, 3], "encoder.6.bias": [4], "decoder.0.weight": [4, 4, 3, 3], "decoder.0.bias": [4],
+            "decoder.3.weight": [4, 8, 3, 3], "decoder.3.bias": [8], "decoder.6.weight": [8, 8, 3, 3], "decoder.6.bias": [8],
+        ])
+        let input = Tensor.normal([2, 8, 4, 4], using: &generator)
+        XCTAssertEqual(paraphraser(input).shape, input.shape)
+        XCTAssertEqual(paraphraser.encoder(input).shape, [2, 4, 4, 4])
+        let translator = Translator(studentChannels: 4, teacherChannels: 8, using: &generator)
+        let names = Set(translator.stateDict().keys)
+        for name in ["encoder.0.weight", "encoder.1.running_mean", "encoder.3.weight", "encoder.4.weight", "encoder.6.weight", "encoder.7.running_var"] {
+            XCTAssertTrue(names.contains(name), "\(name) in \(names.sorted())")
+        }
+        XCTAssertEqual(translator(Tensor.normal([2, 4, 4, 4], using: &generator)).shape, [2, 4, 4, 4])
+    }
+
+    /// RepDistiller's `ConvReg` picks its convolution by the maps' sizes.
+    func testTheConvolutionalRegressorMapsEachStudentSizeToTheTeachers() {
+        var generator = RandomGenerator(seed: 1)
+        for (student, teacher) in [([2, 3, 8, 8], [2, 5, 4, 4]), ([2, 3, 4, 4], [2, 5, 8, 8]), ([2, 3, 6, 5], [2, 5, 4, 4]), ([2, 3, 4, 4], [2, 5, 4, 4])] {
+            let regressor = ConvolutionalRegressor(student: student, teacher: teacher, appliesReLU: false, using: &generator)
+            XCTAssertEqual(regressor?(Tensor.normal(student, using: &generator)).shape, teacher, "\(student) → \(teacher)")
+        }
+        XCTAssertTrue(ConvolutionalRegressor(student: [2, 3, 8, 8], teacher: [2, 5, 4, 4], appliesReLU: false, using: &generator)!.conv is Conv2d)
+        XCTAssertTrue(ConvolutionalRegressor(student: [2, 3, 4, 4], teacher: [2, 5, 8, 8], appliesReLU: false, using: &generator)!.conv is ConvTranspose2d)
+        XCTAssertNil(ConvolutionalRegressor(student: [2, 3, 3, 3], teacher: [2, 5, 8, 8], appliesReLU: false, using: &generator))
+    }
+
     /// CRD's loss for fixed embeddings, banks and contrast sets, against the NCE formula
     /// written out in scalars; its gradient; and the bank update after a step.
     func testContrastiveRepresentationDistillationByHand() {

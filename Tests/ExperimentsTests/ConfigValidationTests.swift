@@ -67,7 +67,7 @@ final class ConfigValidationTests: XCTestCase {
 
     func testUnknownLossModelAndOptimizerListTheValidOnes() {
         XCTAssertTrue(validationError(distillConfig(["  - {name: kd": "  - {name: kdd}"])).hasPrefix(
-                      "run.yaml:7: losses[0].name: unknown loss 'kdd' (valid: ce, kd, ssld, dkd, fitnets, at, sp, rkd, pkt, vid, crd, meal, mi_alpha, token_relations, nst, cc, fsp, defensive"),
+                      "run.yaml:7: losses[0].name: unknown loss 'kdd' (valid: ce, kd, ssld, dkd, fitnets, at, sp, rkd, pkt, vid, crd, meal, mi_alpha, token_relations, nst, cc, fsp, ab, ft, defensive"),
                       "the built-in terms (a program may have registered more: RegistryTests)")
         let model = validationError(distillConfig(["  model: mlp": "  model: resnet21"]))
         XCTAssertTrue(model.hasPrefix("run.yaml:4: student.model: unknown model 'resnet21' (valid: mlp, lenet5, resnet8,"), model)

@@ -15,6 +15,8 @@ open class Module {
 
     /// Set while `capturingFeatures` asks for this module's output.
     fileprivate var tap: FeatureTap?
+    /// Set while `capturingFeatures` asks for one of this module's `tapPoints`, by name.
+    fileprivate var pointTaps: [String: FeatureTap] = [:]
 
     /// The tree and its parameters, read by reflection once: every step asks for them, and
     /// reflection costs more than a small model's step. See `invalidateCachedStructure()`.
@@ -42,6 +44,25 @@ open class Module {
         let output = compute()
         tap?.record(output)
         return output
+    }
+
+    /// Points inside `forward`, by name, whose values a feature tap may ask for besides the
+    /// module's output (path `<module path>.<point>`): a residual block's `preact`, its sum
+    /// before the last ReLU, where AB reads activation boundaries. A subclass lists the names
+    /// it marks with `tapPoint(_:_:)`.
+    open var tapPoints: [String] { [] }
+
+    /// Marks `value` as the point `name` of this module's forward (one of `tapPoints`), for a
+    /// feature tap that asks for it; returns `value` unchanged.
+    public final func tapPoint(_ name: String, _ value: Tensor) -> Tensor {
+        if !pointTaps.isEmpty { pointTaps[name]?.record(value) }
+        return value
+    }
+
+    /// Records the point `name` where computing it costs work the forward does not otherwise
+    /// do: `value` runs only while a tap asks for the point.
+    public final func recordPoint(_ name: String, _ value: @autoclosure () -> Tensor) {
+        if let tap = pointTaps[name] { tap.record(value()) }
     }
 
     // MARK: Tree
@@ -244,25 +265,38 @@ open class Module {
     // MARK: Feature taps
 
     /// Runs `body` while recording the outputs of the modules at `paths` (PyTorch's forward
-    /// hooks): feature distillation names `"layer2"` or `"blocks.3"`. An unknown path is an
-    /// error listing the valid ones.
+    /// hooks): feature distillation names `"layer2"` or `"blocks.3"`, or a point inside a
+    /// module's forward, `"layer1.0.preact"` (`tapPoints`). An unknown path is an error
+    /// listing the valid ones.
     public func capturingFeatures<Result>(
         _ paths: [String], _ body: () throws -> Result
     ) throws -> (result: Result, features: [String: Tensor]) {
         let modules = Dictionary(namedModules().map { ($0.path, $0.module) }, uniquingKeysWith: { first, _ in first })
-        let taps = try paths.map { path -> (String, Module, FeatureTap) in
-            guard let module = modules[path], !path.isEmpty else {
-                let valid = modules.keys.filter { !$0.isEmpty }.sorted()
-                throw FeatureTapError(path: path, model: String(describing: type(of: self)), validPaths: valid)
-            }
-            return (path, module, FeatureTap())
+        let taps = try paths.map { path -> (path: String, module: Module, point: String?, tap: FeatureTap) in
+            if let module = modules[path], !path.isEmpty { return (path, module, nil, FeatureTap()) }
+            let (owner, point) = path.lastIndex(of: ".").map { (String(path[..<$0]), String(path[path.index(after: $0)...])) } ?? ("", path)
+            if let module = modules[owner], module.tapPoints.contains(point) { return (path, module, point, FeatureTap()) }
+            throw FeatureTapError(path: path, model: String(describing: type(of: self)), validPaths: Self.featurePaths(of: modules))
         }
-        for (_, module, tap) in taps { module.tap = tap }
-        defer { for (_, module, _) in taps { module.tap = nil } }
+        for (_, module, point, tap) in taps {
+            if let point { module.pointTaps[point] = tap } else { module.tap = tap }
+        }
+        defer {
+            for (_, module, point, _) in taps {
+                if let point { module.pointTaps[point] = nil } else { module.tap = nil }
+            }
+        }
         let result = try body()
         var features: [String: Tensor] = [:]
-        for (path, _, tap) in taps { if let output = tap.output { features[path] = output } }
+        for (path, _, _, tap) in taps { if let output = tap.output { features[path] = output } }
         return (result, features)
+    }
+
+    /// Every path a feature tap may name: the modules' and their points', sorted.
+    private static func featurePaths(of modules: [String: Module]) -> [String] {
+        modules.flatMap { path, module in
+            (path.isEmpty ? [] : [path]) + module.tapPoints.map { path.isEmpty ? $0 : "\(path).\($0)" }
+        }.sorted()
     }
 
     /// Calls `body` with each stored property's label (without a property wrapper's `_`)
@@ -272,7 +306,7 @@ open class Module {
         while let current = mirror {
             for child in current.children {
                 // The module's own bookkeeping is not part of the tree.
-                guard let label = child.label, !["tap", "cachedModules", "cachedParameters"].contains(label) else { continue }
+                guard let label = child.label, !["tap", "pointTaps", "cachedModules", "cachedParameters"].contains(label) else { continue }
                 body(label.hasPrefix("_") ? String(label.dropFirst()) : label, child.value)
             }
             mirror = current.superclassMirror

@@ -66,6 +66,19 @@ public final class Activation: Module {
     }
 }
 
+/// PyTorch's `nn.LeakyReLU(negative_slope)`: x for x ≥ 0, else `negativeSlope`·x (FT's
+/// paraphraser and translator use 0.1; `Activation(.leakyRelu)` is PyTorch's default 0.01).
+public final class LeakyReLU: Module {
+    public let negativeSlope: Float
+
+    public init(negativeSlope: Float = 0.01) {
+        self.negativeSlope = negativeSlope
+        super.init()
+    }
+
+    public override func forward(_ input: Tensor) -> Tensor { input.leakyRelu(negativeSlope: negativeSlope) }
+}
+
 /// Inverted dropout in training, the identity in inference. Owns its generator (derived
 /// from the one it was built with), so a seeded model drops the same units every run.
 public final class Dropout: Module {

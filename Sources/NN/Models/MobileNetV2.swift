@@ -11,7 +11,8 @@ func convolutionBatchNormReLU(_ input: Int, _ output: Int, kernel: Int, stride: 
 
 /// The inverted residual block of MobileNetV2 (Sandler et al., 2018): 1×1 expansion,
 /// 3×3 depthwise convolution, 1×1 linear projection, and a residual connection when the
-/// shape is kept. Layers in `conv` as in the CRD repo.
+/// shape is kept. Layers in `conv` as in the CRD repo. The projection is linear (no ReLU
+/// after it), so a block's output is its own pre-activation, as RepDistiller reads it.
 public final class InvertedResidual: Module {
     public let conv: Sequential
     public let usesResidual: Bool

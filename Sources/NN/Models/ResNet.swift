@@ -22,9 +22,12 @@ public final class BasicBlock: Module {
         super.init()
     }
 
+    /// `preact`: the residual sum before the last ReLU (RepDistiller's `preact`).
+    public override var tapPoints: [String] { ["preact"] }
+
     public override func forward(_ input: Tensor) -> Tensor {
         let out = bn2(conv2(bn1(conv1(input)).relu()))
-        return (out + (projection?(input) ?? input)).relu()
+        return tapPoint("preact", out + (projection?(input) ?? input)).relu()
     }
 }
 

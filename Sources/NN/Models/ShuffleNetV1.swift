@@ -23,12 +23,16 @@ public final class ShuffleBottleneck: Module {
         super.init()
     }
 
+    /// `preact`: the sum (or, when strided, the joined branches) before the last ReLU, as
+    /// RepDistiller's `preact`.
+    public override var tapPoints: [String] { ["preact"] }
+
     public override func forward(_ input: Tensor) -> Tensor {
         var out = channelShuffle(bn1(conv1(input)).relu(), groups: shuffleGroups)
         out = bn3(conv3(bn2(conv2(out)).relu()))
-        guard stride == 2 else { return (out + input).relu() }
+        guard stride == 2 else { return tapPoint("preact", out + input).relu() }
         let shortcut = avgPool2d(input, kernelSize: (3, 3), stride: (2, 2), padding: (1, 1))
-        return concatenate([out, shortcut], axis: 1).relu()
+        return tapPoint("preact", concatenate([out, shortcut], axis: 1)).relu()
     }
 }
 

@@ -23,10 +23,15 @@ public final class ShuffleUnit: Module {
         super.init()
     }
 
+    /// `preact`: the kept half and the branch before its last ReLU, joined but not shuffled,
+    /// as RepDistiller's `preact` is.
+    public override var tapPoints: [String] { ["preact"] }
+
     public override func forward(_ input: Tensor) -> Tensor {
         let halves = input.split(sizes: [input.shape[1] / 2, input.shape[1] - input.shape[1] / 2], axis: 1)
-        let branch = bn3(conv3(bn2(conv2(bn1(conv1(halves[1])).relu())))).relu()
-        return channelShuffle(concatenate([halves[0], branch], axis: 1), groups: 2)
+        let preactivation = bn3(conv3(bn2(conv2(bn1(conv1(halves[1])).relu()))))
+        recordPoint("preact", concatenate([halves[0], preactivation], axis: 1))
+        return channelShuffle(concatenate([halves[0], preactivation.relu()], axis: 1), groups: 2)
     }
 }
 

@@ -3,7 +3,8 @@ import Tensors
 
 /// VGG with batch norm for CIFAR (Simonyan & Zisserman, 2015), as in the CRD benchmark:
 /// five blocks of 3×3 convolutions (`block0…block4`, each `conv, bn, relu, …` without the
-/// last relu), 2×2 max pooling between them, global average pooling and `classifier`.
+/// last relu), 2×2 max pooling between them, global average pooling and `classifier`. A
+/// block's output is so its value before the ReLU, RepDistiller's `preact` (AB).
 public final class VGG: Module, Classifier {
     public let block0: Sequential, block1: Sequential, block2: Sequential, block3: Sequential, block4: Sequential
     public let classifier: Linear

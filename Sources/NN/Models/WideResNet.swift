@@ -45,6 +45,12 @@ public final class NetworkBlock: Module {
 
 /// WRN-d-k (`wrn-16-2`, `wrn-40-2`, …): a 3×3 stem of 16 channels, three stages of
 /// `(d − 4)/6` wide blocks of 16k, 32k, 64k channels, then bn, relu, pooling, `fc`.
+///
+/// The blocks are pre-activation blocks, so a stage's output is already before a ReLU; the
+/// batch norm in front of that ReLU is the next stage's first `bn1` (`block2.layer.0.bn1`,
+/// `block3.layer.0.bn1`) and, after the last stage, `bn1`. Those paths are the features
+/// before the ReLU that RepDistiller's `preact` reads (AB), tapped from the forward's own
+/// call rather than a second one.
 public final class WideResNet: Module, Classifier {
     public let conv1: Conv2d
     public let block1: NetworkBlock, block2: NetworkBlock, block3: NetworkBlock

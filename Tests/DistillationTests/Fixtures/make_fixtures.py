@@ -1,6 +1,6 @@
 """Reference values of the distillation loss terms, computed with the formulas of the
 official implementations (DKD: megvii-research/mdistiller; AT, SP, RKD, PKT, FitNets, VID,
-NST, CC: HobbitLong/RepDistiller's distiller_zoo; CC's RBF form as the paper writes it) in PyTorch on fixed inputs. Run: python3 make_fixtures.py (torch).
+NST, CC, FSP, AB, FT: HobbitLong/RepDistiller's distiller_zoo; CC's RBF form as the paper writes it) in PyTorch on fixed inputs. Run: python3 make_fixtures.py (torch).
 The tests never run Python."""
 import json, math
 import torch, torch.nn.functional as F
@@ -107,5 +107,28 @@ def fsp_matrices(g):
         out.append(torch.einsum("nip,njp->nij", bot.flatten(2), top.flatten(2)) / bot.shape[2] / bot.shape[3])
     return out
 put("fsp", sum((s_ - t_).pow(2).mean() for s_, t_ in zip(fsp_matrices(fsp_s), fsp_matrices(fsp_t))))
+# AB (RepDistiller ABLoss, criterion_alternative_l2, margin 1): where the signs disagree, the
+# student's value past the margin, squared and summed; pairs weighted 2^(i-n+1); / bsz / 1000 * 3.
+ab_s = [torch.randn(6, 4, 4, 4), torch.randn(6, 3, 2, 2), torch.randn(6, 5, 2, 2)]
+ab_t = [torch.randn(6, 4, 4, 4), torch.randn(6, 3, 2, 2), torch.randn(6, 5, 2, 2)]
+for i in range(3): put(f"ab_student_{i}", ab_s[i]); put(f"ab_teacher_{i}", ab_t[i])
+def ab(g_s, g_t, margin=1.0):
+    total, n, bsz = 0, len(g_s), g_s[0].shape[0]
+    for i, (a, b) in enumerate(zip(g_s, g_t)):
+        pair = ((a + margin) ** 2 * ((a > -margin) & (b <= 0)).float() + (a - margin) ** 2 * ((a <= margin) & (b > 0)).float()).abs().sum()
+        total = total + 2 ** (i - n + 1) * pair / bsz / 1000 * 3
+    return total
+put("ab", ab(ab_s, ab_t)); put("ab_margin_half", ab(ab_s, ab_t, margin=0.5))
+# FT (RepDistiller FactorTransfer, p1 = 2, p2 = 1): factors normalize(mean_c f^2) of the
+# translated student map and the paraphrased teacher map (here the maps themselves), the
+# larger pooled to the smaller, L1 mean.
+ft_s = torch.randn(6, 4, 4, 4); ft_t = torch.randn(6, 6, 2, 2)
+put("ft_student", ft_s); put("ft_teacher", ft_t)
+def ft_factor(f): return F.normalize(f.pow(2).mean(1).view(f.size(0), -1))
+def ft_loss(f_s, f_t):
+    if f_s.shape[2] > f_t.shape[2]: f_s = F.adaptive_avg_pool2d(f_s, f_t.shape[2:])
+    elif f_s.shape[2] < f_t.shape[2]: f_t = F.adaptive_avg_pool2d(f_t, f_s.shape[2:])
+    return (ft_factor(f_s) - ft_factor(f_t)).abs().mean()
+put("ft", ft_loss(ft_s, ft_t)); put("ft_teacher_pooled", ft_loss(ft_t, ft_s))
 with open("reference.json", "w") as f: json.dump(out, f, separators=(",", ":"))
 print("written", len(out))
