@@ -38,6 +38,25 @@ final class PreactivationTapTests: XCTestCase {
         }
     }
 
+    /// Where a model's features before the ReLU are already module outputs, as the models'
+    /// documentation names them: a WRN stage's next `bn1`, a VGG block, a MobileNetV2 block.
+    func testTheDocumentedPreactivationPathsHoldValuesBelowZero() throws {
+        var generator = RandomGenerator(seed: 3)
+        let models: [(Module, [String])] = [
+            (WideResNet(depth: 10, widenFactor: 1, classes: 3, using: &generator), ["block2.layer.0.bn1", "block3.layer.0.bn1", "bn1"]),
+            (VGG(named: "vgg8", classes: 3, using: &generator)!, ["block1", "block2", "block3"]),
+            (MobileNetV2(classes: 3, using: &generator), ["blocks.1", "blocks.3"]),
+        ]
+        let input = Tensor.normal([2, 3, 16, 16], using: &generator)
+        for (model, paths) in models {
+            model.eval()
+            let features = try model.capturingFeatures(paths) { model(input) }.features
+            for path in paths {
+                XCTAssertTrue(try XCTUnwrap(features[path], path).scalars.contains { $0 < 0 }, "\(type(of: model)) \(path) is before its ReLU")
+            }
+        }
+    }
+
     func testPointsAreListedAmongTheValidPathsAndLeaveTheStateDictAsItWas() {
         var generator = RandomGenerator(seed: 2)
         let model = CIFARResNet(depth: 8, widths: [4, 4, 8, 8], classes: 3, using: &generator)
