@@ -206,6 +206,8 @@ public final class Trainer {
             printSummary(of: record, epochs: options.epochs, headline: metrics?.headline, samplesPerSecond: trained.samplesPerSecond,
                          secondsLeft: secondsPerEpoch * Double(options.epochs - epoch - 1))
             if let checkpointURL {
+                // The loop keeps no generator of its own: the loader derives every batch's order
+                // and augmentation from (seed, epoch, batch), so the seed is the whole state.
                 var notes = try checkpointNotes(history: history, firstLoss: firstLoss)
                 notes["objective"] = String(decoding: try JSONEncoder().encode(objective.adaptiveState), as: UTF8.self)
                 try TrainingCheckpoint(epoch: epoch, step: step, generator: RandomGenerator(seed: options.seed), notes: notes)
