@@ -40,16 +40,11 @@ public struct FactorTransfer: LossTerm {
         }
     }
 
-    /// φ: the mean over channels of the squared map, flattened and L2-normalised per sample.
-    static func factor(_ map: Tensor) -> Tensor {
-        let energy = map.squared().mean(axes: [1]).flattened(startAxis: 1)
-        return energy / maximum(energy.norm(.l2, axes: [1], keepDims: true), Tensor(1e-12))
-    }
-
-    /// The L1 distance of the two factors, the larger map pooled to the smaller's size.
+    /// The L1 distance of the two factors φ, the larger map pooled to the smaller's size. φ
+    /// is attention transfer's map at p = 2 (RepDistiller's `factor` and `at` are one formula).
     static func factorLoss(_ student: Tensor, _ teacher: Tensor) -> Tensor {
         let (s, t) = pooledToTheSmallerSize(student, teacher)
-        return (factor(s) - factor(t)).abs().mean()
+        return (AttentionTransfer.attentionMap(s, power: 2) - AttentionTransfer.attentionMap(t, power: 2)).abs().mean()
     }
 
     public func callAsFunction(_ batch: DistillationBatch) -> Tensor {

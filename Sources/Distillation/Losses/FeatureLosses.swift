@@ -44,7 +44,10 @@ public struct AttentionTransfer: LossTerm {
     }
 
     /// The normalised attention map `[N, H·W]` of a feature `[N, C, H, W]`.
-    public func attentionMap(_ feature: Tensor) -> Tensor {
+    public func attentionMap(_ feature: Tensor) -> Tensor { Self.attentionMap(feature, power: power) }
+
+    /// `normalize(mean_c |f|^p)` flattened over the positions: also FT's factor (p = 2).
+    public static func attentionMap(_ feature: Tensor, power: Float) -> Tensor {
         let map = feature.abs().pow(power).mean(axes: [1]).flattened(startAxis: 1)
         return map / maximum(map.norm(.l2, axes: [1], keepDims: true), Tensor(1e-12))
     }
