@@ -14,7 +14,7 @@ public struct OptimizedModule {
         /// The student's loss pass: one total whose parts each reach only their own player
         /// (MEAL V2's two binary cross-entropies).
         case sharedPass
-        /// A pass of its own, `TrainingObjective.loss(_:student:updating:)`, run before the
+        /// A pass of its own, `TrainingObjective.loss(_:student:updating:update:)`, run before the
         /// student's (a fake score fitted to the generator's current samples, a critic).
         case ownPass
     }

@@ -399,9 +399,9 @@ public final class Trainer {
         let prepared = try objective.prepare(batch, student: student, epoch: epoch, using: &generator)
         var allParts: [String: Float] = [:]
         for (declared, moduleOptimizer) in optimized where declared.pass == .ownPass {
-            for _ in 0..<declared.updatesPerStep {
+            for update in 0..<declared.updatesPerStep {
                 let (parts, gradients) = try partsAndGradients(of: declared.module) {
-                    try objective.loss(prepared, student: student, updating: declared.name)
+                    try objective.loss(prepared, student: student, updating: declared.name, update: update)
                 }
                 try checkFinite(parts, epoch: epoch, step: step, learningRate: moduleOptimizer.learningRate, lastCheckpoint: lastCheckpoint)
                 moduleOptimizer.update(declared.module, gradients: gradients)

@@ -23,8 +23,10 @@ public protocol TrainingObjective {
     /// The total loss (a scalar differentiable in the student's parameters) and its named parts.
     func loss(_ prepared: Prepared, student: Module) throws -> (total: Tensor, parts: [String: Float])
     /// The loss of an own-pass module's update (`OptimizedModule.Pass.ownPass`), differentiable
-    /// in that module's parameters.
-    func loss(_ prepared: Prepared, student: Module, updating module: String) throws -> (total: Tensor, parts: [String: Float])
+    /// in that module's parameters. `update` counts the module's updates within the step,
+    /// from 0 to `updatesPerStep − 1`, so that each can take its own part of `prepared` (DMD2's
+    /// fake score sees fresh samples at each of its five updates).
+    func loss(_ prepared: Prepared, student: Module, updating module: String, update: Int) throws -> (total: Tensor, parts: [String: Float])
     /// State the objective adapts as it trains (MTARD's temperatures and weights), saved in
     /// checkpoints so that a resumed run continues exactly.
     var adaptiveState: [String: Double] { get }
@@ -35,7 +37,7 @@ extension TrainingObjective {
     public var optimizedModules: [OptimizedModule] { [] }
     public var stages: [TrainingStage] { [] }
     /// The student's loss, for objectives whose modules all share its pass.
-    public func loss(_ prepared: Prepared, student: Module, updating module: String) throws -> (total: Tensor, parts: [String: Float]) {
+    public func loss(_ prepared: Prepared, student: Module, updating module: String, update: Int) throws -> (total: Tensor, parts: [String: Float]) {
         try loss(prepared, student: student)
     }
     public var adaptiveState: [String: Double] { [:] }

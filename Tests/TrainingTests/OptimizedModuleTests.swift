@@ -43,7 +43,7 @@ final class OptimizedModuleTests: XCTestCase {
             return (regression + 0.1 * criticScore + headLoss, ["regression": regression.item, "head": headLoss.item])
         }
 
-        func loss(_ batch: Batch, student: Module, updating module: String) throws -> (total: Tensor, parts: [String: Float]) {
+        func loss(_ batch: Batch, student: Module, updating module: String, update: Int) throws -> (total: Tensor, parts: [String: Float]) {
             precondition(module == "critic", "only the critic has a pass of its own")
             let target = withoutGradients { student(batch.inputs) }
             let fit = meanSquaredError(critic(target), target.sum(axes: [1], keepDims: true).tanh())

@@ -88,7 +88,7 @@ public struct QualityGuidedContrastiveDistillation: TrainingObjective {
 
     /// The discriminator's update: binary cross-entropy, positives against negatives, each
     /// class weighing half.
-    public func loss(_ prepared: Prepared, student: Module, updating module: String) throws -> (total: Tensor, parts: [String: Float]) {
+    public func loss(_ prepared: Prepared, student: Module, updating module: String, update: Int) throws -> (total: Tensor, parts: [String: Float]) {
         let targets = isPositive(prepared)
         let logits = discriminator.scores(prepared.sequences)
         let perSequence = binaryCrossEntropy(logits: logits, targets: Tensor(targets, shape: [targets.count]), reduction: .none)

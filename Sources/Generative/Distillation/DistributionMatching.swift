@@ -1,0 +1,157 @@
+import Configuration
+import Datasets
+import Foundation
+import NN
+import Optim
+import Tensors
+import Training
+
+/// Distribution matching distillation: DMD (Yin et al. 2023) and DMD2 (Yin et al. 2024).
+///
+/// A few-step generator `G` learns to sample the teacher's distribution by descending the
+/// reverse KL divergence between its output distribution and the teacher's, through two
+/// scores of the noised distributions: the teacher's (`realScore`) and a "fake" score,
+/// another network initialised from the teacher and trained on the generator's current
+/// samples with the teacher's own denoising loss. For a sample `x = G(z)`, a time `t` drawn
+/// from the middle of the process's 1000-step grid (DMD2's 2%…98%) and noise ε,
+/// `x_t = α(t)·x + σ(t)·ε`, and with the clean estimates `μ_real`, `μ_fake` at `x_t`,
+///
+///     ∇_x KL ≈ (μ_fake − μ_real) / mean|x − μ_real|     (DMD eq. 7–8; DMD2 eq. 2)
+///
+/// — the difference of the two scores, each sample normalised by its mean absolute denoising
+/// error. It reaches `G`'s weights as the gradient of `½·mean(x − sg(x − grad))²`.
+///
+/// - DMD adds a regression loss on fixed pairs of noise and the teacher's ODE sample from it
+///   (DMD eq. 9; the paper's LPIPS is a mean squared error here), which keeps modes
+///   the reverse KL alone would drop; its fake score updates once per generator step.
+/// - DMD2 drops the regression and updates the fake score `fakeScoreUpdates` = 5 times per
+///   generator step (its two-time-scale rule, §4.2), each on fresh samples; a multi-step
+///   generator trains on the inputs it meets when it samples itself (backward simulation, §4.4).
+public struct DistributionMatchingDistillation: TrainingObjective {
+    /// DMD's regression loss (eq. 9): pairs `[P, 2, …]` of a teacher sample and the noise its
+    /// ODE started from, a random batch of them each step.
+    public struct Regression {
+        public let pairs: Tensor
+        public let weight: Float
+
+        public init(pairs: Tensor, weight: Float = 0.25) {
+            precondition(pairs.rank >= 3 && pairs.shape[1] == 2, "Regression: pairs [P, 2, …], found \(pairs.shape)")
+            (self.pairs, self.weight) = (pairs, weight)
+        }
+    }
+
+    /// The teacher's score.
+    public let realScore: any Denoiser
+    /// The fake score: a network on the teacher's process and target, trained here.
+    public let fakeScore: NetworkDenoiser
+    public let generator: FewStepGenerator
+    /// Fake-score updates per generator step: DMD2's 5, DMD's 1.
+    public let fakeScoreUpdates: Int
+    /// The fake score's optimizer; nil for a copy of the generator's.
+    public let fakeScoreOptimizer: Optimizer?
+    public let regression: Regression?
+    /// The fake score's loss: the teacher's denoising loss on the generator's samples.
+    let fakeScoreDenoising: DenoisingObjective
+    /// The data's map into the training space (the teacher's); the generator never sees data.
+    public var scaling = DataScaling()
+
+    public var teacher: (any Teacher)? { nil }
+    public var trainableModules: [Module] { [] }
+    public var optimizedModules: [OptimizedModule] {
+        [OptimizedModule(name: Self.fakeScoreName, module: fakeScore.network, optimizer: fakeScoreOptimizer, pass: .ownPass, updatesPerStep: fakeScoreUpdates)]
+    }
+
+    /// The fake score's name in checkpoints and metrics.
+    public static let fakeScoreName = "fake_score"
+
+    public init(realScore: any Denoiser, fakeScore: NetworkDenoiser, generator: FewStepGenerator, fakeScoreUpdates: Int = 5,
+                fakeScoreOptimizer: Optimizer? = nil, regression: Regression? = nil) {
+        precondition(fakeScore.process == generator.process && fakeScore.target == generator.denoiser.target,
+                     "DistributionMatchingDistillation: the fake score and the generator share the teacher's process and target")
+        precondition(fakeScoreUpdates >= 1, "DistributionMatchingDistillation: at least one fake-score update per step")
+        precondition(regression == nil || generator.times.count == 1, "DistributionMatchingDistillation: DMD's regression trains a one-step generator")
+        (self.realScore, self.fakeScore, self.generator) = (ReparameterizedDenoiser.on(generator.process, realScore), fakeScore, generator)
+        (self.fakeScoreUpdates, self.fakeScoreOptimizer, self.regression) = (fakeScoreUpdates, fakeScoreOptimizer, regression)
+        fakeScoreDenoising = DenoisingObjective(process: fakeScore.process, target: fakeScore.target, conditionDropout: 0)
+    }
+
+    public struct Prepared {
+        /// The generator's inputs and steps for its update.
+        let inputs: Tensor
+        let steps: [Int]
+        /// The distribution-matching noise and times.
+        let noise: Tensor
+        let times: [Double]
+        /// One denoising batch of the generator's samples per fake-score update.
+        let fakeScoreBatches: [DenoisingObjective.Prepared]
+        /// DMD's regression batch: noise inputs and the teacher's samples from them.
+        let regression: (inputs: Tensor, targets: Tensor)?
+    }
+
+    /// The inputs of `count` generator evaluations, each at a random step, and those steps.
+    private func generatorInputs(count: Int, shape: [Int], using generator: inout RandomGenerator) -> (inputs: Tensor, steps: [Int]) {
+        let steps = (0..<count).map { _ in generator.nextInt(below: self.generator.times.count) }
+        return (self.generator.simulatedInputs(shape: shape, step: steps, using: &generator), steps)
+    }
+
+    public func prepare(_ batch: Batch, student _: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
+        let count = batch.count
+        let shape = Array(batch.inputs.shape.dropFirst())
+        let fakeScoreBatches = (0..<fakeScoreUpdates).map { _ in
+            let (inputs, steps) = generatorInputs(count: count, shape: shape, using: &generator)
+            let samples = withoutGradients { self.generator.denoise(inputs, step: steps) }
+            let end = fakeScore.process.timeRange.upperBound, minimum = fakeScoreDenoising.minimumTime
+            let times = (0..<count).map { _ in minimum + Double(generator.nextUniform()) * (end - minimum) }
+            return fakeScoreDenoising.prepared(data: samples, noise: Tensor.normal(samples.shape, using: &generator), times: times)
+        }
+        let (inputs, steps) = generatorInputs(count: count, shape: shape, using: &generator)
+        // DMD2's timesteps 20…980 of 1000: the ends, where the two scores agree or carry no
+        // signal, are left out.
+        let grid = self.generator.process.samplingTimes(steps: 1000)
+        let times = (0..<count).map { _ in grid[20 + generator.nextInt(below: 961)] }
+        var regressionBatch: (inputs: Tensor, targets: Tensor)?
+        if let regression {
+            let chosen = (0..<count).map { _ in generator.nextInt(below: regression.pairs.shape[0]) }
+            let pairs = regression.pairs.indexSelect(axis: 0, indices: chosen)
+            let pairShape = [count] + Array(regression.pairs.shape.dropFirst(2))
+            regressionBatch = (self.generator.input(data: nil, noise: pairs.slice(axis: 1, start: 1, end: 2).reshaped(pairShape), step: [Int](repeating: 0, count: count)),
+                               pairs.slice(axis: 1, start: 0, end: 1).reshaped(pairShape))
+        }
+        return Prepared(inputs: inputs, steps: steps, noise: Tensor.normal(inputs.shape, using: &generator), times: times,
+                        fakeScoreBatches: fakeScoreBatches, regression: regressionBatch)
+    }
+
+    /// The fake score's update `update`: the teacher's denoising loss on a batch of the
+    /// generator's current samples.
+    public func loss(_ prepared: Prepared, student _: Module, updating module: String, update: Int) throws -> (total: Tensor, parts: [String: Float]) {
+        try fakeScoreDenoising.loss(prepared.fakeScoreBatches[update], student: fakeScore.network)
+    }
+
+    public func loss(_ prepared: Prepared, student _: Module) throws -> (total: Tensor, parts: [String: Float]) {
+        let samples = generator.denoise(prepared.inputs, step: prepared.steps)
+        let gradient = try distributionMatchingGradient(at: samples.detached(), noise: prepared.noise, times: prepared.times)
+        let matching = 0.5 * (samples - (samples.detached() - gradient)).squared().mean()
+        var parts = ["distribution_matching": matching.item]
+        var total = matching
+        if let regression, let batch = prepared.regression {
+            let generated = generator.denoise(batch.inputs, step: [Int](repeating: 0, count: batch.inputs.shape[0]))
+            let regressionLoss = (generated - batch.targets).squared().mean()
+            parts["regression"] = regressionLoss.item
+            total = total + regression.weight * regressionLoss
+        }
+        return (total, parts)
+    }
+
+    /// The distribution-matching gradient `(μ_fake − μ_real)/mean|x − μ_real|` at samples `x`
+    /// noised by `noise` at `times` (DMD2's `compute_distribution_matching_loss`).
+    func distributionMatchingGradient(at x: Tensor, noise: Tensor, times: [Double]) throws -> Tensor {
+        let process = generator.process
+        let noisy = perSample(times.map(process.alpha), like: x) * x + perSample(times.map(process.sigma), like: x) * noise
+        let real = try realScore.estimate(noisy, atEach: times).data
+        let fake = try fakeScore.estimate(noisy, atEach: times).data
+        let perSampleError = (x - real).abs().reshaped([x.shape[0], -1]).mean(axis: 1)
+        // A sample the teacher denoises exactly has no direction to move in (PyTorch's
+        // nan_to_num of 0/0).
+        return (fake - real) / perSample(perSampleError.clamped(min: 1e-12), like: x)
+    }
+}
