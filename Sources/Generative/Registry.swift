@@ -11,7 +11,7 @@ public enum GenerativeRegistry {
     /// The methods, in the order errors list them.
     public static let methods: [any ConfigurableMethod.Type] = [
         DenoisingObjective.self, ConsistencyDistillation.self, ContinuousConsistencyDistillation.self, BOOTDistillation.self,
-        ProgressiveDistillation.self, ReflowDistillation.self,
+        ProgressiveDistillation.self, ReflowDistillation.self, DistributionMatchingMethod<DMDRecipe>.self, DistributionMatchingMethod<DMD2Recipe>.self,
     ]
 }
 

@@ -24,9 +24,17 @@ public struct MethodContext {
     /// The model the run trains: a method whose student is wrapped (a consistency model
     /// around a denoising network) builds the wrapper around it.
     public let student: Module?
+    /// Builds another instance of the single teacher's model with its checkpoint's weights
+    /// (nil without one): a network a method trains from the teacher's start, such as DMD's
+    /// fake score.
+    public let teacherReplica: (() throws -> Module)?
+    /// The shape of one training sample (without the batch axis).
+    public let sampleShape: [Int]
 
-    public init(teacher: (any Teacher)?, cleanTeacher: (any Teacher)?, teacherModel: Module? = nil, student: Module? = nil) {
+    public init(teacher: (any Teacher)?, cleanTeacher: (any Teacher)?, teacherModel: Module? = nil, student: Module? = nil,
+                teacherReplica: (() throws -> Module)? = nil, sampleShape: [Int] = []) {
         (self.teacher, self.cleanTeacher, self.teacherModel, self.student) = (teacher, cleanTeacher, teacherModel, student)
+        (self.teacherReplica, self.sampleShape) = (teacherReplica, sampleShape)
     }
 }
 

@@ -134,6 +134,38 @@ final class StepDistillationRunTests: FolderTestCase {
         XCTAssertLessThan(oneStepDistances[2], oneStepDistances[1], "one-step distillation sharpens the reflowed flow's step: \(oneStepDistances)")
     }
 
+    /// DMD2 and DMD from configs: the generator starts from the teacher's checkpoint, the fake
+    /// score from another copy of it, trained beside it and saved in the run's checkpoint.
+    func testDistributionMatchingStudentsRunFromConfigs() throws {
+        let (teacher, checkpoint) = try trainedTeacher()
+        let teacherOneStep = try slicedWasserstein(teacher, steps: 1, sampler: .euler)
+        let dmd2 = try student("name: dmd2", teacher: checkpoint, startingFrom: checkpoint, epochs: 10)
+        let dmd = try student("name: dmd, regression_pairs: 512, teacher_steps: 16", teacher: checkpoint, startingFrom: checkpoint, epochs: 10)
+        let (dmd2Distance, dmdDistance) = (try slicedWasserstein(dmd2, steps: 1), try slicedWasserstein(dmd, steps: 1))
+        print("teacher 1-step SWD \(teacherOneStep); DMD2 \(dmd2Distance), DMD \(dmdDistance)")
+        XCTAssertLessThan(dmd2Distance, 0.5 * teacherOneStep)
+        XCTAssertLessThan(dmdDistance, 0.5 * teacherOneStep)
+        XCTAssertEqual(try dmd2.sample(count: 4).name, "dmd2-1")
+        let saved = try SafeTensors.read(contentsOf: dmd2.outputDirectory.appendingPathComponent("checkpoints/last.safetensors")).tensors
+        XCTAssertTrue(saved.keys.contains { $0.hasPrefix("model.modules.fake_score.") }, "the fake score is in the checkpoint")
+        let metrics = try String(contentsOf: dmd2.outputDirectory.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+        XCTAssertTrue(metrics.contains("fake_score.denoising"), "the fake score's loss is in the metrics")
+        XCTAssertThrowsError(try dmd2.sample(steps: 2, count: 4)) { error in
+            XCTAssertTrue("\(error)".contains("this dmd2 generator was trained for 1 step; asked for 2"), "\(error)")
+        }
+        let config = """
+            data: {dataset: gaussians-8}
+            teacher: {model: denoising-mlp, hidden: [128, 128, 128], checkpoint: \(checkpoint)}
+            student: \(network)
+            method: {name: dmd, steps: 2}
+            """
+        for (method, key) in [("dmd, steps: 2", "DMD's regression trains a one-step generator"), ("dmd2, regression_pairs: 16", "regression_pairs"), ("dmd2, fake_score_updates: 0", "fake_score_updates")] {
+            let message = validationError(config.replacingOccurrences(of: "dmd, steps: 2", with: method))
+            XCTAssertTrue(message.contains(key), message)
+            print(message)
+        }
+    }
+
     func testAStudentsConfigIsCheckedBeforeTraining() throws {
         let checkpoint = folder.appendingPathComponent("missing.safetensors").path
         let classifierTeacher = """

@@ -41,7 +41,8 @@ public enum MethodCatalog {
     /// The objective, and the threat model it trains against when it is a robust method (the
     /// summary evaluates at it).
     public static func build(
-        _ section: some ConfigEntry, teacher: (any Teacher)?, cleanTeacher: (any Teacher)?, teacherModel: Module? = nil, student: Module? = nil
+        _ section: some ConfigEntry, teacher: (any Teacher)?, cleanTeacher: (any Teacher)?, teacherModel: Module? = nil, student: Module? = nil,
+        teacherReplica: (() throws -> Module)? = nil, sampleShape: [Int] = []
     ) throws -> (objective: any TrainingObjective, threat: ThreatModel?) {
         let types = registered
         let name = try section.choice("name", from: types.map { $0.configName }, what: "method")
@@ -53,7 +54,8 @@ public enum MethodCatalog {
             throw section.error("method '\(name)' needs a `clean_teacher:` section besides the robust `teacher:`")
         }
         // The section's own keys first: a missing epsilon is the first thing to fix.
-        let objective = try type.build(from: section, context: MethodContext(teacher: teacher, cleanTeacher: cleanTeacher, teacherModel: teacherModel, student: student))
+        let objective = try type.build(from: section, context: MethodContext(teacher: teacher, cleanTeacher: cleanTeacher, teacherModel: teacherModel, student: student,
+                                                                                teacherReplica: teacherReplica, sampleShape: sampleShape))
         if type.needs.contains(.noTeacher) && teacher != nil {
             let distilling = types.filter { $0.needs.contains(.teacher) }.map { $0.configName }
             throw section.error("method '\(name)' trains without a teacher: remove the `teacher:` section (or use \(distilling.joined(separator: ", ")))")

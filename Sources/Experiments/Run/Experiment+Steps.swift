@@ -18,6 +18,8 @@ extension Experiment {
         var name: String?
         /// Where `teacher.cache` says the teacher's logits are cached.
         var cachePath: String?
+        /// Another instance of a single teacher model, loaded from its checkpoint.
+        var replica: (() throws -> Module)?
         var clean: (any Teacher)?
     }
 
@@ -32,6 +34,13 @@ extension Experiment {
         let section = try config.required("teacher", "a model with a checkpoint, or an ensemble")
         let (teacher, name) = try buildTeacher(section, data: data, usesCache: usesCache, using: &generator)
         var teachers = Teachers(teacher: teacher, name: name, cachePath: try section.pathValue("cache"))
+        if teacher is ModelTeacher {
+            teachers.replica = {
+                // The checkpoint replaces every weight, so the draw behind them is any.
+                var drawing = RandomGenerator(seed: 0)
+                return try loadedModel(section, data: data, using: &drawing).model
+            }
+        }
         if let section = try config.optional("clean_teacher") {
             teachers.clean = try buildTeacher(section, data: data, using: &generator).teacher
         }
@@ -62,7 +71,8 @@ extension Experiment {
         if let method = try config.optional("method") {
             if let losses = try config.optional("losses") { throw losses.error("a config with a robust `method` takes no `losses` (the method defines its loss)") }
             built = try MethodCatalog.build(method, teacher: teachers.teacher, cleanTeacher: teachers.clean,
-                                            teacherModel: (teachers.teacher as? ModelTeacher)?.model, student: model)
+                                            teacherModel: (teachers.teacher as? ModelTeacher)?.model, student: model, teacherReplica: teachers.replica,
+                                            sampleShape: data.sampleShape)
         } else if let losses = try config.optional("losses") {
             let sampleBatch = data.training.batch(at: Array(0..<min(2, data.training.count)))
             let context = LossContext(student: model, teacher: teachers.teacher, sampleBatch: sampleBatch,

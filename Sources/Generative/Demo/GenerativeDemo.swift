@@ -9,7 +9,8 @@ import Training
 /// is the teacher (no teacher training, so every gap is the distillation's). The teacher
 /// samples by DDIM at 1, 2, 4 and 64 steps; the consistency-distilled and progressively distilled
 /// students at 1 and 2, the continuous-time (sCM) students at 1 and 2, the data-free BOOT student at 1, and on the rectified-flow process the reflowed flow at 1 and 2 and
-/// its one-step distillation. The recipes here are the ones the tests hold to the papers' claims.
+/// its one-step distillation; then, from a flow teacher network, DMD2 and DMD with their ablations.
+/// The recipes here are the ones the tests hold to the papers' claims.
 public enum GenerativeDemo {
     /// The data: eight Gaussians of deviation 0.1 on a circle of radius 2.
     public static let mixture = GaussianMixture.ring(components: 8, radius: 2, standardDeviation: 0.1)
@@ -253,6 +254,24 @@ public enum GenerativeDemo {
         rows.append(try row("reflow + one-step distillation (InstaFlow)", evaluations: 1) {
             try Sampler(.euler, steps: 1).sample(oneStep, count: 2000, shape: [2], using: &$0).samples
         })
+        if printsProgress { print("training the flow teacher of distribution matching (3,200 steps)") }
+        let flowTeacher = try flowTeacher(data: data)
+        for steps in [1, 64] {
+            rows.append(try row("flow teacher (network, for DMD), Euler", evaluations: steps) {
+                try Sampler(.euler, steps: steps).sample(flowTeacher, count: 2000, shape: [2], using: &$0).samples
+            })
+        }
+        let matching: [(name: String, updates: Int, pairs: Int?, rate: Float)] = [
+            ("DMD2 (5 fake-score updates per step, no regression)", 5, nil, 3e-4),
+            ("DMD2 with 1 : 1 updates (ablation)", 1, nil, 3e-4),
+            ("DMD (1 : 1, regression on 4,096 teacher pairs), rate 10⁻³", 1, 4096, 1e-3),
+            ("DMD without its regression (ablation), rate 10⁻³", 1, nil, 1e-3),
+        ]
+        for (name, updates, pairs, rate) in matching {
+            if printsProgress { print("\(name): 960 generator steps") }
+            let (generator, _) = try distributionMatchingStudent(teacher: flowTeacher, data: data, fakeScoreUpdates: updates, regressionPairs: pairs, learningRate: rate)
+            rows.append(row(name, evaluations: 1) { generator.sample(count: 2000, shape: [2], using: &$0) })
+        }
         return rows
     }
 

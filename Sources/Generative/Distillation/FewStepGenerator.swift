@@ -48,7 +48,7 @@ public struct FewStepGenerator {
     /// Backward simulation (DMD2, §4.4): the input each sample meets at its step `step[n]`
     /// when the generator itself runs from pure noise to it (its own earlier estimates,
     /// noised back), not a noised data sample — the inputs it sees when it samples.
-    func simulatedInputs(shape: [Int], step: [Int], using generator: inout RandomGenerator) -> Tensor {
+    public func simulatedInputs(shape: [Int], step: [Int], using generator: inout RandomGenerator) -> Tensor {
         withoutGradients {
             let count = step.count
             var x = input(data: nil, noise: Tensor.normal([count] + shape, using: &generator), step: [Int](repeating: 0, count: count))

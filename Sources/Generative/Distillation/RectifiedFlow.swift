@@ -8,13 +8,20 @@ import Training
 /// straight a flow's trajectories are.
 public enum RectifiedFlow {
     /// `count` pairs `[count, 2, D]` of (sample, the noise it came from): noise of the
-    /// process's scale run through `sampler` with `teacher`. Reflow trains on them.
+    /// process's scale run through `sampler` with `teacher`. Reflow trains on them, DMD
+    /// regresses on them.
     public static func pairs(from teacher: some Denoiser, sampler: Sampler, count: Int, dimension: Int,
                              using generator: inout RandomGenerator) throws -> Tensor {
+        try pairs(from: teacher, sampler: sampler, count: count, shape: [dimension], using: &generator)
+    }
+
+    /// The same for samples of `shape` (without the batch axis): pairs `[count, 2] + shape`.
+    public static func pairs(from teacher: some Denoiser, sampler: Sampler, count: Int, shape: [Int],
+                             using generator: inout RandomGenerator) throws -> Tensor {
         let start = sampler.grid(for: teacher.process)[0]
-        let noise = Tensor.normal([count, dimension], using: &generator)
+        let noise = Tensor.normal([count] + shape, using: &generator)
         let samples = try sampler.sample(teacher, from: noise * Float(teacher.process.sigma(start)), using: &generator).samples
-        return concatenate([samples.reshaped([count, 1, dimension]), noise.reshaped([count, 1, dimension])], axis: 1)
+        return concatenate([samples.reshaped([count, 1] + shape), noise.reshaped([count, 1] + shape)], axis: 1)
     }
 
     /// How far a flow's trajectories are from straight lines (Liu et al. 2023, eq. 6): over

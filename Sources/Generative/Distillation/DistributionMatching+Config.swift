@@ -1,0 +1,123 @@
+import Configuration
+import Datasets
+import NN
+import Tensors
+import Training
+
+/// What sets DMD and DMD2 apart in a config: their names and their defaults.
+public protocol DistributionMatchingRecipe {
+    static var configName: String { get }
+    /// Fake-score updates per generator step.
+    static var fakeScoreUpdates: Int { get }
+    /// Whether the recipe regresses on the teacher's samples (DMD), with the keys that size it.
+    static var regresses: Bool { get }
+}
+
+/// DMD (Yin et al. 2023): one fake-score update per step, and the regression loss.
+public enum DMDRecipe: DistributionMatchingRecipe {
+    public static var configName: String { "dmd" }
+    public static var fakeScoreUpdates: Int { 1 }
+    public static var regresses: Bool { true }
+}
+
+/// DMD2 (Yin et al. 2024): five fake-score updates per step, no regression.
+public enum DMD2Recipe: DistributionMatchingRecipe {
+    public static var configName: String { "dmd2" }
+    public static var fakeScoreUpdates: Int { 5 }
+    public static var regresses: Bool { false }
+}
+
+/// `DistributionMatchingDistillation` as a config method, `dmd` or `dmd2`:
+///
+/// ```yaml
+/// teacher: {model: denoising-mlp, checkpoint: ../runs/ring-flow-teacher/model.safetensors}
+/// student: {model: denoising-mlp, checkpoint: ../runs/ring-flow-teacher/model.safetensors}
+/// method: {name: dmd2, steps: 1, fake_score_updates: 5}
+/// ```
+///
+/// The student's network is the generator (start it from the teacher's weights with
+/// `student.checkpoint`), and the fake score is another instance of the teacher's model
+/// loaded from its checkpoint. Both are read as the teacher's network is: its process and
+/// target.
+public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: ConfigurableMethod, GenerativeMethod {
+    public let objective: DistributionMatchingDistillation
+
+    public init(_ objective: DistributionMatchingDistillation) { self.objective = objective }
+
+    public static var configName: String { Recipe.configName }
+    public static var configKeys: String {
+        let regression = Recipe.regresses
+            ? "regression_pairs (4096: pairs of noise and the teacher's sample, drawn once before training; 0 for none), regression_weight (0.25), "
+                + "teacher_steps (64: the teacher's Euler steps for each pair), "
+            : ""
+        return "steps (1; the generator's evaluations, each trained on the inputs it meets when it samples\(Recipe.regresses ? "; one with the regression" : "")), "
+            + "fake_score_updates (\(Recipe.fakeScoreUpdates) per generator step), " + regression
+            + "teacher_process and teacher_target (the process and target the teacher's network was trained for), data_range"
+    }
+    public static var needs: Set<MethodNeed> { [.teacher] }
+
+    public static func build(from entry: any ConfigEntry, context: MethodContext) throws -> Self {
+        let name = Recipe.configName
+        let setup = try StepDistillationSetup(entry, context: context, method: name)
+        guard let teacher = setup.teacher as? NetworkDenoiser, let replica = context.teacherReplica else {
+            throw entry.error("method '\(name)' starts its fake score from the teacher's network: the teacher must be one model with a checkpoint")
+        }
+        guard let fakeNetwork = try replica() as? any DenoisingNetwork else {
+            throw entry.error("method '\(name)' distills a denoising teacher (denoising-mlp, unet)")
+        }
+        let steps: Int = try entry.value("steps", default: 1, in: 1...64)
+        let updates: Int = try entry.value("fake_score_updates", default: Recipe.fakeScoreUpdates, in: 1...100)
+        let generator = FewStepGenerator(teacher.replacingNetwork(setup.network), steps: steps)
+        var regression: DistributionMatchingDistillation.Regression?
+        if Recipe.regresses {
+            let pairs: Int = try entry.value("regression_pairs", default: 4096, in: 0...1 << 20)
+            let weight: Float = try entry.value("regression_weight", default: 0.25, in: 0...1e6)
+            let teacherSteps: Int = try entry.value("teacher_steps", default: 64, in: 1...4096)
+            if pairs > 0 && steps > 1 {
+                throw (try entry.optional("steps") ?? entry).error("DMD's regression trains a one-step generator (noise to the teacher's sample); "
+                    + "for \(steps) steps set regression_pairs: 0, or use dmd2")
+            }
+            if pairs > 0 {
+                // The pairs are part of the method, fixed by its config: the same on a resumed run.
+                var drawing = RandomGenerator(seed: 0)
+                regression = .init(pairs: try RectifiedFlow.pairs(from: teacher, sampler: Sampler(.euler, steps: teacherSteps), count: pairs, shape: context.sampleShape,
+                                                                   using: &drawing), weight: weight)
+            }
+        }
+        var objective = DistributionMatchingDistillation(realScore: teacher, fakeScore: teacher.replacingNetwork(fakeNetwork), generator: generator,
+                                                         fakeScoreUpdates: updates, regression: regression)
+        objective.scaling = setup.scaling
+        return Self(objective)
+    }
+
+    // The objective's parts, forwarded.
+    public var teacher: (any Teacher)? { nil }
+    public var trainableModules: [Module] { [] }
+    public var optimizedModules: [OptimizedModule] { objective.optimizedModules }
+    public var scaling: DataScaling { objective.scaling }
+    public var defaultSteps: Int { objective.generator.times.count }
+
+    public func prepare(_ batch: Batch, student: Module, epoch: Int, using generator: inout RandomGenerator) throws -> DistributionMatchingDistillation.Prepared {
+        try objective.prepare(batch, student: student, epoch: epoch, using: &generator)
+    }
+
+    public func loss(_ prepared: DistributionMatchingDistillation.Prepared, student: Module) throws -> (total: Tensor, parts: [String: Float]) {
+        try objective.loss(prepared, student: student)
+    }
+
+    public func loss(_ prepared: DistributionMatchingDistillation.Prepared, student: Module, updating module: String,
+                     update: Int) throws -> (total: Tensor, parts: [String: Float]) {
+        try objective.loss(prepared, student: student, updating: module, update: update)
+    }
+
+    /// The generator's own steps, the count it trained for.
+    public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,
+                     using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {
+        try requireOwnSampler(request, name: Self.configName)
+        guard request.steps == defaultSteps else {
+            throw SamplingRefused("this \(Self.configName) generator was trained for \(defaultSteps) step\(defaultSteps == 1 ? "" : "s"); asked for \(request.steps)")
+        }
+        let trained = FewStepGenerator(objective.generator.denoiser.replacingNetwork(network), steps: defaultSteps)
+        return (trained.sample(count: count, shape: shape, using: &generator), defaultSteps)
+    }
+}
