@@ -141,10 +141,11 @@ final class StepDistillationRunTests: FolderTestCase {
         let teacherOneStep = try slicedWasserstein(teacher, steps: 1, sampler: .euler)
         let dmd2 = try student("name: dmd2", teacher: checkpoint, startingFrom: checkpoint, epochs: 10)
         let dmd = try student("name: dmd, regression_pairs: 512, teacher_steps: 16", teacher: checkpoint, startingFrom: checkpoint, epochs: 10)
-        let (dmd2Distance, dmdDistance) = (try slicedWasserstein(dmd2, steps: 1), try slicedWasserstein(dmd, steps: 1))
-        print("teacher 1-step SWD \(teacherOneStep); DMD2 \(dmd2Distance), DMD \(dmdDistance)")
-        XCTAssertLessThan(dmd2Distance, 0.5 * teacherOneStep)
-        XCTAssertLessThan(dmdDistance, 0.5 * teacherOneStep)
+        let sid = try student("name: sid, fake_score_updates: 5, alpha: 1.2", teacher: checkpoint, startingFrom: checkpoint, epochs: 10)
+        let (dmd2Distance, dmdDistance, sidDistance) = (try slicedWasserstein(dmd2, steps: 1), try slicedWasserstein(dmd, steps: 1), try slicedWasserstein(sid, steps: 1))
+        print("teacher 1-step SWD \(teacherOneStep); DMD2 \(dmd2Distance), DMD \(dmdDistance), SiD \(sidDistance)")
+        for distance in [dmd2Distance, dmdDistance, sidDistance] { XCTAssertLessThan(distance, 0.5 * teacherOneStep) }
+        XCTAssertEqual(try sid.sample(count: 4).name, "sid-1")
         XCTAssertEqual(try dmd2.sample(count: 4).name, "dmd2-1")
         let saved = try SafeTensors.read(contentsOf: dmd2.outputDirectory.appendingPathComponent("checkpoints/last.safetensors")).tensors
         XCTAssertTrue(saved.keys.contains { $0.hasPrefix("model.modules.fake_score.") }, "the fake score is in the checkpoint")
@@ -159,7 +160,8 @@ final class StepDistillationRunTests: FolderTestCase {
             student: \(network)
             method: {name: dmd, steps: 2}
             """
-        for (method, key) in [("dmd, steps: 2", "DMD's regression trains a one-step generator"), ("dmd2, regression_pairs: 16", "regression_pairs"), ("dmd2, fake_score_updates: 0", "fake_score_updates")] {
+        for (method, key) in [("dmd, steps: 2", "DMD's regression trains a one-step generator"), ("dmd2, regression_pairs: 16", "regression_pairs"), ("dmd2, fake_score_updates: 0", "fake_score_updates"),
+                               ("dmd2, alpha: 1.2", "alpha"), ("sid, alpha: -1", "alpha")] {
             let message = validationError(config.replacingOccurrences(of: "dmd, steps: 2", with: method))
             XCTAssertTrue(message.contains(key), message)
             print(message)

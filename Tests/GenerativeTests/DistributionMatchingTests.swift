@@ -118,4 +118,23 @@ final class DistributionMatchingTests: XCTestCase {
         let sampled = fourSteps.sample(count: 64, shape: [2], using: &sampling)
         XCTAssertLessThan((fourSteps.denoise(lastInputs, step: [Int](repeating: 3, count: 64)) - sampled).abs().max().item, 1e-5)
     }
+
+    /// SiD (Zhou et al. 2024) at one step, at equal generator steps and equal fake-score
+    /// updates (five per step), is no worse than DMD2 without its GAN head: over two seeds
+    /// its mean SWD is within 10% of DMD2's or below (seed 72, not run here: 0.108 against 0.101). (At SiD's own one update per step both
+    /// are worse; the README has those numbers.)
+    func testSiDIsNoWorseThanDMD2AtEqualGeneratorSteps() throws {
+        let (data, teacher, heldOut) = try setting()
+        var (scoreIdentity, matching) = (0.0, 0.0)
+        for seed: UInt64 in [70, 71] {
+            let (sid, history) = try GenerativeDemo.distributionMatchingStudent(teacher: teacher, data: data, generatorLoss: .scoreIdentity(alpha: 1.2), seed: seed)
+            let (dmd2, _) = try GenerativeDemo.distributionMatchingStudent(teacher: teacher, data: data, seed: seed)
+            XCTAssertNotNil(history.last!.trainLoss["score_identity"])
+            let (sidDistance, dmd2Distance) = (distance(samples(of: sid), heldOut), distance(samples(of: dmd2), heldOut))
+            print(String(format: "seed %d: SiD 1-step SWD %.4f, DMD2 %.4f", seed, sidDistance, dmd2Distance))
+            scoreIdentity += sidDistance / 2
+            matching += dmd2Distance / 2
+        }
+        XCTAssertLessThanOrEqual(scoreIdentity, 1.1 * matching, "SiD's mean SWD \(scoreIdentity), DMD2's \(matching)")
+    }
 }

@@ -9,7 +9,7 @@ import Training
 /// is the teacher (no teacher training, so every gap is the distillation's). The teacher
 /// samples by DDIM at 1, 2, 4 and 64 steps; the consistency-distilled and progressively distilled
 /// students at 1 and 2, the continuous-time (sCM) students at 1 and 2, the data-free BOOT student at 1, and on the rectified-flow process the reflowed flow at 1 and 2 and
-/// its one-step distillation; then, from a flow teacher network, DMD2 and DMD with their ablations.
+/// its one-step distillation; then, from a flow teacher network, DMD2 and DMD with their ablations, and SiD.
 /// The recipes here are the ones the tests hold to the papers' claims.
 public enum GenerativeDemo {
     /// The data: eight Gaussians of deviation 0.1 on a circle of radius 2.
@@ -177,7 +177,7 @@ public enum GenerativeDemo {
     /// noise and the teacher's 64-step Euler sample.
     public static func distributionMatchingStudent(
         teacher: NetworkDenoiser, data: TensorDataset, steps: Int = 1, fakeScoreUpdates: Int = 5, regressionPairs: Int? = nil,
-        learningRate: Float = 3e-4, epochs: Int = 30, seed: UInt64 = 70
+        generatorLoss: DistributionMatchingDistillation.GeneratorLoss = .distributionMatching, learningRate: Float = 3e-4, epochs: Int = 30, seed: UInt64 = 70
     ) throws -> (generator: FewStepGenerator, history: [EpochRecord]) {
         let generator = FewStepGenerator(teacher.replacingNetwork(try copy(teacher.network)), steps: steps)
         var regression: DistributionMatchingDistillation.Regression?
@@ -186,7 +186,7 @@ public enum GenerativeDemo {
             regression = .init(pairs: try RectifiedFlow.pairs(from: teacher, sampler: Sampler(.euler, steps: 64), count: regressionPairs, dimension: 2, using: &drawing))
         }
         let objective = DistributionMatchingDistillation(realScore: teacher, fakeScore: teacher.replacingNetwork(try copy(teacher.network)), generator: generator,
-                                                         fakeScoreUpdates: fakeScoreUpdates, regression: regression)
+                                                         fakeScoreUpdates: fakeScoreUpdates, regression: regression, generatorLoss: generatorLoss)
         let options = TrainingOptions(epochs: epochs, batchSize: 256, schedule: .constant(learningRate), seed: seed)
         let history = try Trainer(student: generator.denoiser.network, objective: objective, optimizer: Adam(learningRate: learningRate), options: options)
             .fit(data, validation: Optional<TensorDataset>.none)
@@ -261,15 +261,17 @@ public enum GenerativeDemo {
                 try Sampler(.euler, steps: steps).sample(flowTeacher, count: 2000, shape: [2], using: &$0).samples
             })
         }
-        let matching: [(name: String, updates: Int, pairs: Int?, rate: Float)] = [
-            ("DMD2 (5 fake-score updates per step, no regression)", 5, nil, 3e-4),
-            ("DMD2 with 1 : 1 updates (ablation)", 1, nil, 3e-4),
-            ("DMD (1 : 1, regression on 4,096 teacher pairs), rate 10⁻³", 1, 4096, 1e-3),
-            ("DMD without its regression (ablation), rate 10⁻³", 1, nil, 1e-3),
+        let matching: [(name: String, updates: Int, pairs: Int?, loss: DistributionMatchingDistillation.GeneratorLoss, rate: Float)] = [
+            ("DMD2 (5 fake-score updates per step, no regression)", 5, nil, .distributionMatching, 3e-4),
+            ("DMD2 with 1 : 1 updates (ablation)", 1, nil, .distributionMatching, 3e-4),
+            ("DMD (1 : 1, regression on 4,096 teacher pairs), rate 10⁻³", 1, 4096, .distributionMatching, 1e-3),
+            ("DMD without its regression (ablation), rate 10⁻³", 1, nil, .distributionMatching, 1e-3),
+            ("SiD (α 1.2, 5 fake-score updates per step)", 5, nil, .scoreIdentity(alpha: 1.2), 3e-4),
         ]
-        for (name, updates, pairs, rate) in matching {
+        for (name, updates, pairs, loss, rate) in matching {
             if printsProgress { print("\(name): 960 generator steps") }
-            let (generator, _) = try distributionMatchingStudent(teacher: flowTeacher, data: data, fakeScoreUpdates: updates, regressionPairs: pairs, learningRate: rate)
+            let (generator, _) = try distributionMatchingStudent(teacher: flowTeacher, data: data, fakeScoreUpdates: updates, regressionPairs: pairs,
+                                                                 generatorLoss: loss, learningRate: rate)
             rows.append(row(name, evaluations: 1) { generator.sample(count: 2000, shape: [2], using: &$0) })
         }
         return rows

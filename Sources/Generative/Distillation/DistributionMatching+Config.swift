@@ -11,6 +11,12 @@ public protocol DistributionMatchingRecipe {
     static var fakeScoreUpdates: Int { get }
     /// Whether the recipe regresses on the teacher's samples (DMD), with the keys that size it.
     static var regresses: Bool { get }
+    /// The generator's loss (SiD's `alpha` is the `alpha` key's default).
+    static var generatorLoss: DistributionMatchingDistillation.GeneratorLoss { get }
+}
+
+extension DistributionMatchingRecipe {
+    public static var generatorLoss: DistributionMatchingDistillation.GeneratorLoss { .distributionMatching }
 }
 
 /// DMD (Yin et al. 2023): one fake-score update per step, and the regression loss.
@@ -27,7 +33,16 @@ public enum DMD2Recipe: DistributionMatchingRecipe {
     public static var regresses: Bool { false }
 }
 
-/// `DistributionMatchingDistillation` as a config method, `dmd` or `dmd2`:
+/// SiD (Zhou et al. 2024): the score-identity loss with α = 1.2, one fake-score update per
+/// generator step, as the official code trains.
+public enum SiDRecipe: DistributionMatchingRecipe {
+    public static var configName: String { "sid" }
+    public static var fakeScoreUpdates: Int { 1 }
+    public static var regresses: Bool { false }
+    public static var generatorLoss: DistributionMatchingDistillation.GeneratorLoss { .scoreIdentity(alpha: 1.2) }
+}
+
+/// `DistributionMatchingDistillation` as a config method, `dmd`, `dmd2` or `sid`:
 ///
 /// ```yaml
 /// teacher: {model: denoising-mlp, checkpoint: ../runs/ring-flow-teacher/model.safetensors}
@@ -50,8 +65,10 @@ public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: Co
             ? "regression_pairs (4096: pairs of noise and the teacher's sample, drawn once before training; 0 for none), regression_weight (0.25), "
                 + "teacher_steps (64: the teacher's Euler steps for each pair), "
             : ""
+        var alpha = ""
+        if case .scoreIdentity(let value) = Recipe.generatorLoss { alpha = "alpha (\(value): SiD's weight of the fake score's term), " }
         return "steps (1; the generator's evaluations, each trained on the inputs it meets when it samples\(Recipe.regresses ? "; one with the regression" : "")), "
-            + "fake_score_updates (\(Recipe.fakeScoreUpdates) per generator step), " + regression
+            + "fake_score_updates (\(Recipe.fakeScoreUpdates) per generator step), " + alpha + regression
             + "teacher_process and teacher_target (the process and target the teacher's network was trained for), data_range"
     }
     public static var needs: Set<MethodNeed> { [.teacher] }
@@ -84,8 +101,12 @@ public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: Co
                                                                    using: &drawing), weight: weight)
             }
         }
+        var generatorLoss = Recipe.generatorLoss
+        if case .scoreIdentity(let alpha) = generatorLoss {
+            generatorLoss = .scoreIdentity(alpha: try entry.value("alpha", default: alpha, in: 0...10))
+        }
         var objective = DistributionMatchingDistillation(realScore: teacher, fakeScore: teacher.replacingNetwork(fakeNetwork), generator: generator,
-                                                         fakeScoreUpdates: updates, regression: regression)
+                                                         fakeScoreUpdates: updates, regression: regression, generatorLoss: generatorLoss)
         objective.scaling = setup.scaling
         return Self(objective)
     }

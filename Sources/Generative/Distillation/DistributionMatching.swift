@@ -27,7 +27,25 @@ import Training
 /// - DMD2 drops the regression and updates the fake score `fakeScoreUpdates` = 5 times per
 ///   generator step (its two-time-scale rule, §4.2), each on fresh samples; a multi-step
 ///   generator trains on the inputs it meets when it samples itself (backward simulation, §4.4).
+/// - SiD (score identity distillation, Zhou et al. 2024) keeps the fake score and replaces the
+///   generator's loss (`GeneratorLoss.scoreIdentity`), differentiated through both scores.
 public struct DistributionMatchingDistillation: TrainingObjective {
+    /// What the generator descends.
+    public enum GeneratorLoss: Sendable, Equatable {
+        /// DMD's reverse-KL gradient, at times 2%…98% of the way through the process's grid.
+        case distributionMatching
+        /// SiD's loss (eq. 23 of the paper; `sid_loss.py`'s `generator_loss`): with
+        /// `x = G(z)`, `x_t = α(t)·x + σ(t)·ε` and the two scores' clean estimates `μ_real`,
+        /// `μ_fake` at `x_t`, each differentiable in `x`,
+        ///
+        ///     L = Σ (μ_real − μ_fake)·((μ_real − x) − α·(μ_real − μ_fake)) / mean|x − μ_real|
+        ///
+        /// summed over a sample's elements (the normaliser without gradients), at times in the
+        /// last 80% of the grid toward the data (its `tmax` 800 of 1000). The official
+        /// `alpha` is 1.2; `alpha` 1 is the plain identity `(μ_real − μ_fake)·(μ_fake − x)`.
+        case scoreIdentity(alpha: Float)
+    }
+
     /// DMD's regression loss (eq. 9): pairs `[P, 2, …]` of a teacher sample and the noise its
     /// ODE started from, a random batch of them each step.
     public struct Regression {
@@ -50,6 +68,7 @@ public struct DistributionMatchingDistillation: TrainingObjective {
     /// The fake score's optimizer; nil for a copy of the generator's.
     public let fakeScoreOptimizer: Optimizer?
     public let regression: Regression?
+    public let generatorLoss: GeneratorLoss
     /// The fake score's loss: the teacher's denoising loss on the generator's samples.
     let fakeScoreDenoising: DenoisingObjective
     /// The data's map into the training space (the teacher's); the generator never sees data.
@@ -64,8 +83,16 @@ public struct DistributionMatchingDistillation: TrainingObjective {
     /// The fake score's name in checkpoints and metrics.
     public static let fakeScoreName = "fake_score"
 
+    /// `realScore` is on any process (reparameterized onto the generator's); SiD's loss
+    /// differentiates through it, so there it must be a network denoiser on the generator's
+    /// process.
     public init(realScore: any Denoiser, fakeScore: NetworkDenoiser, generator: FewStepGenerator, fakeScoreUpdates: Int = 5,
-                fakeScoreOptimizer: Optimizer? = nil, regression: Regression? = nil) {
+                fakeScoreOptimizer: Optimizer? = nil, regression: Regression? = nil, generatorLoss: GeneratorLoss = .distributionMatching) {
+        if case .scoreIdentity = generatorLoss {
+            precondition((realScore as? NetworkDenoiser)?.process == generator.process,
+                         "DistributionMatchingDistillation: SiD differentiates through the teacher, a network denoiser on the generator's process")
+        }
+        self.generatorLoss = generatorLoss
         precondition(fakeScore.process == generator.process && fakeScore.target == generator.denoiser.target,
                      "DistributionMatchingDistillation: the fake score and the generator share the teacher's process and target")
         precondition(fakeScoreUpdates >= 1, "DistributionMatchingDistillation: at least one fake-score update per step")
@@ -105,10 +132,8 @@ public struct DistributionMatchingDistillation: TrainingObjective {
             return fakeScoreDenoising.prepared(data: samples, noise: Tensor.normal(samples.shape, using: &generator), times: times)
         }
         let (inputs, steps) = generatorInputs(count: count, shape: shape, using: &generator)
-        // DMD2's timesteps 20…980 of 1000: the ends, where the two scores agree or carry no
-        // signal, are left out.
         let grid = self.generator.process.samplingTimes(steps: 1000)
-        let times = (0..<count).map { _ in grid[20 + generator.nextInt(below: 961)] }
+        let times = (0..<count).map { _ in grid[timeIndices.lowerBound + generator.nextInt(below: timeIndices.count)] }
         var regressionBatch: (inputs: Tensor, targets: Tensor)?
         if let regression {
             let chosen = (0..<count).map { _ in generator.nextInt(below: regression.pairs.shape[0]) }
@@ -127,12 +152,28 @@ public struct DistributionMatchingDistillation: TrainingObjective {
         try fakeScoreDenoising.loss(prepared.fakeScoreBatches[update], student: fakeScore.network)
     }
 
+    /// Where the generator's loss draws its times on the process's descending grid of 1000
+    /// steps: DMD2's 20…980, which leaves out the ends where the two scores agree or carry no
+    /// signal; SiD's last 80% toward the data.
+    private var timeIndices: ClosedRange<Int> {
+        switch generatorLoss {
+        case .distributionMatching: return 20...980
+        case .scoreIdentity: return 200...999
+        }
+    }
+
     public func loss(_ prepared: Prepared, student _: Module) throws -> (total: Tensor, parts: [String: Float]) {
         let samples = generator.denoise(prepared.inputs, step: prepared.steps)
-        let gradient = try distributionMatchingGradient(at: samples.detached(), noise: prepared.noise, times: prepared.times)
-        let matching = 0.5 * (samples - (samples.detached() - gradient)).squared().mean()
-        var parts = ["distribution_matching": matching.item]
-        var total = matching
+        var (total, parts): (Tensor, [String: Float])
+        switch generatorLoss {
+        case .distributionMatching:
+            let gradient = try distributionMatchingGradient(at: samples.detached(), noise: prepared.noise, times: prepared.times)
+            total = 0.5 * (samples - (samples.detached() - gradient)).squared().mean()
+            parts = ["distribution_matching": total.item]
+        case .scoreIdentity(let alpha):
+            total = scoreIdentityLoss(samples, noise: prepared.noise, times: prepared.times, alpha: alpha)
+            parts = ["score_identity": total.item]
+        }
         if let regression, let batch = prepared.regression {
             let generated = generator.denoise(batch.inputs, step: [Int](repeating: 0, count: batch.inputs.shape[0]))
             let regressionLoss = (generated - batch.targets).squared().mean()
@@ -140,6 +181,17 @@ public struct DistributionMatchingDistillation: TrainingObjective {
             total = total + regression.weight * regressionLoss
         }
         return (total, parts)
+    }
+
+    /// SiD's generator loss for samples `x` (with gradients) noised by `noise` at `times`.
+    func scoreIdentityLoss(_ x: Tensor, noise: Tensor, times: [Double], alpha: Float) -> Tensor {
+        let process = generator.process
+        let noisy = perSample(times.map(process.alpha), like: x) * x + perSample(times.map(process.sigma), like: x) * noise
+        let real = (realScore as! NetworkDenoiser).dataPrediction(noisy, atEach: times)
+        let fake = fakeScore.dataPrediction(noisy, atEach: times)
+        let normaliser = (x.detached() - real.detached()).abs().reshaped([x.shape[0], -1]).mean(axis: 1).clamped(min: 1e-5)
+        let difference = real - fake
+        return (sumPerSample(difference * ((real - x) - alpha * difference)) / normaliser).mean()
     }
 
     /// The distribution-matching gradient `(μ_fake − μ_real)/mean|x − μ_real|` at samples `x`
