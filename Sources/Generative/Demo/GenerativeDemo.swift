@@ -175,22 +175,51 @@ public enum GenerativeDemo {
     /// generator steps. DMD2's recipe is the default: 5 fake-score updates per generator
     /// step, no regression. `regressionPairs` adds DMD's regression on that many pairs of
     /// noise and the teacher's 64-step Euler sample.
+    ///
+    /// With `startsFromTeacher` false the generator is an untrained network (seed
+    /// `seed + 2`), DisBack's setting; `backtracking` then records its degradation path
+    /// (stage 1) and distils along it. With `validation`, each epoch records the generator's
+    /// SWD against it.
     public static func distributionMatchingStudent(
         teacher: NetworkDenoiser, data: TensorDataset, steps: Int = 1, fakeScoreUpdates: Int = 5, regressionPairs: Int? = nil,
-        generatorLoss: DistributionMatchingDistillation.GeneratorLoss = .distributionMatching, learningRate: Float = 3e-4, epochs: Int = 30, seed: UInt64 = 70
+        generatorLoss: DistributionMatchingDistillation.GeneratorLoss = .distributionMatching, learningRate: Float = 3e-4, epochs: Int = 30,
+        seed: UInt64 = 70, startsFromTeacher: Bool = true, backtracking: Backtracking? = nil, validation: TensorDataset? = nil
     ) throws -> (generator: FewStepGenerator, history: [EpochRecord]) {
-        let generator = FewStepGenerator(teacher.replacingNetwork(try copy(teacher.network)), steps: steps)
+        var drawing = RandomGenerator(seed: seed + 2)
+        let network = startsFromTeacher ? try copy(teacher.network) : DenoisingMLP(dimension: 2, hidden: hidden, using: &drawing)
+        let generator = FewStepGenerator(teacher.replacingNetwork(network), steps: steps)
         var regression: DistributionMatchingDistillation.Regression?
         if let regressionPairs {
             var drawing = RandomGenerator(seed: seed + 1)
             regression = .init(pairs: try RectifiedFlow.pairs(from: teacher, sampler: Sampler(.euler, steps: 64), count: regressionPairs, dimension: 2, using: &drawing))
         }
-        let objective = DistributionMatchingDistillation(realScore: teacher, fakeScore: teacher.replacingNetwork(try copy(teacher.network)), generator: generator,
+        let path = try backtracking.map {
+            try DistributionBacktracking.recording(from: teacher, toward: generator, replica: { try copy(teacher.network) }, checkpoints: $0.checkpoints,
+                                                   stepsPerCheckpoint: $0.stepsPerCheckpoint, epochsPerTarget: $0.epochsPerTarget, sampleShape: [2],
+                                                   learningRate: $0.learningRate, seed: seed + 3)
+        }
+        let fakeStart = path?.path[0] ?? teacher
+        var objective = DistributionMatchingDistillation(realScore: teacher, fakeScore: teacher.replacingNetwork(try copy(fakeStart.network)), generator: generator,
                                                          fakeScoreUpdates: fakeScoreUpdates, regression: regression, generatorLoss: generatorLoss)
-        let options = TrainingOptions(epochs: epochs, batchSize: 256, schedule: .constant(learningRate), seed: seed)
-        let history = try Trainer(student: generator.denoiser.network, objective: objective, optimizer: Adam(learningRate: learningRate), options: options)
-            .fit(data, validation: Optional<TensorDataset>.none)
-        return (generator, history)
+        objective.backtracking = path
+        var options = TrainingOptions(epochs: epochs, batchSize: 256, schedule: .constant(learningRate), seed: seed)
+        options.evaluation = SampleDistanceEvaluation { network, count, generator in
+            FewStepGenerator(teacher.replacingNetwork(network), steps: steps).sample(count: count, shape: [2], using: &generator)
+        }
+        let history = try Trainer(student: network, objective: objective, optimizer: Adam(learningRate: learningRate), options: options)
+            .fit(data, validation: validation)
+        return (FewStepGenerator(teacher.replacingNetwork(network), steps: steps), history)
+    }
+
+    /// DisBack's stage 1 for `distributionMatchingStudent`: the degradation path's
+    /// `checkpoints`, one every `stepsPerCheckpoint` fine-tuning steps at `learningRate`, each
+    /// the target of `epochsPerTarget` epochs.
+    public struct Backtracking: Sendable {
+        public var checkpoints: Int, stepsPerCheckpoint: Int, epochsPerTarget: Int, learningRate: Float
+        public init(checkpoints: Int, stepsPerCheckpoint: Int, epochsPerTarget: Int, learningRate: Float) {
+            (self.checkpoints, self.stepsPerCheckpoint, self.epochsPerTarget) = (checkpoints, stepsPerCheckpoint, epochsPerTarget)
+            self.learningRate = learningRate
+        }
     }
 
     /// Trains both students and measures every row against 2,000 held-out samples.

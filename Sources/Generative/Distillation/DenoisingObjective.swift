@@ -101,9 +101,14 @@ public struct DenoisingObjective: TrainingObjective {
     }
 
     public func loss(_ prepared: Prepared, student: Module) throws -> (total: Tensor, parts: [String: Float]) {
-        let prediction = denoiser(try network(student)).prediction(prepared.noisy, times: prepared.times, classes: prepared.classes)
-        let total = sumPerSample((prediction - prepared.target).squared()).mean()
+        let total = loss(prepared, network: try network(student))
         return (total, ["denoising": total.item])
+    }
+
+    /// The regression's mean squared error for `network`.
+    func loss(_ prepared: Prepared, network: any DenoisingNetwork) -> Tensor {
+        let prediction = denoiser(network).prediction(prepared.noisy, times: prepared.times, classes: prepared.classes)
+        return sumPerSample((prediction - prepared.target).squared()).mean()
     }
 }
 

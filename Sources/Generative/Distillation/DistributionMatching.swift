@@ -69,6 +69,8 @@ public struct DistributionMatchingDistillation: TrainingObjective {
     public let fakeScoreOptimizer: Optimizer?
     public let regression: Regression?
     public let generatorLoss: GeneratorLoss
+    /// DisBack's path: the generator's targets before the teacher (nil: the teacher throughout).
+    public var backtracking: DistributionBacktracking?
     /// The fake score's loss: the teacher's denoising loss on the generator's samples.
     let fakeScoreDenoising: DenoisingObjective
     /// The data's map into the training space (the teacher's); the generator never sees data.
@@ -113,6 +115,8 @@ public struct DistributionMatchingDistillation: TrainingObjective {
         let fakeScoreBatches: [DenoisingObjective.Prepared]
         /// DMD's regression batch: noise inputs and the teacher's samples from them.
         let regression: (inputs: Tensor, targets: Tensor)?
+        /// The real score this step matches: the teacher, or DisBack's current checkpoint.
+        let target: any Denoiser
     }
 
     /// The inputs of `count` generator evaluations, each at a random step, and those steps.
@@ -142,8 +146,9 @@ public struct DistributionMatchingDistillation: TrainingObjective {
             regressionBatch = (self.generator.input(data: nil, noise: pairs.slice(axis: 1, start: 1, end: 2).reshaped(pairShape), step: [Int](repeating: 0, count: count)),
                                pairs.slice(axis: 1, start: 0, end: 1).reshaped(pairShape))
         }
+        let target = backtracking.flatMap { path in path.target(atEpoch: epoch).map { path.path[$0] } } ?? realScore
         return Prepared(inputs: inputs, steps: steps, noise: Tensor.normal(inputs.shape, using: &generator), times: times,
-                        fakeScoreBatches: fakeScoreBatches, regression: regressionBatch)
+                        fakeScoreBatches: fakeScoreBatches, regression: regressionBatch, target: target)
     }
 
     /// The fake score's update `update`: the teacher's denoising loss on a batch of the
@@ -167,11 +172,11 @@ public struct DistributionMatchingDistillation: TrainingObjective {
         var (total, parts): (Tensor, [String: Float])
         switch generatorLoss {
         case .distributionMatching:
-            let gradient = try distributionMatchingGradient(at: samples.detached(), noise: prepared.noise, times: prepared.times)
+            let gradient = try distributionMatchingGradient(at: samples.detached(), noise: prepared.noise, times: prepared.times, real: prepared.target)
             total = 0.5 * (samples - (samples.detached() - gradient)).squared().mean()
             parts = ["distribution_matching": total.item]
         case .scoreIdentity(let alpha):
-            total = scoreIdentityLoss(samples, noise: prepared.noise, times: prepared.times, alpha: alpha)
+            total = scoreIdentityLoss(samples, noise: prepared.noise, times: prepared.times, alpha: alpha, real: prepared.target as! NetworkDenoiser)
             parts = ["score_identity": total.item]
         }
         if let regression, let batch = prepared.regression {
@@ -184,10 +189,10 @@ public struct DistributionMatchingDistillation: TrainingObjective {
     }
 
     /// SiD's generator loss for samples `x` (with gradients) noised by `noise` at `times`.
-    func scoreIdentityLoss(_ x: Tensor, noise: Tensor, times: [Double], alpha: Float) -> Tensor {
+    func scoreIdentityLoss(_ x: Tensor, noise: Tensor, times: [Double], alpha: Float, real realScore: NetworkDenoiser) -> Tensor {
         let process = generator.process
         let noisy = perSample(times.map(process.alpha), like: x) * x + perSample(times.map(process.sigma), like: x) * noise
-        let real = (realScore as! NetworkDenoiser).dataPrediction(noisy, atEach: times)
+        let real = realScore.dataPrediction(noisy, atEach: times)
         let fake = fakeScore.dataPrediction(noisy, atEach: times)
         let normaliser = (x.detached() - real.detached()).abs().reshaped([x.shape[0], -1]).mean(axis: 1).clamped(min: 1e-5)
         let difference = real - fake
@@ -196,7 +201,7 @@ public struct DistributionMatchingDistillation: TrainingObjective {
 
     /// The distribution-matching gradient `(μ_fake − μ_real)/mean|x − μ_real|` at samples `x`
     /// noised by `noise` at `times` (DMD2's `compute_distribution_matching_loss`).
-    func distributionMatchingGradient(at x: Tensor, noise: Tensor, times: [Double]) throws -> Tensor {
+    func distributionMatchingGradient(at x: Tensor, noise: Tensor, times: [Double], real realScore: any Denoiser) throws -> Tensor {
         let process = generator.process
         let noisy = perSample(times.map(process.alpha), like: x) * x + perSample(times.map(process.sigma), like: x) * noise
         let real = try realScore.estimate(noisy, atEach: times).data
