@@ -29,6 +29,8 @@ import Training
 ///   generator trains on the inputs it meets when it samples itself (backward simulation, §4.4).
 /// - SiD (score identity distillation, Zhou et al. 2024) keeps the fake score and replaces the
 ///   generator's loss (`GeneratorLoss.scoreIdentity`), differentiated through both scores.
+/// - DisBack (`backtracking`) replaces the real score, for the first epochs, by checkpoints of
+///   the teacher degraded toward the initial generator, walked back to the teacher.
 public struct DistributionMatchingDistillation: TrainingObjective {
     /// What the generator descends.
     public enum GeneratorLoss: Sendable, Equatable {
