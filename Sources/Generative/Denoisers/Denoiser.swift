@@ -63,3 +63,11 @@ func perSample(_ values: Tensor, like x: Tensor) -> Tensor {
 func sumPerSample(_ x: Tensor) -> Tensor {
     x.reshaped([x.shape[0], -1]).sum(axis: 1)
 }
+
+extension NoiseProcess {
+    /// `x_t = α(t)·x₀ + σ(t)·ε` for clean samples `data` `[N, …]` and their `noise`, sample
+    /// `n` at time `times[n]` (differentiable in both).
+    func noised(_ data: Tensor, noise: Tensor, atEach times: [Double]) -> Tensor {
+        perSample(times.map(alpha), like: data) * data + perSample(times.map(sigma), like: data) * noise
+    }
+}

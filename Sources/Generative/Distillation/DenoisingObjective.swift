@@ -95,7 +95,7 @@ public struct DenoisingObjective: TrainingObjective {
     /// The regression of one batch: each sample `x₀` of `data` (training space) noised by its
     /// `noise` at its time, and the target's value there.
     func prepared(data: Tensor, noise: Tensor, times: [Double], classes: Tensor? = nil) -> Prepared {
-        let noisy = perSample(times.map(process.alpha), like: data) * data + perSample(times.map(process.sigma), like: data) * noise
+        let noisy = process.noised(data, noise: noise, atEach: times)
         return Prepared(noisy: noisy, times: Tensor(times.map(Float.init), shape: [times.count]),
                         target: target.target(data: data, noise: noise, atEach: times, process: process), classes: classes)
     }

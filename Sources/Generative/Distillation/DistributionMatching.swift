@@ -192,8 +192,7 @@ public struct DistributionMatchingDistillation: TrainingObjective {
 
     /// SiD's generator loss for samples `x` (with gradients) noised by `noise` at `times`.
     func scoreIdentityLoss(_ x: Tensor, noise: Tensor, times: [Double], alpha: Float, real realScore: NetworkDenoiser) -> Tensor {
-        let process = generator.process
-        let noisy = perSample(times.map(process.alpha), like: x) * x + perSample(times.map(process.sigma), like: x) * noise
+        let noisy = generator.process.noised(x, noise: noise, atEach: times)
         let real = realScore.dataPrediction(noisy, atEach: times)
         let fake = fakeScore.dataPrediction(noisy, atEach: times)
         let normaliser = (x.detached() - real.detached()).abs().reshaped([x.shape[0], -1]).mean(axis: 1).clamped(min: 1e-5)
@@ -204,8 +203,7 @@ public struct DistributionMatchingDistillation: TrainingObjective {
     /// The distribution-matching gradient `(μ_fake − μ_real)/mean|x − μ_real|` at samples `x`
     /// noised by `noise` at `times` (DMD2's `compute_distribution_matching_loss`).
     func distributionMatchingGradient(at x: Tensor, noise: Tensor, times: [Double], real realScore: any Denoiser) throws -> Tensor {
-        let process = generator.process
-        let noisy = perSample(times.map(process.alpha), like: x) * x + perSample(times.map(process.sigma), like: x) * noise
+        let noisy = generator.process.noised(x, noise: noise, atEach: times)
         let real = try realScore.estimate(noisy, atEach: times).data
         let fake = try fakeScore.estimate(noisy, atEach: times).data
         let perSampleError = (x - real).abs().reshaped([x.shape[0], -1]).mean(axis: 1)
