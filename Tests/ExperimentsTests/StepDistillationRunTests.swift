@@ -142,9 +142,15 @@ final class StepDistillationRunTests: FolderTestCase {
         let dmd2 = try student("name: dmd2", teacher: checkpoint, startingFrom: checkpoint, epochs: 10)
         let dmd = try student("name: dmd, regression_pairs: 512, teacher_steps: 16", teacher: checkpoint, startingFrom: checkpoint, epochs: 10)
         let sid = try student("name: sid, fake_score_updates: 5, alpha: 1.2", teacher: checkpoint, startingFrom: checkpoint, epochs: 10)
-        let (dmd2Distance, dmdDistance, sidDistance) = (try slicedWasserstein(dmd2, steps: 1), try slicedWasserstein(dmd, steps: 1), try slicedWasserstein(sid, steps: 1))
-        print("teacher 1-step SWD \(teacherOneStep); DMD2 \(dmd2Distance), DMD \(dmdDistance), SiD \(sidDistance)")
-        for distance in [dmd2Distance, dmdDistance, sidDistance] { XCTAssertLessThan(distance, 0.5 * teacherOneStep) }
+        let vsd = try student("name: vsd, lora_rank: 16, fake_score_learning_rate: 0.001", teacher: checkpoint, startingFrom: checkpoint, epochs: 10)
+        let distances = try [dmd2, dmd, sid, vsd].map { try slicedWasserstein($0, steps: 1) }
+        print("teacher 1-step SWD \(teacherOneStep); DMD2, DMD, SiD, VSD: \(distances)")
+        for distance in distances { XCTAssertLessThan(distance, 0.5 * teacherOneStep) }
+        // VSD's fake score: PEFT-named adapters beside the teacher's frozen weights, unchanged.
+        let adapted = try SafeTensors.read(contentsOf: vsd.outputDirectory.appendingPathComponent("checkpoints/last.safetensors")).tensors
+        let teacherWeights = try SafeTensors.read(contentsOf: URL(fileURLWithPath: checkpoint)).tensors
+        XCTAssertNotNil(adapted["model.modules.fake_score.network.0.lora_A.weight"])
+        XCTAssertEqual(adapted["model.modules.fake_score.network.0.base_layer.weight"]?.scalars, teacherWeights["network.0.weight"]?.scalars)
         XCTAssertEqual(try sid.sample(count: 4).name, "sid-1")
         XCTAssertEqual(try dmd2.sample(count: 4).name, "dmd2-1")
         let saved = try SafeTensors.read(contentsOf: dmd2.outputDirectory.appendingPathComponent("checkpoints/last.safetensors")).tensors
@@ -161,7 +167,8 @@ final class StepDistillationRunTests: FolderTestCase {
             method: {name: dmd, steps: 2}
             """
         for (method, key) in [("dmd, steps: 2", "DMD's regression trains a one-step generator"), ("dmd2, regression_pairs: 16", "regression_pairs"), ("dmd2, fake_score_updates: 0", "fake_score_updates"),
-                               ("dmd2, alpha: 1.2", "alpha"), ("sid, alpha: -1", "alpha")] {
+                               ("dmd2, alpha: 1.2", "alpha"), ("sid, alpha: -1", "alpha"), ("dmd2, lora_rank: 4", "lora_rank"),
+                               ("vsd, lora_rank: 0", "lora_rank"), ("vsd, fake_score_learning_rate: -1", "fake_score_learning_rate")] {
             let message = validationError(config.replacingOccurrences(of: "dmd, steps: 2", with: method))
             XCTAssertTrue(message.contains(key), message)
             print(message)

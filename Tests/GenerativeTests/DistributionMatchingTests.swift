@@ -159,4 +159,30 @@ final class DistributionMatchingTests: XCTestCase {
             XCTAssertLessThan(disBackReaches, dmdReaches, "DisBack converges faster (seed \(seed))")
         }
     }
+
+    /// VSD as SwiftBrush distils a one-step generator (Nguyen and Tran 2024): the fake score a
+    /// LoRA adapter of rank 16 on the frozen teacher (a third of its parameters), trained once
+    /// per generator step at 10⁻³. The generator's SWD is under half the teacher's at one
+    /// step (seed 70: 0.139, all 8 modes; seed 71: 0.209, 7 modes), and the adapter serves as well as a full copy of the teacher
+    /// trained in its place (ProlificDreamer's reason for LoRA): over two seeds its mean SWD
+    /// is within 10% of the copy's or below.
+    func testVSDWithALoRAFakeScoreMatchesAFullCopy() throws {
+        let (data, teacher, heldOut) = try setting()
+        var (adapter, fullCopy) = (0.0, 0.0)
+        for seed: UInt64 in [70, 71] {
+            func student(rank: Int?) throws -> FewStepGenerator {
+                let (generator, history) = try GenerativeDemo.distributionMatchingStudent(
+                    teacher: teacher, data: data, fakeScoreUpdates: 1, generatorLoss: .variationalScore, seed: seed, fakeScoreAdapterRank: rank, fakeScoreLearningRate: 1e-3)
+                XCTAssertNotNil(history.last!.trainLoss["variational_score"])
+                return generator
+            }
+            let (lora, copy) = (try student(rank: 16), try student(rank: nil))
+            let (loraDistance, copyDistance) = (distance(samples(of: lora), heldOut), distance(samples(of: copy), heldOut))
+            print(String(format: "seed %d: VSD 1-step SWD with a LoRA fake score %.4f, with a full copy %.4f", seed, loraDistance, copyDistance))
+            XCTAssertLessThan(loraDistance, 0.5 * (try teacherDistance(steps: 1)))
+            adapter += loraDistance / 2
+            fullCopy += copyDistance / 2
+        }
+        XCTAssertLessThanOrEqual(adapter, 1.1 * fullCopy, "the LoRA fake score's mean SWD \(adapter), a full copy's \(fullCopy)")
+    }
 }

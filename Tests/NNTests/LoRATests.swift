@@ -78,4 +78,21 @@ final class LoRATests: XCTestCase {
             XCTAssertEqual(sameBase(input).scalars, lora(input).scalars)
         }
     }
+
+    /// Injected into an MLP, adapters wrap every Linear under PEFT's paths; the model computes
+    /// what it did, and after freezing the model only the adapters train.
+    func testInjectedAdaptersWrapEveryLinearOfASequential() {
+        var generator = RandomGenerator(seed: 9)
+        let model = Sequential(MLP(widths: [4, 8, 8, 3], using: &generator), Activation(.tanh))
+        let input = Tensor.normal([5, 4], using: &generator)
+        let before = model(input).scalars
+        model.freeze()
+        let adapted = LoRA.inject(into: model, rank: 2, alpha: 2, where: { $0 != "0.4" }, using: &generator)
+        XCTAssertEqual(adapted, ["0.0", "0.2"])
+        XCTAssertEqual(model(input).scalars, before)
+        XCTAssertEqual(model.trainableParameters.map(\.path), ["0.0.lora_A.weight", "0.0.lora_B.weight", "0.2.lora_A.weight", "0.2.lora_B.weight"])
+        XCTAssertTrue(model.stateDict().keys.contains("0.2.base_layer.bias"))
+        XCTAssertTrue(model.stateDict().keys.contains("0.4.weight"), "the excluded layer keeps its path")
+        XCTAssertEqual(LoRA.inject(into: model, rank: 2, alpha: 2, where: { $0 != "0.4" }, using: &generator), [], "adapters are not wrapped again")
+    }
 }

@@ -178,12 +178,15 @@ public enum GenerativeDemo {
     ///
     /// With `startsFromTeacher` false the generator is an untrained network (seed
     /// `seed + 2`), DisBack's setting; `backtracking` then records its degradation path
-    /// (stage 1) and distils along it. With `validation`, each epoch records the generator's
-    /// SWD against it.
+    /// (stage 1) and distils along it. `fakeScoreAdapterRank` makes the fake score a LoRA
+    /// adapter of that rank (α equal to it) on the frozen teacher, VSD's; `fakeScoreLearningRate`
+    /// gives the fake score a constant rate of its own. With `validation`, each epoch records
+    /// the generator's SWD against it.
     public static func distributionMatchingStudent(
         teacher: NetworkDenoiser, data: TensorDataset, steps: Int = 1, fakeScoreUpdates: Int = 5, regressionPairs: Int? = nil,
         generatorLoss: DistributionMatchingDistillation.GeneratorLoss = .distributionMatching, learningRate: Float = 3e-4, epochs: Int = 30,
-        seed: UInt64 = 70, startsFromTeacher: Bool = true, backtracking: Backtracking? = nil, validation: TensorDataset? = nil
+        seed: UInt64 = 70, startsFromTeacher: Bool = true, backtracking: Backtracking? = nil, fakeScoreAdapterRank: Int? = nil,
+        fakeScoreLearningRate: Float? = nil, validation: TensorDataset? = nil
     ) throws -> (generator: FewStepGenerator, history: [EpochRecord]) {
         var drawing = RandomGenerator(seed: seed + 2)
         let network = startsFromTeacher ? try copy(teacher.network) : DenoisingMLP(dimension: 2, hidden: hidden, using: &drawing)
@@ -198,9 +201,14 @@ public enum GenerativeDemo {
                                                    stepsPerCheckpoint: $0.stepsPerCheckpoint, epochsPerTarget: $0.epochsPerTarget, sampleShape: [2],
                                                    learningRate: $0.learningRate, seed: seed + 3)
         }
-        let fakeStart = path?.path[0] ?? teacher
-        var objective = DistributionMatchingDistillation(realScore: teacher, fakeScore: teacher.replacingNetwork(try copy(fakeStart.network)), generator: generator,
+        let fakeNetwork = try copy((path?.path[0] ?? teacher).network)
+        if let fakeScoreAdapterRank {
+            fakeNetwork.freeze()
+            LoRA.inject(into: fakeNetwork, rank: fakeScoreAdapterRank, alpha: Float(fakeScoreAdapterRank), using: &drawing)
+        }
+        var objective = DistributionMatchingDistillation(realScore: teacher, fakeScore: teacher.replacingNetwork(fakeNetwork), generator: generator,
                                                          fakeScoreUpdates: fakeScoreUpdates, regression: regression, generatorLoss: generatorLoss)
+        objective.fakeScoreSchedule = fakeScoreLearningRate.map { .constant($0) }
         objective.backtracking = path
         var options = TrainingOptions(epochs: epochs, batchSize: 256, schedule: .constant(learningRate), seed: seed)
         options.evaluation = SampleDistanceEvaluation { network, count, generator in
@@ -303,6 +311,11 @@ public enum GenerativeDemo {
                                                                  generatorLoss: loss, learningRate: rate)
             rows.append(row(name, evaluations: 1) { generator.sample(count: 2000, shape: [2], using: &$0) })
         }
+        let swiftBrush = "VSD / SwiftBrush (LoRA fake score, rank 16, 1 : 1 at 10⁻³)"
+        if printsProgress { print("\(swiftBrush): 960 generator steps") }
+        let (vsd, _) = try distributionMatchingStudent(teacher: flowTeacher, data: data, fakeScoreUpdates: 1, generatorLoss: .variationalScore,
+                                                       fakeScoreAdapterRank: 16, fakeScoreLearningRate: 1e-3)
+        rows.append(row(swiftBrush, evaluations: 1) { vsd.sample(count: 2000, shape: [2], using: &$0) })
         return rows
     }
 

@@ -13,10 +13,14 @@ public protocol DistributionMatchingRecipe {
     static var regresses: Bool { get }
     /// The generator's loss (SiD's `alpha` is the `alpha` key's default).
     static var generatorLoss: DistributionMatchingDistillation.GeneratorLoss { get }
+    /// Whether the fake score is a LoRA adapter on the frozen teacher (VSD), with the keys
+    /// `lora_rank` and `lora_alpha`, rather than a full copy of it.
+    static var adaptsTheTeacher: Bool { get }
 }
 
 extension DistributionMatchingRecipe {
     public static var generatorLoss: DistributionMatchingDistillation.GeneratorLoss { .distributionMatching }
+    public static var adaptsTheTeacher: Bool { false }
 }
 
 /// DMD (Yin et al. 2023): one fake-score update per step, and the regression loss.
@@ -42,7 +46,18 @@ public enum SiDRecipe: DistributionMatchingRecipe {
     public static var generatorLoss: DistributionMatchingDistillation.GeneratorLoss { .scoreIdentity(alpha: 1.2) }
 }
 
-/// `DistributionMatchingDistillation` as a config method, `dmd`, `dmd2` or `sid`:
+/// Variational score distillation as SwiftBrush (Nguyen and Tran 2024) distils a one-step
+/// generator: the fake score a LoRA adapter on the frozen teacher, one update per generator
+/// step (`LoRA.inject` on every layer the teacher's network can have replaced).
+public enum VSDRecipe: DistributionMatchingRecipe {
+    public static var configName: String { "vsd" }
+    public static var fakeScoreUpdates: Int { 1 }
+    public static var regresses: Bool { false }
+    public static var generatorLoss: DistributionMatchingDistillation.GeneratorLoss { .variationalScore }
+    public static var adaptsTheTeacher: Bool { true }
+}
+
+/// `DistributionMatchingDistillation` as a config method, `dmd`, `dmd2`, `sid` or `vsd`:
 ///
 /// ```yaml
 /// teacher: {model: denoising-mlp, checkpoint: ../runs/ring-flow-teacher/model.safetensors}
@@ -67,8 +82,10 @@ public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: Co
             : ""
         var alpha = ""
         if case .scoreIdentity(let value) = Recipe.generatorLoss { alpha = "alpha (\(value): SiD's weight of the fake score's term), " }
+        let adapter = Recipe.adaptsTheTeacher ? "lora_rank (16) and lora_alpha (the rank): the fake score's adapter on the frozen teacher, " : ""
         return "steps (1; the generator's evaluations, each trained on the inputs it meets when it samples\(Recipe.regresses ? "; one with the regression" : "")), "
-            + "fake_score_updates (\(Recipe.fakeScoreUpdates) per generator step), " + alpha + regression
+            + "fake_score_updates (\(Recipe.fakeScoreUpdates) per generator step), fake_score_learning_rate (the generator's schedule if absent), "
+            + alpha + adapter + regression
             + "teacher_process and teacher_target (the process and target the teacher's network was trained for), data_range"
     }
     public static var needs: Set<MethodNeed> { [.teacher] }
@@ -84,6 +101,17 @@ public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: Co
         }
         let steps: Int = try entry.value("steps", default: 1, in: 1...64)
         let updates: Int = try entry.value("fake_score_updates", default: Recipe.fakeScoreUpdates, in: 1...100)
+        let fakeScoreRate: Float? = try entry.optional("fake_score_learning_rate") == nil ? nil
+            : try entry.value("fake_score_learning_rate", default: 1, in: 1e-9...10)
+        if Recipe.adaptsTheTeacher {
+            let rank: Int = try entry.value("lora_rank", default: 16, in: 1...4096)
+            let alpha: Float = try entry.value("lora_alpha", default: Float(rank), in: 1e-6...1e6)
+            fakeNetwork.freeze()
+            var drawing = RandomGenerator(seed: 0)
+            if LoRA.inject(into: fakeNetwork, rank: rank, alpha: alpha, using: &drawing).isEmpty {
+                throw entry.error("method '\(name)' puts LoRA adapters on the teacher's layers, and the teacher's model has none it can adapt (use denoising-mlp)")
+            }
+        }
         let generator = FewStepGenerator(teacher.replacingNetwork(setup.network), steps: steps)
         var regression: DistributionMatchingDistillation.Regression?
         if Recipe.regresses {
@@ -108,6 +136,7 @@ public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: Co
         var objective = DistributionMatchingDistillation(realScore: teacher, fakeScore: teacher.replacingNetwork(fakeNetwork), generator: generator,
                                                          fakeScoreUpdates: updates, regression: regression, generatorLoss: generatorLoss)
         objective.scaling = setup.scaling
+        objective.fakeScoreSchedule = fakeScoreRate.map { .constant($0) }
         return Self(objective)
     }
 

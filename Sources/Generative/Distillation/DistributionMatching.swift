@@ -46,6 +46,17 @@ public struct DistributionMatchingDistillation: TrainingObjective {
         /// last 80% of the grid toward the data (its `tmax` 800 of 1000). The official
         /// `alpha` is 1.2; `alpha` 1 is the plain identity `(μ_real − μ_fake)·(μ_fake − x)`.
         case scoreIdentity(alpha: Float)
+        /// Variational score distillation (ProlificDreamer, Wang et al. 2023, eq. 9), as
+        /// SwiftBrush (Nguyen and Tran 2024, eq. 6) distils a one-step generator with it: the
+        /// noise predictions' difference, weighted by the noise's share of `x_t`'s variance
+        /// (threestudio's `1 − ᾱ_t` on the VP process),
+        ///
+        ///     ∇_x = w(t)·(ε_real − ε_fake) = w(t)·(α/σ)·(μ_fake − μ_real),   w(t) = σ²/(α² + σ²),
+        ///
+        /// at times 2%…98% of the way through the grid, reaching `G` through
+        /// `½·Σ(x − sg(x − ∇_x))²` per sample. The fake score is usually a LoRA adapter on the
+        /// teacher (`LoRA.inject`), trained once per generator step.
+        case variationalScore
     }
 
     /// DMD's regression loss (eq. 9): pairs `[P, 2, …]` of a teacher sample and the noise its
@@ -69,6 +80,9 @@ public struct DistributionMatchingDistillation: TrainingObjective {
     public let fakeScoreUpdates: Int
     /// The fake score's optimizer; nil for a copy of the generator's.
     public let fakeScoreOptimizer: Optimizer?
+    /// The fake score's learning rate per step; nil for the generator's (SwiftBrush trains its
+    /// LoRA fake score at a higher rate than the generator).
+    public var fakeScoreSchedule: LearningRateSchedule?
     public let regression: Regression?
     public let generatorLoss: GeneratorLoss
     /// DisBack's path: the generator's targets before the teacher (nil: the teacher throughout).
@@ -81,7 +95,7 @@ public struct DistributionMatchingDistillation: TrainingObjective {
     public var teacher: (any Teacher)? { nil }
     public var trainableModules: [Module] { [] }
     public var optimizedModules: [OptimizedModule] {
-        [OptimizedModule(name: Self.fakeScoreName, module: fakeScore.network, optimizer: fakeScoreOptimizer, pass: .ownPass, updatesPerStep: fakeScoreUpdates)]
+        [OptimizedModule(name: Self.fakeScoreName, module: fakeScore.network, optimizer: fakeScoreOptimizer, schedule: fakeScoreSchedule, pass: .ownPass, updatesPerStep: fakeScoreUpdates)]
     }
 
     /// The fake score's name in checkpoints and metrics.
@@ -164,7 +178,7 @@ public struct DistributionMatchingDistillation: TrainingObjective {
     /// signal; SiD's last 80% toward the data.
     private var timeIndices: ClosedRange<Int> {
         switch generatorLoss {
-        case .distributionMatching: return 20...980
+        case .distributionMatching, .variationalScore: return 20...980
         case .scoreIdentity: return 200...999
         }
     }
@@ -177,6 +191,10 @@ public struct DistributionMatchingDistillation: TrainingObjective {
             let gradient = try distributionMatchingGradient(at: samples.detached(), noise: prepared.noise, times: prepared.times, real: prepared.target)
             total = 0.5 * (samples - (samples.detached() - gradient)).squared().mean()
             parts = ["distribution_matching": total.item]
+        case .variationalScore:
+            let gradient = try variationalScoreGradient(at: samples.detached(), noise: prepared.noise, times: prepared.times, real: prepared.target)
+            total = 0.5 * sumPerSample((samples - (samples.detached() - gradient)).squared()).mean()
+            parts = ["variational_score": total.item]
         case .scoreIdentity(let alpha):
             total = scoreIdentityLoss(samples, noise: prepared.noise, times: prepared.times, alpha: alpha, real: prepared.target as! NetworkDenoiser)
             parts = ["score_identity": total.item]
@@ -203,12 +221,27 @@ public struct DistributionMatchingDistillation: TrainingObjective {
     /// The distribution-matching gradient `(μ_fake − μ_real)/mean|x − μ_real|` at samples `x`
     /// noised by `noise` at `times` (DMD2's `compute_distribution_matching_loss`).
     func distributionMatchingGradient(at x: Tensor, noise: Tensor, times: [Double], real realScore: any Denoiser) throws -> Tensor {
-        let noisy = generator.process.noised(x, noise: noise, atEach: times)
-        let real = try realScore.estimate(noisy, atEach: times).data
-        let fake = try fakeScore.estimate(noisy, atEach: times).data
+        let (real, fake) = try cleanEstimates(at: x, noise: noise, times: times, real: realScore)
         let perSampleError = (x - real).abs().reshaped([x.shape[0], -1]).mean(axis: 1)
         // A sample the teacher denoises exactly has no direction to move in (PyTorch's
         // nan_to_num of 0/0).
         return (fake - real) / perSample(perSampleError.clamped(min: 1e-12), like: x)
+    }
+
+    /// VSD's gradient `w(t)·(α/σ)·(μ_fake − μ_real)` at samples `x` noised by `noise` at `times`.
+    func variationalScoreGradient(at x: Tensor, noise: Tensor, times: [Double], real realScore: any Denoiser) throws -> Tensor {
+        let (real, fake) = try cleanEstimates(at: x, noise: noise, times: times, real: realScore)
+        let process = generator.process
+        let scale = times.map { time -> Double in
+            let (alpha, sigma) = (process.alpha(time), process.sigma(time))
+            return alpha * sigma / (alpha * alpha + sigma * sigma)
+        }
+        return perSample(scale, like: x) * (fake - real)
+    }
+
+    /// The real and the fake score's clean estimates at samples `x` noised by `noise` at `times`.
+    private func cleanEstimates(at x: Tensor, noise: Tensor, times: [Double], real realScore: any Denoiser) throws -> (real: Tensor, fake: Tensor) {
+        let noisy = generator.process.noised(x, noise: noise, atEach: times)
+        return (try realScore.estimate(noisy, atEach: times).data, try fakeScore.estimate(noisy, atEach: times).data)
     }
 }

@@ -83,6 +83,13 @@ open class Module {
         return result
     }
 
+    /// Replaces the direct child `name` by `replacement(child)` (an adapter around it: `LoRA`),
+    /// and says whether it could; `replacement` runs only if it can. Children held in stored
+    /// properties cannot be replaced, so the default refuses; a container that holds its
+    /// children in a collection (`Sequential`) overrides it. The caller invalidates the cached
+    /// structure of the tree it changed.
+    open func replaceChild(named name: String, by replacement: (Module) -> Module) -> Bool { false }
+
     /// This module's own parameters (not its children's), by name.
     public func ownParameters() -> [(name: String, parameter: Parameter)] {
         var result: [(String, Parameter)] = []

@@ -2,7 +2,7 @@ import Tensors
 
 /// Modules applied in order; children are named `0`, `1`, … as in PyTorch's `nn.Sequential`.
 open class Sequential: Module {
-    public let layers: [Module]
+    public private(set) var layers: [Module]
 
     public init(_ layers: [Module]) {
         self.layers = layers
@@ -13,6 +13,13 @@ open class Sequential: Module {
 
     open override func namedChildren() -> [(name: String, module: Module)] {
         layers.enumerated().map { ("\($0.offset)", $0.element) }
+    }
+
+    /// Replaces the layer named by its index.
+    open override func replaceChild(named name: String, by replacement: (Module) -> Module) -> Bool {
+        guard let index = Int(name), layers.indices.contains(index) else { return false }
+        layers[index] = replacement(layers[index])
+        return true
     }
 
     open override func forward(_ input: Tensor) -> Tensor {

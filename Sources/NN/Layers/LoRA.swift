@@ -96,3 +96,35 @@ public final class LoRA: Module {
         isMerged = false
     }
 }
+
+extension LoRA {
+    /// Wraps layers of `model` in adapters, as PEFT's `inject_adapter_in_model` does: every
+    /// `Linear` and ungrouped `Conv2d` whose path `include` accepts and whose parent can
+    /// replace it (`Module.replaceChild(named:by:)`: the layers of a `Sequential`, so every
+    /// layer of an `MLP`). Each adapted layer's parameters move under it as PEFT names them
+    /// (`network.0.weight` becomes `network.0.base_layer.weight`, beside `network.0.lora_A.weight`)
+    /// and are frozen; the model's other parameters stay as they were, so freeze the model
+    /// first to train only the adapters. Returns the adapted layers' paths, in the tree's order.
+    @discardableResult
+    public static func inject(into model: Module, rank: Int, alpha: Float, where include: (String) -> Bool = { _ in true },
+                              using generator: inout RandomGenerator) -> [String] {
+        let modules = model.namedModules()
+        var adapted: [String] = []
+        for (path, parent) in modules where !(parent is LoRA) {
+            for (name, child) in parent.namedChildren() {
+                let childPath = path.isEmpty ? name : "\(path).\(name)"
+                guard include(childPath), child is Linear || (child as? Conv2d)?.groups == 1 else { continue }
+                let replaced = parent.replaceChild(named: name) { layer in
+                    switch layer {
+                    case let linear as Linear: LoRA(wrapping: linear, rank: rank, alpha: alpha, using: &generator)
+                    case let conv as Conv2d: LoRA(wrapping: conv, rank: rank, alpha: alpha, using: &generator)
+                    default: layer
+                    }
+                }
+                if replaced { adapted.append(childPath) }
+            }
+        }
+        for (_, module) in modules { module.invalidateCachedStructure() }
+        return adapted
+    }
+}
