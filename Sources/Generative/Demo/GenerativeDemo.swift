@@ -219,6 +219,26 @@ public enum GenerativeDemo {
         return (FewStepGenerator(teacher.replacingNetwork(network), steps: steps), history)
     }
 
+    /// Phased DMD from `teacher` (`flowTeacher`): `phases` experts, each a copy of the
+    /// teacher, trained in turn from the noise end for `epochsPerPhase` epochs of 32 steps,
+    /// each with a fresh copy of the teacher as its fake score (`fakeScoreUpdates` per step,
+    /// both at `learningRate`, or `fakeScoreLearningRate` for the fake score).
+    public static func phasedDistributionMatchingStudent(
+        teacher: NetworkDenoiser, data: TensorDataset, phases: Int = 4, epochsPerPhase: Int = 8, fakeScoreUpdates: Int = 5,
+        learningRate: Float = 3e-4, fakeScoreLearningRate: Float? = nil, seed: UInt64 = 70
+    ) throws -> PhasedGenerator {
+        let networks = try (0..<phases).map { _ in try copy(teacher.network) }
+        let generator = PhasedGenerator(experts: networks.map { teacher.replacingNetwork($0) })
+        for (phase, network) in networks.enumerated() {
+            var objective = PhasedDistributionMatching(realScore: teacher, fakeScore: teacher.replacingNetwork(try copy(teacher.network)), generator: generator,
+                                                       phase: phase, fakeScoreUpdates: fakeScoreUpdates)
+            objective.fakeScoreSchedule = fakeScoreLearningRate.map { .constant($0) }
+            let options = TrainingOptions(epochs: epochsPerPhase, batchSize: 256, schedule: .constant(learningRate), seed: seed + UInt64(phase))
+            _ = try Trainer(student: network, objective: objective, optimizer: Adam(learningRate: learningRate), options: options).fit(data, validation: nil as TensorDataset?)
+        }
+        return generator
+    }
+
     /// DisBack's stage 1 for `distributionMatchingStudent`: the degradation path's
     /// `checkpoints`, one every `stepsPerCheckpoint` fine-tuning steps at `learningRate`, each
     /// the target of `epochsPerTarget` epochs.
@@ -316,6 +336,10 @@ public enum GenerativeDemo {
         let (vsd, _) = try distributionMatchingStudent(teacher: flowTeacher, data: data, fakeScoreUpdates: 1, generatorLoss: .variationalScore,
                                                        fakeScoreAdapterRank: 16, fakeScoreLearningRate: 1e-3)
         rows.append(row(swiftBrush, evaluations: 1) { vsd.sample(count: 2000, shape: [2], using: &$0) })
+        let phasedName = "Phased DMD (4 experts, one per quarter of time, 5 : 1)"
+        if printsProgress { print("\(phasedName): 4 phases of 256 generator steps") }
+        let phased = try phasedDistributionMatchingStudent(teacher: flowTeacher, data: data)
+        rows.append(row(phasedName, evaluations: 4) { phased.sample(count: 2000, shape: [2], using: &$0) })
         return rows
     }
 
