@@ -143,8 +143,14 @@ final class StepDistillationRunTests: FolderTestCase {
         let dmd = try student("name: dmd, regression_pairs: 512, teacher_steps: 16", teacher: checkpoint, startingFrom: checkpoint, epochs: 10)
         let sid = try student("name: sid, fake_score_updates: 5, alpha: 1.2", teacher: checkpoint, startingFrom: checkpoint, epochs: 10)
         let vsd = try student("name: vsd, lora_rank: 16, fake_score_learning_rate: 0.001", teacher: checkpoint, startingFrom: checkpoint, epochs: 10)
-        let distances = try [dmd2, dmd, sid, vsd].map { try slicedWasserstein($0, steps: 1) }
-        print("teacher 1-step SWD \(teacherOneStep); DMD2, DMD, SiD, VSD: \(distances)")
+        let gan = try student("name: dmd2, gan_weight: 0.003", teacher: checkpoint, startingFrom: checkpoint, epochs: 4)
+        let distances = try [dmd2, dmd, sid, vsd, gan].map { try slicedWasserstein($0, steps: 1) }
+        print("teacher 1-step SWD \(teacherOneStep); DMD2, DMD, SiD, VSD, DMD2 with its GAN term (4 epochs): \(distances)")
+        // DMD2's GAN head trains with the fake score, saved beside it.
+        let discriminated = try SafeTensors.read(contentsOf: gan.outputDirectory.appendingPathComponent("checkpoints/last.safetensors")).tensors
+        XCTAssertNotNil(discriminated["model.modules.fake_score.classifier.0.weight"])
+        XCTAssertNotNil(discriminated["model.modules.fake_score.score.network.0.weight"])
+        XCTAssertTrue(try String(contentsOf: gan.outputDirectory.appendingPathComponent("metrics.jsonl"), encoding: .utf8).contains("fake_score.classification"))
         for distance in distances { XCTAssertLessThan(distance, 0.5 * teacherOneStep) }
         // VSD's fake score: PEFT-named adapters beside the teacher's frozen weights, unchanged.
         let adapted = try SafeTensors.read(contentsOf: vsd.outputDirectory.appendingPathComponent("checkpoints/last.safetensors")).tensors
@@ -168,7 +174,8 @@ final class StepDistillationRunTests: FolderTestCase {
             """
         for (method, key) in [("dmd, steps: 2", "DMD's regression trains a one-step generator"), ("dmd2, regression_pairs: 16", "regression_pairs"), ("dmd2, fake_score_updates: 0", "fake_score_updates"),
                                ("dmd2, alpha: 1.2", "alpha"), ("sid, alpha: -1", "alpha"), ("dmd2, lora_rank: 4", "lora_rank"),
-                               ("vsd, lora_rank: 0", "lora_rank"), ("vsd, fake_score_learning_rate: -1", "fake_score_learning_rate")] {
+                               ("vsd, lora_rank: 0", "lora_rank"), ("vsd, fake_score_learning_rate: -1", "fake_score_learning_rate"),
+                               ("sid, gan_weight: 0.003", "gan_weight"), ("dmd2, gan_weight: -1", "gan_weight")] {
             let message = validationError(config.replacingOccurrences(of: "dmd, steps: 2", with: method))
             XCTAssertTrue(message.contains(key), message)
             print(message)

@@ -180,13 +180,14 @@ public enum GenerativeDemo {
     /// `seed + 2`), DisBack's setting; `backtracking` then records its degradation path
     /// (stage 1) and distils along it. `fakeScoreAdapterRank` makes the fake score a LoRA
     /// adapter of that rank (α equal to it) on the frozen teacher, VSD's; `fakeScoreLearningRate`
-    /// gives the fake score a constant rate of its own. With `validation`, each epoch records
-    /// the generator's SWD against it.
+    /// gives the fake score a constant rate of its own. `adversarialWeights` adds DMD2's GAN
+    /// term, a classifier head (an MLP of one hidden layer) on the fake score's last hidden
+    /// activation. With `validation`, each epoch records the generator's SWD against it.
     public static func distributionMatchingStudent(
         teacher: NetworkDenoiser, data: TensorDataset, steps: Int = 1, fakeScoreUpdates: Int = 5, regressionPairs: Int? = nil,
         generatorLoss: DistributionMatchingDistillation.GeneratorLoss = .distributionMatching, learningRate: Float = 3e-4, epochs: Int = 30,
         seed: UInt64 = 70, startsFromTeacher: Bool = true, backtracking: Backtracking? = nil, fakeScoreAdapterRank: Int? = nil,
-        fakeScoreLearningRate: Float? = nil, validation: TensorDataset? = nil
+        fakeScoreLearningRate: Float? = nil, adversarialWeights: (generator: Float, discriminator: Float)? = nil, validation: TensorDataset? = nil
     ) throws -> (generator: FewStepGenerator, history: [EpochRecord]) {
         var drawing = RandomGenerator(seed: seed + 2)
         let network = startsFromTeacher ? try copy(teacher.network) : DenoisingMLP(dimension: 2, hidden: hidden, using: &drawing)
@@ -206,8 +207,15 @@ public enum GenerativeDemo {
             fakeNetwork.freeze()
             LoRA.inject(into: fakeNetwork, rank: fakeScoreAdapterRank, alpha: Float(fakeScoreAdapterRank), using: &drawing)
         }
+        // DMD2's classifier head on the fake score's last hidden activation.
+        let adversarial = adversarialWeights.map { weights in
+            DistributionMatchingDistillation.Adversarial(head: MLP(widths: [hidden.last!, hidden.last!, 1], activation: .silu, using: &drawing),
+                                                         featurePath: "network.\(2 * hidden.count - 1)", generatorWeight: weights.generator,
+                                                         discriminatorWeight: weights.discriminator)
+        }
         var objective = DistributionMatchingDistillation(realScore: teacher, fakeScore: teacher.replacingNetwork(fakeNetwork), generator: generator,
-                                                         fakeScoreUpdates: fakeScoreUpdates, regression: regression, generatorLoss: generatorLoss)
+                                                         fakeScoreUpdates: fakeScoreUpdates, regression: regression, generatorLoss: generatorLoss,
+                                                         adversarial: adversarial)
         objective.fakeScoreSchedule = fakeScoreLearningRate.map { .constant($0) }
         objective.backtracking = path
         var options = TrainingOptions(epochs: epochs, batchSize: 256, schedule: .constant(learningRate), seed: seed)

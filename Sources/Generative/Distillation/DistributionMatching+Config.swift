@@ -16,11 +16,14 @@ public protocol DistributionMatchingRecipe {
     /// Whether the fake score is a LoRA adapter on the frozen teacher (VSD), with the keys
     /// `lora_rank` and `lora_alpha`, rather than a full copy of it.
     static var adaptsTheTeacher: Bool { get }
+    /// Whether the recipe offers DMD2's GAN term (`gan_weight`, `gan_classifier_weight`).
+    static var offersAdversarialTerm: Bool { get }
 }
 
 extension DistributionMatchingRecipe {
     public static var generatorLoss: DistributionMatchingDistillation.GeneratorLoss { .distributionMatching }
     public static var adaptsTheTeacher: Bool { false }
+    public static var offersAdversarialTerm: Bool { false }
 }
 
 /// DMD (Yin et al. 2023): one fake-score update per step, and the regression loss.
@@ -30,11 +33,13 @@ public enum DMDRecipe: DistributionMatchingRecipe {
     public static var regresses: Bool { true }
 }
 
-/// DMD2 (Yin et al. 2024): five fake-score updates per step, no regression.
+/// DMD2 (Yin et al. 2024): five fake-score updates per step, no regression, and optionally
+/// its GAN term.
 public enum DMD2Recipe: DistributionMatchingRecipe {
     public static var configName: String { "dmd2" }
     public static var fakeScoreUpdates: Int { 5 }
     public static var regresses: Bool { false }
+    public static var offersAdversarialTerm: Bool { true }
 }
 
 /// SiD (Zhou et al. 2024): the score-identity loss with α = 1.2, one fake-score update per
@@ -83,9 +88,13 @@ public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: Co
         var alpha = ""
         if case .scoreIdentity(let value) = Recipe.generatorLoss { alpha = "alpha (\(value): SiD's weight of the fake score's term), " }
         let adapter = Recipe.adaptsTheTeacher ? "lora_rank (16) and lora_alpha (the rank): the fake score's adapter on the frozen teacher, " : ""
+        let adversarial = Recipe.offersAdversarialTerm
+            ? "gan_weight (0: none; DMD2's 0.003: the generator's non-saturating GAN loss through a classifier head on the fake score's last hidden layer, "
+                + "denoising-mlp only), gan_classifier_weight (0.01: the head's loss in the fake score's pass), "
+            : ""
         return "steps (1; the generator's evaluations, each trained on the inputs it meets when it samples\(Recipe.regresses ? "; one with the regression" : "")), "
             + "fake_score_updates (\(Recipe.fakeScoreUpdates) per generator step), fake_score_learning_rate (the generator's schedule if absent), "
-            + alpha + adapter + regression
+            + alpha + adapter + adversarial + regression
             + "teacher_process and teacher_target (the process and target the teacher's network was trained for), data_range"
     }
     public static var needs: Set<MethodNeed> { [.teacher] }
@@ -133,8 +142,23 @@ public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: Co
         if case .scoreIdentity(let alpha) = generatorLoss {
             generatorLoss = .scoreIdentity(alpha: try entry.value("alpha", default: alpha, in: 0...10))
         }
+        var adversarial: DistributionMatchingDistillation.Adversarial?
+        if Recipe.offersAdversarialTerm {
+            let weight: Float = try entry.value("gan_weight", default: 0, in: 0...1e3)
+            let classifierWeight: Float = try entry.value("gan_classifier_weight", default: 1e-2, in: 0...1e3)
+            if weight > 0 {
+                guard let mlp = fakeNetwork as? DenoisingMLP else {
+                    throw (try entry.optional("gan_weight") ?? entry).error("DMD2's GAN head reads a denoising-mlp's last hidden layer; this teacher is a \(type(of: fakeNetwork))")
+                }
+                let width = mlp.network.widths.dropLast().last!
+                var drawing = RandomGenerator(seed: 1)
+                adversarial = .init(head: MLP(widths: [width, width, 1], activation: .silu, using: &drawing), featurePath: "network.\(mlp.network.layers.count - 2)",
+                                    generatorWeight: weight, discriminatorWeight: classifierWeight)
+            }
+        }
         var objective = DistributionMatchingDistillation(realScore: teacher, fakeScore: teacher.replacingNetwork(fakeNetwork), generator: generator,
-                                                         fakeScoreUpdates: updates, regression: regression, generatorLoss: generatorLoss)
+                                                         fakeScoreUpdates: updates, regression: regression, generatorLoss: generatorLoss,
+                                                         adversarial: adversarial)
         objective.scaling = setup.scaling
         objective.fakeScoreSchedule = fakeScoreRate.map { .constant($0) }
         return Self(objective)

@@ -71,6 +71,35 @@ public struct DistributionMatchingDistillation: TrainingObjective {
         }
     }
 
+    /// DMD2's GAN term (§4.3): a classifier head on the fake score's features tells the
+    /// data, noised at a random time of the grid, from the generator's samples noised alike.
+    /// The fake score's pass adds `discriminatorWeight·(softplus(D(fake)) + softplus(−D(real)))`
+    /// (the head and the fake score's network train on it together); the generator adds
+    /// `generatorWeight·softplus(−D(G(z)))`, non-saturating (DMD2's `guidance_cls_loss` and
+    /// `gen_cls_loss`, weights 10⁻² and 3·10⁻³ on ImageNet).
+    public struct Adversarial {
+        /// Maps the features at `featurePath` `[N, F]` to one logit per sample.
+        public let head: Module
+        /// The fake score network's feature tap, DMD2's bottleneck (a `DenoisingMLP`'s last
+        /// hidden activation, `network.5` for three hidden layers).
+        public let featurePath: String
+        public let generatorWeight: Float, discriminatorWeight: Float
+
+        public init(head: Module, featurePath: String, generatorWeight: Float = 3e-3, discriminatorWeight: Float = 1e-2) {
+            (self.head, self.featurePath, self.generatorWeight, self.discriminatorWeight) = (head, featurePath, generatorWeight, discriminatorWeight)
+        }
+    }
+
+    /// The fake score's network and DMD2's classifier head, one module for the fake score's
+    /// optimizer (`score.*` and `classifier.*` in checkpoints).
+    final class ScoreWithClassifier: Module {
+        let score: Module, classifier: Module
+        init(score: Module, classifier: Module) {
+            (self.score, self.classifier) = (score, classifier)
+            super.init()
+        }
+    }
+
     /// The teacher's score.
     public let realScore: any Denoiser
     /// The fake score: a network on the teacher's process and target, trained here.
@@ -87,6 +116,10 @@ public struct DistributionMatchingDistillation: TrainingObjective {
     public let generatorLoss: GeneratorLoss
     /// DisBack's path: the generator's targets before the teacher (nil: the teacher throughout).
     public var backtracking: DistributionBacktracking?
+    /// DMD2's GAN term; nil for none.
+    public let adversarial: Adversarial?
+    /// What the fake score's optimizer trains: its network, with the classifier head if any.
+    private let fakeScoreModule: Module
     /// The fake score's loss: the teacher's denoising loss on the generator's samples.
     let fakeScoreDenoising: DenoisingObjective
     /// The data's map into the training space (the teacher's); the generator never sees data.
@@ -95,7 +128,7 @@ public struct DistributionMatchingDistillation: TrainingObjective {
     public var teacher: (any Teacher)? { nil }
     public var trainableModules: [Module] { [] }
     public var optimizedModules: [OptimizedModule] {
-        [OptimizedModule(name: Self.fakeScoreName, module: fakeScore.network, optimizer: fakeScoreOptimizer, schedule: fakeScoreSchedule, pass: .ownPass, updatesPerStep: fakeScoreUpdates)]
+        [OptimizedModule(name: Self.fakeScoreName, module: fakeScoreModule, optimizer: fakeScoreOptimizer, schedule: fakeScoreSchedule, pass: .ownPass, updatesPerStep: fakeScoreUpdates)]
     }
 
     /// The fake score's name in checkpoints and metrics.
@@ -105,7 +138,8 @@ public struct DistributionMatchingDistillation: TrainingObjective {
     /// differentiates through it, so there it must be a network denoiser on the generator's
     /// process.
     public init(realScore: any Denoiser, fakeScore: NetworkDenoiser, generator: FewStepGenerator, fakeScoreUpdates: Int = 5,
-                fakeScoreOptimizer: Optimizer? = nil, regression: Regression? = nil, generatorLoss: GeneratorLoss = .distributionMatching) {
+                fakeScoreOptimizer: Optimizer? = nil, regression: Regression? = nil, generatorLoss: GeneratorLoss = .distributionMatching,
+                adversarial: Adversarial? = nil) {
         if case .scoreIdentity = generatorLoss {
             precondition((realScore as? NetworkDenoiser)?.process == generator.process,
                          "DistributionMatchingDistillation: SiD differentiates through the teacher, a network denoiser on the generator's process")
@@ -118,6 +152,8 @@ public struct DistributionMatchingDistillation: TrainingObjective {
         (self.realScore, self.fakeScore, self.generator) = (ReparameterizedDenoiser.on(generator.process, realScore), fakeScore, generator)
         (self.fakeScoreUpdates, self.fakeScoreOptimizer, self.regression) = (fakeScoreUpdates, fakeScoreOptimizer, regression)
         fakeScoreDenoising = DenoisingObjective(process: fakeScore.process, target: fakeScore.target, conditionDropout: 0)
+        self.adversarial = adversarial
+        fakeScoreModule = adversarial.map { ScoreWithClassifier(score: fakeScore.network, classifier: $0.head) } ?? fakeScore.network
     }
 
     public struct Prepared {
@@ -133,6 +169,31 @@ public struct DistributionMatchingDistillation: TrainingObjective {
         let regression: (inputs: Tensor, targets: Tensor)?
         /// The real score this step matches: the teacher, or DisBack's current checkpoint.
         let target: any Denoiser
+        /// The GAN term's draws: per fake-score update, the data and the generator's samples
+        /// (each with its noise and times); for the generator, its samples' noise and times.
+        let classifierBatches: [(real: Noising, fake: Noising)]
+        let generatorClassification: Noising?
+    }
+
+    /// Samples with the noise and times the GAN term noises them at.
+    struct Noising {
+        let samples: Tensor?
+        let noise: Tensor
+        let times: [Double]
+    }
+
+    /// Noise and times for the GAN term: uniform over the process's 1000-step grid.
+    private func noising(_ samples: Tensor?, shape: [Int], using random: inout RandomGenerator) -> Noising {
+        let grid = generator.process.samplingTimes(steps: 1000)
+        return Noising(samples: samples, noise: Tensor.normal(shape, using: &random), times: (0..<shape[0]).map { _ in grid[random.nextInt(below: grid.count)] })
+    }
+
+    /// The classifier's logits `[N]` for `samples` noised as `noising` says, through the fake
+    /// score's features.
+    private func classifierLogits(_ samples: Tensor, _ noising: Noising, adversarial: Adversarial) throws -> Tensor {
+        let noisy = generator.process.noised(samples, noise: noising.noise, atEach: noising.times)
+        let (_, features) = try fakeScore.network.capturingFeatures([adversarial.featurePath]) { fakeScore.dataPrediction(noisy, atEach: noising.times) }
+        return adversarial.head(features[adversarial.featurePath]!.reshaped([samples.shape[0], -1])).reshaped([-1])
     }
 
     /// The inputs of `count` generator evaluations, each at a random step, and those steps.
@@ -144,11 +205,16 @@ public struct DistributionMatchingDistillation: TrainingObjective {
     public func prepare(_ batch: Batch, student _: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
         let count = batch.count
         let shape = Array(batch.inputs.shape.dropFirst())
+        var classifierBatches: [(real: Noising, fake: Noising)] = []
+        let real = adversarial == nil ? nil : scaling.trainingValues(batch.inputs)
         let fakeScoreBatches = (0..<fakeScoreUpdates).map { _ in
             let (inputs, steps) = generatorInputs(count: count, shape: shape, using: &generator)
             let samples = withoutGradients { self.generator.denoise(inputs, step: steps) }
             let end = fakeScore.process.timeRange.upperBound, minimum = fakeScoreDenoising.minimumTime
             let times = (0..<count).map { _ in minimum + Double(generator.nextUniform()) * (end - minimum) }
+            if let real {
+                classifierBatches.append((noising(real, shape: real.shape, using: &generator), noising(samples, shape: samples.shape, using: &generator)))
+            }
             return fakeScoreDenoising.prepared(data: samples, noise: Tensor.normal(samples.shape, using: &generator), times: times)
         }
         let (inputs, steps) = generatorInputs(count: count, shape: shape, using: &generator)
@@ -163,14 +229,24 @@ public struct DistributionMatchingDistillation: TrainingObjective {
                                pairs.slice(axis: 1, start: 0, end: 1).reshaped(pairShape))
         }
         let target = backtracking.flatMap { path in path.target(atEpoch: epoch).map { path.path[$0] } } ?? realScore
-        return Prepared(inputs: inputs, steps: steps, noise: Tensor.normal(inputs.shape, using: &generator), times: times,
-                        fakeScoreBatches: fakeScoreBatches, regression: regressionBatch, target: target)
+        let noise = Tensor.normal(inputs.shape, using: &generator)
+        return Prepared(inputs: inputs, steps: steps, noise: noise, times: times, fakeScoreBatches: fakeScoreBatches, regression: regressionBatch,
+                        target: target, classifierBatches: classifierBatches,
+                        generatorClassification: adversarial == nil ? nil : noising(nil, shape: inputs.shape, using: &generator))
     }
 
     /// The fake score's update `update`: the teacher's denoising loss on a batch of the
     /// generator's current samples.
     public func loss(_ prepared: Prepared, student _: Module, updating module: String, update: Int) throws -> (total: Tensor, parts: [String: Float]) {
-        try fakeScoreDenoising.loss(prepared.fakeScoreBatches[update], student: fakeScore.network)
+        var (total, parts) = try fakeScoreDenoising.loss(prepared.fakeScoreBatches[update], student: fakeScore.network)
+        if let adversarial, update < prepared.classifierBatches.count {
+            let (real, fake) = prepared.classifierBatches[update]
+            let classification = try classifierLogits(fake.samples!, fake, adversarial: adversarial).softplus().mean()
+                + (-(try classifierLogits(real.samples!, real, adversarial: adversarial))).softplus().mean()
+            parts["classification"] = classification.item
+            total = total + adversarial.discriminatorWeight * classification
+        }
+        return (total, parts)
     }
 
     /// Where the generator's loss draws its times on the process's descending grid of 1000
@@ -198,6 +274,11 @@ public struct DistributionMatchingDistillation: TrainingObjective {
         case .scoreIdentity(let alpha):
             total = scoreIdentityLoss(samples, noise: prepared.noise, times: prepared.times, alpha: alpha, real: prepared.target as! NetworkDenoiser)
             parts = ["score_identity": total.item]
+        }
+        if let adversarial, let noising = prepared.generatorClassification {
+            let realism = (-(try classifierLogits(samples, noising, adversarial: adversarial))).softplus().mean()
+            parts["adversarial"] = realism.item
+            total = total + adversarial.generatorWeight * realism
         }
         if let regression, let batch = prepared.regression {
             let generated = generator.denoise(batch.inputs, step: [Int](repeating: 0, count: batch.inputs.shape[0]))
