@@ -6,7 +6,8 @@ import Optim
 import Tensors
 import Training
 
-/// Distribution matching distillation: DMD (Yin et al. 2023) and DMD2 (Yin et al. 2024).
+/// Distribution matching distillation: DMD (Yin et al. 2023) and DMD2 (Yin et al. 2024), with
+/// SiD's and VSD's generator losses.
 ///
 /// A few-step generator `G` learns to sample the teacher's distribution by descending the
 /// reverse KL divergence between its output distribution and the teacher's, through two
@@ -27,8 +28,13 @@ import Training
 /// - DMD2 drops the regression and updates the fake score `fakeScoreUpdates` = 5 times per
 ///   generator step (its two-time-scale rule, §4.2), each on fresh samples; a multi-step
 ///   generator trains on the inputs it meets when it samples itself (backward simulation, §4.4).
+/// - DMD2's GAN term (`adversarial`, §4.3) adds a classifier head on the fake score's
+///   features, data against the generator's samples.
 /// - SiD (score identity distillation, Zhou et al. 2024) keeps the fake score and replaces the
 ///   generator's loss (`GeneratorLoss.scoreIdentity`), differentiated through both scores.
+/// - VSD (ProlificDreamer; SwiftBrush for a one-step generator) weights the noise
+///   predictions' difference instead (`GeneratorLoss.variationalScore`), its fake score LoRA
+///   adapters on the teacher.
 /// - DisBack (`backtracking`) replaces the real score, for the first epochs, by checkpoints of
 ///   the teacher degraded toward the initial generator, walked back to the teacher.
 public struct DistributionMatchingDistillation: TrainingObjective {
@@ -236,7 +242,7 @@ public struct DistributionMatchingDistillation: TrainingObjective {
     }
 
     /// The fake score's update `update`: the teacher's denoising loss on a batch of the
-    /// generator's current samples.
+    /// generator's current samples, plus the GAN term's classifier loss if there is one.
     public func loss(_ prepared: Prepared, student _: Module, updating module: String, update: Int) throws -> (total: Tensor, parts: [String: Float]) {
         var (total, parts) = try fakeScoreDenoising.loss(prepared.fakeScoreBatches[update], student: fakeScore.network)
         if let adversarial, update < prepared.classifierBatches.count {
