@@ -12,7 +12,7 @@ public enum GenerativeRegistry {
     public static let methods: [any ConfigurableMethod.Type] = [
         DenoisingObjective.self, ConsistencyDistillation.self, ContinuousConsistencyDistillation.self, BOOTDistillation.self,
         ProgressiveDistillation.self, ReflowDistillation.self, DistributionMatchingMethod<DMDRecipe>.self, DistributionMatchingMethod<DMD2Recipe>.self,
-        DistributionMatchingMethod<SiDRecipe>.self, DistributionMatchingMethod<VSDRecipe>.self,
+        DistributionMatchingMethod<SiDRecipe>.self, DistributionMatchingMethod<VSDRecipe>.self, DistributionMatchingMethod<DisBackRecipe>.self,
     ]
 }
 

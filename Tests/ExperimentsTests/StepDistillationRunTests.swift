@@ -144,6 +144,12 @@ final class StepDistillationRunTests: FolderTestCase {
         let sid = try student("name: sid, fake_score_updates: 5, alpha: 1.2", teacher: checkpoint, startingFrom: checkpoint, epochs: 10)
         let vsd = try student("name: vsd, lora_rank: 16, fake_score_learning_rate: 0.001", teacher: checkpoint, startingFrom: checkpoint, epochs: 10)
         let gan = try student("name: dmd2, gan_weight: 0.003", teacher: checkpoint, startingFrom: checkpoint, epochs: 4)
+        // DisBack from an untrained generator: the path recorded before training, walked in
+        // the first 2 epochs; the generator moves from noise toward the ring.
+        let disback = try student("name: disback, path_checkpoints: 2, path_steps: 50, path_epochs: 1", teacher: checkpoint, epochs: 6)
+        let disbackDistance = try slicedWasserstein(disback, steps: 1)
+        print("DisBack from an untrained generator, 6 epochs: SWD \(disbackDistance)")
+        XCTAssertLessThan(disbackDistance, 0.5 * teacherOneStep, "DisBack's generator from an untrained start")
         let distances = try [dmd2, dmd, sid, vsd, gan].map { try slicedWasserstein($0, steps: 1) }
         print("teacher 1-step SWD \(teacherOneStep); DMD2, DMD, SiD, VSD, DMD2 with its GAN term (4 epochs): \(distances)")
         // DMD2's GAN head trains with the fake score, saved beside it.
@@ -175,7 +181,8 @@ final class StepDistillationRunTests: FolderTestCase {
         for (method, key) in [("dmd, steps: 2", "DMD's regression trains a one-step generator"), ("dmd2, regression_pairs: 16", "regression_pairs"), ("dmd2, fake_score_updates: 0", "fake_score_updates"),
                                ("dmd2, alpha: 1.2", "alpha"), ("sid, alpha: -1", "alpha"), ("dmd2, lora_rank: 4", "lora_rank"),
                                ("vsd, lora_rank: 0", "lora_rank"), ("vsd, fake_score_learning_rate: -1", "fake_score_learning_rate"),
-                               ("sid, gan_weight: 0.003", "gan_weight"), ("dmd2, gan_weight: -1", "gan_weight")] {
+                               ("sid, gan_weight: 0.003", "gan_weight"), ("dmd2, gan_weight: -1", "gan_weight"), ("dmd2, path_steps: 10", "path_steps"),
+                               ("disback, path_checkpoints: 0", "path_checkpoints")] {
             let message = validationError(config.replacingOccurrences(of: "dmd, steps: 2", with: method))
             XCTAssertTrue(message.contains(key), message)
             print(message)

@@ -18,12 +18,16 @@ public protocol DistributionMatchingRecipe {
     static var adaptsTheTeacher: Bool { get }
     /// Whether the recipe offers DMD2's GAN term (`gan_weight`, `gan_classifier_weight`).
     static var offersAdversarialTerm: Bool { get }
+    /// Whether the recipe records DisBack's degradation path before training and distils
+    /// along it (`path_checkpoints`, `path_steps`, `path_epochs`, `path_learning_rate`).
+    static var backtracks: Bool { get }
 }
 
 extension DistributionMatchingRecipe {
     public static var generatorLoss: DistributionMatchingDistillation.GeneratorLoss { .distributionMatching }
     public static var adaptsTheTeacher: Bool { false }
     public static var offersAdversarialTerm: Bool { false }
+    public static var backtracks: Bool { false }
 }
 
 /// DMD (Yin et al. 2023): one fake-score update per step, and the regression loss.
@@ -51,6 +55,16 @@ public enum SiDRecipe: DistributionMatchingRecipe {
     public static var generatorLoss: DistributionMatchingDistillation.GeneratorLoss { .scoreIdentity(alpha: 1.2) }
 }
 
+/// DisBack (Zhang et al. 2024) on DMD2's recipe: for a generator that does not start from the
+/// teacher, the teacher's degradation toward it is recorded before training (stage 1), and
+/// the generator matches those checkpoints, the most degraded first, before the teacher.
+public enum DisBackRecipe: DistributionMatchingRecipe {
+    public static var configName: String { "disback" }
+    public static var fakeScoreUpdates: Int { 5 }
+    public static var regresses: Bool { false }
+    public static var backtracks: Bool { true }
+}
+
 /// Variational score distillation as SwiftBrush (Nguyen and Tran 2024) distils a one-step
 /// generator: the fake score a LoRA adapter on the frozen teacher, one update per generator
 /// step (`LoRA.inject` on every layer the teacher's network can have replaced).
@@ -62,7 +76,7 @@ public enum VSDRecipe: DistributionMatchingRecipe {
     public static var adaptsTheTeacher: Bool { true }
 }
 
-/// `DistributionMatchingDistillation` as a config method, `dmd`, `dmd2`, `sid` or `vsd`:
+/// `DistributionMatchingDistillation` as a config method, `dmd`, `dmd2`, `sid`, `vsd` or `disback`:
 ///
 /// ```yaml
 /// teacher: {model: denoising-mlp, checkpoint: ../runs/ring-flow-teacher/model.safetensors}
@@ -88,13 +102,18 @@ public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: Co
         var alpha = ""
         if case .scoreIdentity(let value) = Recipe.generatorLoss { alpha = "alpha (\(value): SiD's weight of the fake score's term), " }
         let adapter = Recipe.adaptsTheTeacher ? "lora_rank (16) and lora_alpha (the rank): the fake score's adapter on the frozen teacher, " : ""
+        let path = Recipe.backtracks
+            ? "path_checkpoints (5), path_steps (200 fine-tuning steps between checkpoints), path_epochs (2 per checkpoint) and path_learning_rate "
+                + "(0.00001): the degradation path recorded from the teacher toward the initial generator (the student as configured: untrained, or "
+                + "its checkpoint) before training, "
+            : ""
         let adversarial = Recipe.offersAdversarialTerm
             ? "gan_weight (0: none; DMD2's 0.003: the generator's non-saturating GAN loss through a classifier head on the fake score's last hidden layer, "
                 + "denoising-mlp only), gan_classifier_weight (0.01: the head's loss in the fake score's pass), "
             : ""
         return "steps (1; the generator's evaluations, each trained on the inputs it meets when it samples\(Recipe.regresses ? "; one with the regression" : "")), "
             + "fake_score_updates (\(Recipe.fakeScoreUpdates) per generator step), fake_score_learning_rate (the generator's schedule if absent), "
-            + alpha + adapter + adversarial + regression
+            + alpha + adapter + adversarial + path + regression
             + "teacher_process and teacher_target (the process and target the teacher's network was trained for), data_range"
     }
     public static var needs: Set<MethodNeed> { [.teacher] }
@@ -156,9 +175,24 @@ public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: Co
                                     generatorWeight: weight, discriminatorWeight: classifierWeight)
             }
         }
+        var backtracking: DistributionBacktracking?
+        if Recipe.backtracks {
+            let checkpoints: Int = try entry.value("path_checkpoints", default: 5, in: 1...100)
+            let pathSteps: Int = try entry.value("path_steps", default: 200, in: 1...100_000)
+            let pathEpochs: Int = try entry.value("path_epochs", default: 2, in: 1...1000)
+            let pathRate: Float = try entry.value("path_learning_rate", default: 1e-5, in: 1e-9...10)
+            // Recorded from the generator's initial weights, before the trainer resumes any
+            // checkpoint, so a resumed run walks the same path.
+            let path = try DistributionBacktracking.recording(from: teacher, toward: generator, replica: { try replica() as! any DenoisingNetwork },
+                                                              checkpoints: checkpoints, stepsPerCheckpoint: pathSteps, epochsPerTarget: pathEpochs,
+                                                              sampleShape: context.sampleShape, learningRate: pathRate, seed: 3)
+            try fakeNetwork.loadStateDict(path.path[0].network.stateDict())
+            backtracking = path
+        }
         var objective = DistributionMatchingDistillation(realScore: teacher, fakeScore: teacher.replacingNetwork(fakeNetwork), generator: generator,
                                                          fakeScoreUpdates: updates, regression: regression, generatorLoss: generatorLoss,
                                                          adversarial: adversarial)
+        objective.backtracking = backtracking
         objective.scaling = setup.scaling
         objective.fakeScoreSchedule = fakeScoreRate.map { .constant($0) }
         return Self(objective)
