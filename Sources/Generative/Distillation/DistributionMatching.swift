@@ -309,10 +309,7 @@ public struct DistributionMatchingDistillation: TrainingObjective {
     /// noised by `noise` at `times` (DMD2's `compute_distribution_matching_loss`).
     func distributionMatchingGradient(at x: Tensor, noise: Tensor, times: [Double], real realScore: any Denoiser) throws -> Tensor {
         let (real, fake) = try cleanEstimates(at: x, noise: noise, times: times, real: realScore)
-        let perSampleError = (x - real).abs().reshaped([x.shape[0], -1]).mean(axis: 1)
-        // A sample the teacher denoises exactly has no direction to move in (PyTorch's
-        // nan_to_num of 0/0).
-        return (fake - real) / perSample(perSampleError.clamped(min: 1e-12), like: x)
+        return normalisedScoreDifference(real: real, fake: fake, clean: x)
     }
 
     /// VSD's gradient `w(t)·(α/σ)·(μ_fake − μ_real)` at samples `x` noised by `noise` at `times`.
@@ -331,4 +328,14 @@ public struct DistributionMatchingDistillation: TrainingObjective {
         let noisy = generator.process.noised(x, noise: noise, atEach: times)
         return (try realScore.estimate(noisy, atEach: times).data, try fakeScore.estimate(noisy, atEach: times).data)
     }
+}
+
+/// DMD's normalised score difference `(μ_fake − μ_real)/mean|x − μ_real|`, per sample, for
+/// clean samples (or clean estimates) `clean`: the distribution-matching gradient of DMD,
+/// DMD2 and each phase of Phased DMD.
+func normalisedScoreDifference(real: Tensor, fake: Tensor, clean: Tensor) -> Tensor {
+    let perSampleError = (clean - real).abs().reshaped([clean.shape[0], -1]).mean(axis: 1)
+    // A sample the teacher denoises exactly has no direction to move in (PyTorch's
+    // nan_to_num of 0/0).
+    return (fake - real) / perSample(perSampleError.clamped(min: 1e-12), like: clean)
 }

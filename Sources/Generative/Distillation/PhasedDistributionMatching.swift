@@ -181,8 +181,7 @@ public struct PhasedDistributionMatching: TrainingObjective {
         let real = try realScore.estimate(noisy, atEach: draw.times).data
         let fake = try fakeScore.estimate(noisy, atEach: draw.times).data
         let clean = generator.endsAtData(phase) ? fixed : try realScore.estimate(fixed, atEach: [Double](repeating: start, count: fixed.shape[0])).data
-        let perSampleError = (clean - real).abs().reshaped([fixed.shape[0], -1]).mean(axis: 1).clamped(min: 1e-12)
-        let gradient = perSample(scale, like: fixed) * (fake - real) / perSample(perSampleError, like: fixed)
+        let gradient = perSample(scale, like: fixed) * normalisedScoreDifference(real: real, fake: fake, clean: clean)
         let total = 0.5 * (outputs - (fixed - gradient)).squared().mean()
         return (total, ["distribution_matching": total.item])
     }
