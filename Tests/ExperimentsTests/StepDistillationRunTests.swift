@@ -144,14 +144,23 @@ final class StepDistillationRunTests: FolderTestCase {
         let sid = try student("name: sid, fake_score_updates: 5, alpha: 1.2", teacher: checkpoint, startingFrom: checkpoint, epochs: 10)
         let vsd = try student("name: vsd, lora_rank: 16, fake_score_learning_rate: 0.001", teacher: checkpoint, startingFrom: checkpoint, epochs: 10)
         let gan = try student("name: dmd2, gan_weight: 0.003", teacher: checkpoint, startingFrom: checkpoint, epochs: 4)
+        let sign = try student("name: sign, regression_pairs: 512, teacher_steps: 16", teacher: checkpoint, startingFrom: checkpoint, epochs: 10)
         // DisBack from an untrained generator: the path recorded before training, walked in
         // the first 2 epochs; the generator moves from noise toward the ring.
         let disback = try student("name: disback, path_checkpoints: 2, path_steps: 50, path_epochs: 1", teacher: checkpoint, epochs: 6)
         let disbackDistance = try slicedWasserstein(disback, steps: 1)
         print("DisBack from an untrained generator, 6 epochs: SWD \(disbackDistance)")
         XCTAssertLessThan(disbackDistance, 0.5 * teacherOneStep, "DisBack's generator from an untrained start")
-        let distances = try [dmd2, dmd, sid, vsd, gan].map { try slicedWasserstein($0, steps: 1) }
-        print("teacher 1-step SWD \(teacherOneStep); DMD2, DMD, SiD, VSD, DMD2 with its GAN term (4 epochs): \(distances)")
+        let distances = try [dmd2, dmd, sid, vsd, gan, sign].map { try slicedWasserstein($0, steps: 1) }
+        print("teacher 1-step SWD \(teacherOneStep); DMD2, DMD, SiD, VSD, DMD2 with its GAN term (4 epochs), SIGN: \(distances)")
+        // SIGN's generator samples in two steps by being applied twice.
+        let reapplied = try slicedWasserstein(sign, steps: 2)
+        print("SIGN applied twice: SWD \(reapplied)")
+        XCTAssertLessThan(reapplied, 0.5 * teacherOneStep)
+        XCTAssertTrue(try String(contentsOf: sign.outputDirectory.appendingPathComponent("metrics.jsonl"), encoding: .utf8).contains("\"idempotence\""))
+        XCTAssertThrowsError(try student("name: sign, steps: 2", teacher: checkpoint, startingFrom: checkpoint, epochs: 1)) { error in
+            XCTAssertTrue("\(error)".contains("SIGN trains a one-step generator, found steps 2"), "\(error)")
+        }
         // DMD2's GAN head trains with the fake score, saved beside it.
         let discriminated = try SafeTensors.read(contentsOf: gan.outputDirectory.appendingPathComponent("checkpoints/last.safetensors")).tensors
         XCTAssertNotNil(discriminated["model.modules.fake_score.classifier.0.weight"])

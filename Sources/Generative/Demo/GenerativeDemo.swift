@@ -182,12 +182,14 @@ public enum GenerativeDemo {
     /// adapter of that rank (α equal to it) on the frozen teacher, VSD's; `fakeScoreLearningRate`
     /// gives the fake score a constant rate of its own. `adversarialWeights` adds DMD2's GAN
     /// term, a classifier head (an MLP of one hidden layer) on the fake score's last hidden
-    /// activation. With `validation`, each epoch records the generator's SWD against it.
+    /// activation. `idempotence` adds SIGN's reconstruction and idempotence terms. With
+    /// `validation`, each epoch records the generator's SWD against it.
     public static func distributionMatchingStudent(
         teacher: NetworkDenoiser, data: TensorDataset, steps: Int = 1, fakeScoreUpdates: Int = 5, regressionPairs: Int? = nil,
         generatorLoss: DistributionMatchingDistillation.GeneratorLoss = .distributionMatching, learningRate: Float = 3e-4, epochs: Int = 30,
         seed: UInt64 = 70, startsFromTeacher: Bool = true, backtracking: Backtracking? = nil, fakeScoreAdapterRank: Int? = nil,
-        fakeScoreLearningRate: Float? = nil, adversarialWeights: (generator: Float, discriminator: Float)? = nil, validation: TensorDataset? = nil
+        fakeScoreLearningRate: Float? = nil, adversarialWeights: (generator: Float, discriminator: Float)? = nil,
+        idempotence: DistributionMatchingDistillation.Idempotence? = nil, validation: TensorDataset? = nil
     ) throws -> (generator: FewStepGenerator, history: [EpochRecord]) {
         var drawing = RandomGenerator(seed: seed + 2)
         let network = startsFromTeacher ? try copy(teacher.network) : DenoisingMLP(dimension: 2, hidden: hidden, using: &drawing)
@@ -218,6 +220,7 @@ public enum GenerativeDemo {
                                                          adversarial: adversarial)
         objective.fakeScoreSchedule = fakeScoreLearningRate.map { .constant($0) }
         objective.backtracking = path
+        objective.idempotence = idempotence
         var options = TrainingOptions(epochs: epochs, batchSize: 256, schedule: .constant(learningRate), seed: seed)
         options.evaluation = SampleDistanceEvaluation { network, count, generator in
             FewStepGenerator(teacher.replacingNetwork(network), steps: steps).sample(count: count, shape: [2], using: &generator)
@@ -338,6 +341,15 @@ public enum GenerativeDemo {
             let (generator, _) = try distributionMatchingStudent(teacher: flowTeacher, data: data, fakeScoreUpdates: updates, regressionPairs: pairs,
                                                                  generatorLoss: loss, learningRate: rate)
             rows.append(row(name, evaluations: 1) { generator.sample(count: 2000, shape: [2], using: &$0) })
+        }
+        let idempotentName = "SIGN (DMD's recipe + IGN's reconstruction and idempotence), f applied"
+        if printsProgress { print("\(idempotentName) once and twice: 960 generator steps") }
+        let (idempotent, _) = try distributionMatchingStudent(teacher: flowTeacher, data: data, fakeScoreUpdates: 1, regressionPairs: 4096, learningRate: 1e-3,
+                                                              idempotence: .init())
+        for applications in [1, 2] {
+            rows.append(row(idempotentName + (applications == 1 ? " once" : " twice"), evaluations: applications) {
+                idempotent.sample(count: 2000, shape: [2], applications: applications, using: &$0)
+            })
         }
         let swiftBrush = "VSD / SwiftBrush (LoRA fake score, rank 16, 1 : 1 at 10⁻³)"
         if printsProgress { print("\(swiftBrush): 960 generator steps") }

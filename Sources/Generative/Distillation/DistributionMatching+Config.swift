@@ -21,6 +21,9 @@ public protocol DistributionMatchingRecipe {
     /// Whether the recipe records DisBack's degradation path before training and distils
     /// along it (`path_checkpoints`, `path_steps`, `path_epochs`, `path_learning_rate`).
     static var backtracks: Bool { get }
+    /// Whether the recipe trains an idempotent one-step generator (SIGN), with the keys
+    /// `reconstruction_weight` and `idempotence_weight`, sampled in k steps by reapplying it.
+    static var isIdempotent: Bool { get }
 }
 
 extension DistributionMatchingRecipe {
@@ -28,6 +31,7 @@ extension DistributionMatchingRecipe {
     public static var adaptsTheTeacher: Bool { false }
     public static var offersAdversarialTerm: Bool { false }
     public static var backtracks: Bool { false }
+    public static var isIdempotent: Bool { false }
 }
 
 /// DMD (Yin et al. 2023): one fake-score update per step, and the regression loss.
@@ -65,6 +69,16 @@ public enum DisBackRecipe: DistributionMatchingRecipe {
     public static var backtracks: Bool { true }
 }
 
+/// SIGN (Zaman et al. 2025) on DMD's recipe: the one-step generator also learns IGN's
+/// reconstruction of the data and idempotence on its own samples, and samples in k steps by
+/// being applied k times.
+public enum SIGNRecipe: DistributionMatchingRecipe {
+    public static var configName: String { "sign" }
+    public static var fakeScoreUpdates: Int { 1 }
+    public static var regresses: Bool { true }
+    public static var isIdempotent: Bool { true }
+}
+
 /// Variational score distillation as SwiftBrush (Nguyen and Tran 2024) distils a one-step
 /// generator: the fake score a LoRA adapter on the frozen teacher, one update per generator
 /// step (`LoRA.inject` on every layer the teacher's network can have replaced).
@@ -76,7 +90,7 @@ public enum VSDRecipe: DistributionMatchingRecipe {
     public static var adaptsTheTeacher: Bool { true }
 }
 
-/// `DistributionMatchingDistillation` as a config method, `dmd`, `dmd2`, `sid`, `vsd` or `disback`:
+/// `DistributionMatchingDistillation` as a config method, `dmd`, `dmd2`, `sid`, `vsd`, `disback` or `sign`:
 ///
 /// ```yaml
 /// teacher: {model: denoising-mlp, checkpoint: ../runs/ring-flow-teacher/model.safetensors}
@@ -111,9 +125,15 @@ public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: Co
             ? "gan_weight (0: none; DMD2's 0.003: the generator's non-saturating GAN loss through a classifier head on the fake score's last hidden layer, "
                 + "denoising-mlp only), gan_classifier_weight (0.01: the head's loss in the fake score's pass), "
             : ""
-        return "steps (1; the generator's evaluations, each trained on the inputs it meets when it samples\(Recipe.regresses ? "; one with the regression" : "")), "
+        let idempotence = Recipe.isIdempotent
+            ? "reconstruction_weight (1) and idempotence_weight (1): IGN's L1 losses |f(x) − x| on the data and |f(f(z)) − f(z)| on the samples, "
+            : ""
+        let steps = Recipe.isIdempotent
+            ? "steps (1: the generator takes one step, and samples in k by being reapplied: distill sample --steps k), "
+            : "steps (1; the generator's evaluations, each trained on the inputs it meets when it samples\(Recipe.regresses ? "; one with the regression" : "")), "
+        return steps
             + "fake_score_updates (\(Recipe.fakeScoreUpdates) per generator step), fake_score_learning_rate (the generator's schedule if absent), "
-            + alpha + adapter + adversarial + path + regression
+            + alpha + adapter + adversarial + path + idempotence + regression
             + "teacher_process and teacher_target (the process and target the teacher's network was trained for), data_range"
     }
     public static var needs: Set<MethodNeed> { [.teacher] }
@@ -128,6 +148,10 @@ public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: Co
             throw entry.error("method '\(name)' distills a denoising teacher (denoising-mlp, unet)")
         }
         let steps: Int = try entry.value("steps", default: 1, in: 1...64)
+        if Recipe.isIdempotent && steps != 1 {
+            throw (try entry.optional("steps") ?? entry).error("SIGN trains a one-step generator, found steps \(steps); it samples in k steps by being "
+                + "reapplied (distill sample --steps k)")
+        }
         let updates: Int = try entry.value("fake_score_updates", default: Recipe.fakeScoreUpdates, in: 1...100)
         let fakeScoreRate: Float? = try entry.optional("fake_score_learning_rate") == nil ? nil
             : try entry.value("fake_score_learning_rate", default: 1, in: 1e-9...10)
@@ -193,6 +217,10 @@ public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: Co
                                                          fakeScoreUpdates: updates, regression: regression, generatorLoss: generatorLoss,
                                                          adversarial: adversarial)
         objective.backtracking = backtracking
+        if Recipe.isIdempotent {
+            objective.idempotence = .init(reconstructionWeight: try entry.value("reconstruction_weight", default: 1, in: 0...1e6),
+                                          idempotenceWeight: try entry.value("idempotence_weight", default: 1, in: 0...1e6))
+        }
         objective.scaling = setup.scaling
         objective.fakeScoreSchedule = fakeScoreRate.map { .constant($0) }
         return Self(objective)
@@ -218,10 +246,15 @@ public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: Co
         try objective.loss(prepared, student: student, updating: module, update: update)
     }
 
-    /// The generator's own steps, the count it trained for.
+    /// The generator's own steps, the count it trained for; an idempotent generator, any count
+    /// of applications.
     public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,
                      using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {
         try requireOwnSampler(request, name: Self.configName)
+        if Recipe.isIdempotent {
+            let trained = FewStepGenerator(objective.generator.denoiser.replacingNetwork(network), steps: 1)
+            return (trained.sample(count: count, shape: shape, applications: request.steps, using: &generator), request.steps)
+        }
         guard request.steps == defaultSteps else {
             throw SamplingRefused("this \(Self.configName) generator was trained for \(defaultSteps) step\(defaultSteps == 1 ? "" : "s"); asked for \(request.steps)")
         }

@@ -37,6 +37,9 @@ import Training
 ///   adapters on the teacher.
 /// - DisBack (`backtracking`) replaces the real score, for the first epochs, by checkpoints of
 ///   the teacher degraded toward the initial generator, walked back to the teacher.
+/// - SIGN (`idempotence`) adds an idempotent generative network's reconstruction and
+///   idempotence losses to DMD's, so that the one-step generator `f` also maps its own
+///   samples, and the data, to themselves.
 public struct DistributionMatchingDistillation: TrainingObjective {
     /// What the generator descends.
     public enum GeneratorLoss: Sendable, Equatable {
@@ -96,6 +99,27 @@ public struct DistributionMatchingDistillation: TrainingObjective {
         }
     }
 
+    /// SIGN's idempotence terms (Zaman et al. 2025, "Score-based Idempotent Distillation of
+    /// Diffusion Models"): an idempotent generative network's (IGN, Shocher et al. 2024, eq. 7)
+    /// reconstruction and idempotence losses on the one-step generator `f`, added to DMD's
+    /// distribution-matching and regression losses, which take the place of IGN's adversarial
+    /// tightening loss:
+    ///
+    ///     L_rec  = mean|f(x) − x|               for data x,
+    ///     L_idem = mean|f′(f(z)) − f(z)|        for noise z, f′ = f with its weights frozen,
+    ///
+    /// the L1 distance of IGN's code. Through `f′` the gradient reaches the weights only where
+    /// `f(z)` is computed: it moves the samples onto the set `f` leaves as it is, rather than
+    /// widening that set to take them in (IGN §2.2). The paper's body was not available here;
+    /// its reviews name these terms with DMD's (and a flow term, not built).
+    public struct Idempotence: Sendable {
+        public let reconstructionWeight: Float, idempotenceWeight: Float
+
+        public init(reconstructionWeight: Float = 1, idempotenceWeight: Float = 1) {
+            (self.reconstructionWeight, self.idempotenceWeight) = (reconstructionWeight, idempotenceWeight)
+        }
+    }
+
     /// The fake score's network and DMD2's classifier head, one module for the fake score's
     /// optimizer (`score.*` and `classifier.*` in checkpoints).
     final class ScoreWithClassifier: Module {
@@ -124,6 +148,10 @@ public struct DistributionMatchingDistillation: TrainingObjective {
     public var backtracking: DistributionBacktracking?
     /// DMD2's GAN term; nil for none.
     public let adversarial: Adversarial?
+    /// SIGN's reconstruction and idempotence terms, for a one-step generator; nil for none.
+    public var idempotence: Idempotence? {
+        didSet { precondition(idempotence == nil || generator.times.count == 1, "DistributionMatchingDistillation: SIGN's generator takes one step") }
+    }
     /// What the fake score's optimizer trains: its network, with the classifier head if any.
     private let fakeScoreModule: Module
     /// The fake score's loss: the teacher's denoising loss on the generator's samples.
@@ -179,6 +207,8 @@ public struct DistributionMatchingDistillation: TrainingObjective {
         /// (each with its noise and times); for the generator, its samples' noise and times.
         let classifierBatches: [(real: Noising, fake: Noising)]
         let generatorClassification: Noising?
+        /// SIGN's reconstruction batch: the data in the training space.
+        let reconstruction: Tensor?
     }
 
     /// Samples with the noise and times the GAN term noises them at.
@@ -212,7 +242,8 @@ public struct DistributionMatchingDistillation: TrainingObjective {
         let count = batch.count
         let shape = Array(batch.inputs.shape.dropFirst())
         var classifierBatches: [(real: Noising, fake: Noising)] = []
-        let real = adversarial == nil ? nil : scaling.trainingValues(batch.inputs)
+        let data = adversarial == nil && idempotence == nil ? nil : scaling.trainingValues(batch.inputs)
+        let real = adversarial == nil ? nil : data
         let fakeScoreBatches = (0..<fakeScoreUpdates).map { _ in
             let (inputs, steps) = generatorInputs(count: count, shape: shape, using: &generator)
             let samples = withoutGradients { self.generator.denoise(inputs, step: steps) }
@@ -238,7 +269,8 @@ public struct DistributionMatchingDistillation: TrainingObjective {
         let noise = Tensor.normal(inputs.shape, using: &generator)
         return Prepared(inputs: inputs, steps: steps, noise: noise, times: times, fakeScoreBatches: fakeScoreBatches, regression: regressionBatch,
                         target: target, classifierBatches: classifierBatches,
-                        generatorClassification: adversarial == nil ? nil : noising(nil, shape: inputs.shape, using: &generator))
+                        generatorClassification: adversarial == nil ? nil : noising(nil, shape: inputs.shape, using: &generator),
+                        reconstruction: idempotence == nil ? nil : data)
     }
 
     /// The fake score's update `update`: the teacher's denoising loss on a batch of the
@@ -286,6 +318,12 @@ public struct DistributionMatchingDistillation: TrainingObjective {
             parts["adversarial"] = realism.item
             total = total + adversarial.generatorWeight * realism
         }
+        if let idempotence, let data = prepared.reconstruction {
+            let (reconstruction, idempotenceLoss) = idempotenceLosses(samples: samples, data: data)
+            parts["reconstruction"] = reconstruction.item
+            parts["idempotence"] = idempotenceLoss.item
+            total = total + idempotence.reconstructionWeight * reconstruction + idempotence.idempotenceWeight * idempotenceLoss
+        }
         if let regression, let batch = prepared.regression {
             let generated = generator.denoise(batch.inputs, step: [Int](repeating: 0, count: batch.inputs.shape[0]))
             let regressionLoss = (generated - batch.targets).squared().mean()
@@ -293,6 +331,13 @@ public struct DistributionMatchingDistillation: TrainingObjective {
             total = total + regression.weight * regressionLoss
         }
         return (total, parts)
+    }
+
+    /// SIGN's `L_rec` on `data` and `L_idem` on the generator's `samples` (with gradients).
+    private func idempotenceLosses(samples: Tensor, data: Tensor) -> (reconstruction: Tensor, idempotence: Tensor) {
+        let once = { (x: Tensor) in self.generator.denoise(x, step: [Int](repeating: 0, count: x.shape[0])) }
+        let reapplied = generator.denoiser.network.withFrozenParameters { once(samples) }
+        return ((once(data) - data).abs().mean(), (reapplied - samples).abs().mean())
     }
 
     /// SiD's generator loss for samples `x` (with gradients) noised by `noise` at `times`.

@@ -77,4 +77,21 @@ public struct FewStepGenerator {
             return estimate
         }
     }
+
+    /// An idempotent one-step generator's `applications`-step sampling (IGN, SIGN): the
+    /// generator applied again to its own output, `f(f(…f(z)))`. Each application is the
+    /// one step's evaluation at the pure-noise end, whatever its input.
+    public func sample(count: Int, shape: [Int], applications: Int, using generator: inout RandomGenerator) -> Tensor {
+        precondition(times.count == 1 && applications >= 1, "FewStepGenerator: reapplies a one-step generator at least once")
+        let first = sample(count: count, shape: shape, using: &generator)
+        return withoutGradients { (1..<applications).reduce(first) { x, _ in denoise(x, step: [Int](repeating: 0, count: count)) } }
+    }
+
+    /// IGN's idempotence error of a one-step generator `f`: the mean Euclidean distance
+    /// `‖f(f(z)) − f(z)‖` over `count` samples.
+    public func idempotenceError(count: Int, shape: [Int], using generator: inout RandomGenerator) -> Double {
+        let once = sample(count: count, shape: shape, using: &generator)
+        let twice = withoutGradients { denoise(once, step: [Int](repeating: 0, count: count)) }
+        return Double((twice - once).squared().reshaped([count, -1]).sum(axis: 1).sqrt().mean().item)
+    }
 }
