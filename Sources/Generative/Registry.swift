@@ -13,7 +13,7 @@ public enum GenerativeRegistry {
         DenoisingObjective.self, ConsistencyDistillation.self, ContinuousConsistencyDistillation.self, BOOTDistillation.self,
         ProgressiveDistillation.self, ReflowDistillation.self, DistributionMatchingMethod<DMDRecipe>.self, DistributionMatchingMethod<DMD2Recipe>.self,
         DistributionMatchingMethod<SiDRecipe>.self, DistributionMatchingMethod<VSDRecipe>.self, DistributionMatchingMethod<DisBackRecipe>.self,
-        DistributionMatchingMethod<SIGNRecipe>.self,
+        DistributionMatchingMethod<SIGNRecipe>.self, AdversarialDistillationMethod<ADDRecipe>.self, AdversarialDistillationMethod<LADDRecipe>.self,
     ]
 }
 

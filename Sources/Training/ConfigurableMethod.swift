@@ -30,11 +30,15 @@ public struct MethodContext {
     public let teacherReplica: (() throws -> Module)?
     /// The shape of one training sample (without the batch axis).
     public let sampleShape: [Int]
+    /// Builds the model a section inside the method's own describes, as a teacher's section
+    /// does (`model`, its keys, a `checkpoint`), with the checkpoint's weights, frozen: ADD's
+    /// feature network (nil where the caller builds no models).
+    public let loadModel: ((any ConfigEntry) throws -> Module)?
 
     public init(teacher: (any Teacher)?, cleanTeacher: (any Teacher)?, teacherModel: Module? = nil, student: Module? = nil,
-                teacherReplica: (() throws -> Module)? = nil, sampleShape: [Int] = []) {
+                teacherReplica: (() throws -> Module)? = nil, sampleShape: [Int] = [], loadModel: ((any ConfigEntry) throws -> Module)? = nil) {
         (self.teacher, self.cleanTeacher, self.teacherModel, self.student) = (teacher, cleanTeacher, teacherModel, student)
-        (self.teacherReplica, self.sampleShape) = (teacherReplica, sampleShape)
+        (self.teacherReplica, self.sampleShape, self.loadModel) = (teacherReplica, sampleShape, loadModel)
     }
 }
 

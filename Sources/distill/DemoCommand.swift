@@ -33,7 +33,7 @@ struct DemoCommand: ParsableCommand {
             let rows = try GenerativeDemo.run(printsProgress: true)
             print("\n" + GenerativeDemo.table(rows))
             print("\n8 Gaussians (σ 0.1, radius 2); SWD and MMD against 2,000 held-out samples; the teacher is the mixture's exact denoiser, "
-                  + "and for the distribution-matching rows (DMD to Phased DMD) a flow network trained on the ring (their fake score starts from it)")
+                  + "and for the rows from DMD on (distribution matching, adversarial distillation) a flow network trained on the ring (a fake score or a discriminator reads it)")
         case "graph":
             let rows = try GraphDemo.run { print("training \($0)…") }
             print("\n" + GraphDemo.table(rows))

@@ -214,7 +214,7 @@ final class CommandLineTests: FolderTestCase {
             (["sample", config.path, "--steps", "0"], "Error: --steps must be in 1…10000, found 0"),
             (["sample", config.path, "--eta", "0.5"], "Error: --eta must be in 0…1, and only with --sampler ddim; found 0.5"),
             (["sample", config.path, "--steps", "3", "--levels", "1.5,-0.2"], "Error: --levels takes positive numbers separated by commas, found '-0.2' in '1.5,-0.2'"),
-            (["sample", config.path], "Error: \(config.path): sampling takes a generative run (method: denoising, consistency, scm, boot, progressive, reflow, dmd, dmd2, sid, vsd, disback, sign); this one trains mlp by another method"),
+            (["sample", config.path], "Error: \(config.path): sampling takes a generative run (method: denoising, consistency, scm, boot, progressive, reflow, dmd, dmd2, sid, vsd, disback, sign, add, ladd); this one trains mlp by another method"),
             // A folder that cannot be made: the file system's error in one line, not Foundation's raw form.
             (["train", config.path, "--output", "/proc/distill-cli-test"], "Error: /proc/distill-cli-test: "),
         ]

@@ -126,7 +126,7 @@ final class ConfigValidationTests: XCTestCase {
         XCTAssertTrue(validationError(distillConfig(["losses:": "method: {name: mtard, epsilon: 0.1}", "  - {name: kd": "", "  - {name: ce": ""]))
             .hasPrefix("run.yaml:6: method: method 'mtard' needs a `clean_teacher:` section"))
         XCTAssertTrue(validationError(distillConfig(["losses:": "method: {name: fgsm-at, epsilon: 0.1}", "  - {name: kd": "", "  - {name: ce": ""]))
-            .hasPrefix("run.yaml:6: method.name: unknown method 'fgsm-at' (valid: pgd-at, trades, ard, rslad, mtard, hard, denoising, consistency, scm, boot, progressive, reflow, dmd, dmd2, sid, vsd, disback, sign, vqgraph, lm-kd, minillm)"))
+            .hasPrefix("run.yaml:6: method.name: unknown method 'fgsm-at' (valid: pgd-at, trades, ard, rslad, mtard, hard, denoising, consistency, scm, boot, progressive, reflow, dmd, dmd2, sid, vsd, disback, sign, add, ladd, vqgraph, lm-kd, minillm)"))
         XCTAssertEqual(validationError(distillConfig(["losses:": "method: {name: trades}", "  - {name: kd": "", "  - {name: ce": ""])),
                        "run.yaml:6: method: missing required key 'epsilon' (the perturbation budget)")
     }

@@ -26,7 +26,8 @@ final class ExperimentRunTests: FolderTestCase {
     /// Every example config is valid. Configs without a teacher come first: the digits ones
     /// are trained (some are the teachers of others), the others saved untrained (their shapes
     /// are what the distill examples check); then the distill configs. A config waits until
-    /// every checkpoint it names (its model's, student's or teacher's) has been written by an
+    /// every checkpoint it names (its model's, student's, teacher's or ADD's feature
+    /// network's) has been written by an
     /// earlier one, and a run whose weights another config names saves them (a reflowed flow
     /// teaches its one-step student). Every path under `../runs/` is moved into a temporary
     /// folder. An example whose data set is not installed must fail on exactly that.
@@ -39,7 +40,9 @@ final class ExperimentRunTests: FolderTestCase {
             return (file, try ConfigNode.parse(yaml: text, file: file))
         }
         func checkpoints(_ config: ConfigNode) throws -> [String] {
-            try ["model", "student", "teacher"].compactMap { try config.optional($0)?.pathValue("checkpoint") }
+            // ADD's feature network is a model section inside its method's.
+            let featureNetwork = try config.optional("method")?.optional("feature_network")?.pathValue("checkpoint")
+            return try ["model", "student", "teacher"].compactMap { try config.optional($0)?.pathValue("checkpoint") } + [featureNetwork].compactMap { $0 }
         }
         let referenced = Set(try configs.flatMap { try checkpoints($0.config) })
         let teacherless = try configs.filter { try !$0.config.keys.contains("teacher") && checkpoints($0.config).isEmpty }

@@ -70,7 +70,7 @@ final class GenerativeRunTests: FolderTestCase {
         let classifier = try experiment("data: {dataset: digits, train_limit: 64}\nmodel: {model: mlp, hidden: [8]}\ntraining: {epochs: 1}")
         try classifier.run()
         XCTAssertThrowsError(try classifier.sample(steps: 2, sampler: .euler, count: 4)) { error in
-            XCTAssertTrue("\(error)".contains("sampling takes a generative run (method: denoising, consistency, scm, boot, progressive, reflow, dmd, dmd2, sid, vsd, disback, sign)"), "\(error)")
+            XCTAssertTrue("\(error)".contains("sampling takes a generative run (method: denoising, consistency, scm, boot, progressive, reflow, dmd, dmd2, sid, vsd, disback, sign, add, ladd)"), "\(error)")
         }
         let unconditional = try experiment(config(model: "{model: unet, channels: [8]}", epochs: 1))
         try unconditional.run(fresh: true)

@@ -24,15 +24,17 @@ final class StepDistillationRunTests: FolderTestCase {
     }
 
     /// A student run of `method` from the teacher's `checkpoint` (none: trained alone),
-    /// starting from the weights `startingFrom` when given.
-    private func student(_ method: String, teacher checkpoint: String?, startingFrom weights: String? = nil, epochs: Int = 30) throws -> Experiment {
+    /// starting from the weights `startingFrom` when given, with `optimizer` (a flow mapping)
+    /// in place of the default.
+    private func student(_ method: String, teacher checkpoint: String?, startingFrom weights: String? = nil, epochs: Int = 30,
+                         optimizer: String? = nil) throws -> Experiment {
         let teacher = checkpoint.map { "teacher: {model: denoising-mlp, hidden: [128, 128, 128], checkpoint: \($0)}\nstudent: " } ?? "model: "
         let model = weights.map { network.dropLast() + ", checkpoint: \($0)}" } ?? network
         let run = try Experiment(config: try ConfigNode.parse(yaml: """
             data: {dataset: gaussians-8}
             \(teacher)\(model)
             method: {\(method)}
-            training: {epochs: \(epochs), batch_size: 256, schedule: {name: cosine}}
+            training: {epochs: \(epochs), batch_size: 256, schedule: {name: cosine}\(optimizer.map { ", optimizer: \($0)" } ?? "")}
             """, file: "student.yaml"), outputDirectory: folder.appendingPathComponent("student-\(UUID())"))
         try run.run()
         return run
@@ -195,6 +197,39 @@ final class StepDistillationRunTests: FolderTestCase {
             let message = validationError(config.replacingOccurrences(of: "dmd, steps: 2", with: method))
             XCTAssertTrue(message.contains(key), message)
             print(message)
+        }
+    }
+
+    /// ADD and LADD from configs: ADD's discriminator reads a classifier of the ring's
+    /// components trained by its own config (`feature_network`), LADD's the teacher's hidden
+    /// activations; both beat the teacher's one-step sampling by far, and the discriminator's
+    /// heads are saved in the run's checkpoint.
+    func testAdversarialStudentsRunFromConfigs() throws {
+        let (teacher, checkpoint) = try trainedTeacher()
+        let teacherOneStep = try slicedWasserstein(teacher, steps: 1, sampler: .euler)
+        let classifier = try Experiment(config: try ConfigNode.parse(yaml: """
+            data: {dataset: gaussians-8}
+            model: {model: mlp, hidden: [64, 64]}
+            training: {epochs: 10, batch_size: 256, schedule: {name: constant}}
+            """, file: "classifier.yaml"), kind: .train, outputDirectory: folder.appendingPathComponent("classifier"))
+        try classifier.run()
+        let features = "feature_network: {model: mlp, hidden: [64, 64], checkpoint: \(folder.appendingPathComponent("classifier/model.safetensors").path)}"
+        let gan = "{name: adam, learning_rate: 0.0001, beta1: 0, beta2: 0.99}"
+        let add = try student("name: add, \(features), discriminator_learning_rate: 0.001", teacher: checkpoint, startingFrom: checkpoint, optimizer: gan)
+        let ladd = try student("name: ladd, time_location: -1, discriminator_learning_rate: 0.001", teacher: checkpoint, startingFrom: checkpoint, optimizer: gan)
+        let distances = try [add, ladd].map { try slicedWasserstein($0, steps: 1) }
+        print("teacher 1-step SWD \(teacherOneStep); ADD, LADD: \(distances)")
+        for distance in distances { XCTAssertLessThan(distance, 0.3 * teacherOneStep) }
+        let saved = try SafeTensors.read(contentsOf: add.outputDirectory.appendingPathComponent("checkpoints/last.safetensors")).tensors
+        XCTAssertNotNil(saved["model.modules.discriminator.heads.1.0.weight"], "ADD's two heads, one per hidden layer of the classifier")
+        let metrics = try String(contentsOf: ladd.outputDirectory.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+        XCTAssertTrue(metrics.contains("discriminator.hinge"))
+        XCTAssertEqual(try ladd.sample(count: 4).name, "ladd-1")
+        XCTAssertThrowsError(try student("name: add, \(features), feature_layers: [\"9\"]", teacher: checkpoint, startingFrom: checkpoint, epochs: 1)) { error in
+            XCTAssertTrue("\(error)".contains("method.feature_layers"), "\(error)")
+        }
+        XCTAssertThrowsError(try student("name: add", teacher: checkpoint, startingFrom: checkpoint, epochs: 1)) { error in
+            XCTAssertTrue("\(error)".contains("feature_network"), "\(error)")
         }
     }
 

@@ -42,7 +42,7 @@ public enum MethodCatalog {
     /// summary evaluates at it).
     public static func build(
         _ section: some ConfigEntry, teacher: (any Teacher)?, cleanTeacher: (any Teacher)?, teacherModel: Module? = nil, student: Module? = nil,
-        teacherReplica: (() throws -> Module)? = nil, sampleShape: [Int] = []
+        teacherReplica: (() throws -> Module)? = nil, sampleShape: [Int] = [], loadModel: ((any ConfigEntry) throws -> Module)? = nil
     ) throws -> (objective: any TrainingObjective, threat: ThreatModel?) {
         let types = registered
         let name = try section.choice("name", from: types.map { $0.configName }, what: "method")
@@ -55,7 +55,7 @@ public enum MethodCatalog {
         }
         // The section's own keys first: a missing epsilon is the first thing to fix.
         let objective = try type.build(from: section, context: MethodContext(teacher: teacher, cleanTeacher: cleanTeacher, teacherModel: teacherModel, student: student,
-                                                                                teacherReplica: teacherReplica, sampleShape: sampleShape))
+                                                                                teacherReplica: teacherReplica, sampleShape: sampleShape, loadModel: loadModel))
         if type.needs.contains(.noTeacher) && teacher != nil {
             let distilling = types.filter { $0.needs.contains(.teacher) }.map { $0.configName }
             throw section.error("method '\(name)' trains without a teacher: remove the `teacher:` section (or use \(distilling.joined(separator: ", ")))")

@@ -47,6 +47,18 @@ extension Experiment {
         return teachers
     }
 
+    /// A model a method's section describes (ADD's `feature_network`), loaded from its
+    /// checkpoint and frozen in inference mode.
+    static func frozenModel(_ entry: any ConfigEntry, data: ExperimentData) throws -> Module {
+        guard let section = entry as? ConfigNode else { throw entry.error("a model section is a mapping with `model` and `checkpoint`") }
+        // The checkpoint replaces every weight, so the draw behind them is any.
+        var drawing = RandomGenerator(seed: 0)
+        let model = try loadedModel(section, data: data, using: &drawing).model
+        model.eval()
+        model.freeze()
+        return model
+    }
+
     /// Step 2: the model the run trains, from its section (`model` or `student`), with the
     /// starting weights its `checkpoint` names.
     static func trainedModel(_ section: ConfigNode, data: ExperimentData, batchSize: Int,
@@ -72,7 +84,7 @@ extension Experiment {
             if let losses = try config.optional("losses") { throw losses.error("a config with a robust `method` takes no `losses` (the method defines its loss)") }
             built = try MethodCatalog.build(method, teacher: teachers.teacher, cleanTeacher: teachers.clean,
                                             teacherModel: (teachers.teacher as? ModelTeacher)?.model, student: model, teacherReplica: teachers.replica,
-                                            sampleShape: data.sampleShape)
+                                            sampleShape: data.sampleShape, loadModel: { entry in try frozenModel(entry, data: data) })
         } else if let losses = try config.optional("losses") {
             let sampleBatch = data.training.batch(at: Array(0..<min(2, data.training.count)))
             let context = LossContext(student: model, teacher: teachers.teacher, sampleBatch: sampleBatch,

@@ -250,6 +250,56 @@ public enum GenerativeDemo {
         return generator
     }
 
+    /// ADD's stand-in for DINOv2 on the ring: a classifier of the mixture's 8 components, an
+    /// MLP of two hidden layers of 64, trained by cross-entropy on 8,192 labelled points (600
+    /// steps of 256 at Adam's 10⁻³). Its hidden activations are at `network paths` "1" and "3".
+    public static func ringClassifier(seed: UInt64 = 60) -> MLP {
+        var generator = RandomGenerator(seed: seed)
+        let (points, components) = mixture.labeledSample(count: 8192, using: &generator)
+        let labels = Tensor(components.map(Float.init), shape: [components.count])
+        let classifier = MLP(widths: [2, 64, 64, mixture.componentCount], activation: .relu, using: &generator)
+        let optimizer = Adam(learningRate: 1e-3)
+        for _ in 0..<600 {
+            let rows = (0..<256).map { _ in generator.nextInt(below: components.count) }
+            let (_, gradients) = classifier.valueAndGradients {
+                crossEntropy(logits: classifier(points.indexSelect(axis: 0, indices: rows)), labels: labels.indexSelect(axis: 0, indices: rows))
+            }
+            optimizer.update(classifier, gradients: gradients)
+        }
+        return classifier
+    }
+
+    /// Adversarial distillation from `teacher` (`flowTeacher`): the generator starts as a copy
+    /// of it, and the discriminator is a head (an MLP of one hidden layer, width 64) per
+    /// feature layer, hinge-trained `discriminatorUpdates` times per generator step.
+    /// `frozenNetwork` gives ADD's features (its hidden activations at `paths`); nil gives
+    /// LADD's, the teacher's hidden activations on samples noised at a logit-normal time
+    /// (location `timeLocation`, scale 1). Adam with β = (`beta1`, 0.99), StyleGAN-T's (0, 0.99),
+    /// and two time scales: the generator at `learningRate`, the discriminator at
+    /// `discriminatorLearningRate` (with Adam's defaults at one rate for both, 10⁻⁴ or 10⁻³,
+    /// the discriminator stayed near chance and the generator near the teacher's collapsed
+    /// one-step estimate, SWD 0.6–6). `epochs` of 32 generator steps.
+    public static func adversarialStudent(
+        teacher: NetworkDenoiser, data: TensorDataset, frozenNetwork: Module? = nil, paths: [String], distillationWeight: Float, adversarialWeight: Float = 1, steps: Int = 1,
+        timeLocation: Double = 1, learningRate: Float = 1e-4, discriminatorLearningRate: Float = 1e-3, discriminatorUpdates: Int = 1, beta1: Float = 0,
+        epochs: Int = 30, seed: UInt64 = 70
+    ) throws -> (generator: FewStepGenerator, history: [EpochRecord]) {
+        var drawing = RandomGenerator(seed: seed + 2)
+        let network = try copy(teacher.network)
+        let generator = FewStepGenerator(teacher.replacingNetwork(network), steps: steps)
+        let features: AdversarialDistillation.Features = frozenNetwork.map { .frozenNetwork($0, paths: paths) }
+            ?? .teacher(paths: paths, location: timeLocation, scale: 1)
+        let heads = try AdversarialDistillation.heads(for: features, teacherScore: teacher, sampleShape: [2], width: 64, using: &drawing)
+        var objective = AdversarialDistillation(teacherScore: teacher, generator: generator, features: features, heads: heads, distillationWeight: distillationWeight,
+                                                adversarialWeight: adversarialWeight, discriminatorUpdates: discriminatorUpdates,
+                                                discriminatorOptimizer: Adam(learningRate: discriminatorLearningRate, beta1: beta1, beta2: 0.99))
+        objective.discriminatorSchedule = .constant(discriminatorLearningRate)
+        let options = TrainingOptions(epochs: epochs, batchSize: 256, schedule: .constant(learningRate), seed: seed)
+        let history = try Trainer(student: network, objective: objective, optimizer: Adam(learningRate: learningRate, beta1: beta1, beta2: 0.99), options: options)
+            .fit(data, validation: nil as TensorDataset?)
+        return (generator, history)
+    }
+
     /// DisBack's stage 1 for `distributionMatchingStudent`: the degradation path's
     /// `checkpoints`, one every `stepsPerCheckpoint` fine-tuning steps at `learningRate`, each
     /// the target of `epochsPerTarget` epochs.
@@ -356,6 +406,13 @@ public enum GenerativeDemo {
         let (vsd, _) = try distributionMatchingStudent(teacher: flowTeacher, data: data, fakeScoreUpdates: 1, generatorLoss: .variationalScore,
                                                        fakeScoreAdapterRank: 16, fakeScoreLearningRate: 1e-3)
         rows.append(row(swiftBrush, evaluations: 1) { vsd.sample(count: 2000, shape: [2], using: &$0) })
+        if printsProgress { print("ADD and LADD: 960 generator steps each") }
+        let (add, _) = try adversarialStudent(teacher: flowTeacher, data: data, frozenNetwork: ringClassifier(), paths: ["1", "3"], distillationWeight: 2.5)
+        rows.append(row("ADD (hinge heads on a ring classifier's features, λ 2.5)", evaluations: 1) { add.sample(count: 2000, shape: [2], using: &$0) })
+        let (ladd, _) = try adversarialStudent(teacher: flowTeacher, data: data, paths: ["network.1", "network.3", "network.5"], distillationWeight: 0, timeLocation: -1)
+        rows.append(row("LADD (hinge heads on the teacher's features, noised at logit-normal m −1)", evaluations: 1) {
+            ladd.sample(count: 2000, shape: [2], using: &$0)
+        })
         let phasedName = "Phased DMD (4 experts, one per quarter of time, 5 : 1)"
         if printsProgress { print("\(phasedName): 4 phases of 256 generator steps") }
         let phased = try phasedDistributionMatchingStudent(teacher: flowTeacher, data: data)

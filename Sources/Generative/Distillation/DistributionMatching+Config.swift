@@ -250,15 +250,12 @@ public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: Co
     /// of applications.
     public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,
                      using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {
-        try requireOwnSampler(request, name: Self.configName)
         if Recipe.isIdempotent {
+            try requireOwnSampler(request, name: Self.configName)
             let trained = FewStepGenerator(objective.generator.denoiser.replacingNetwork(network), steps: 1)
             return (trained.sample(count: count, shape: shape, applications: request.steps, using: &generator), request.steps)
         }
-        guard request.steps == defaultSteps else {
-            throw SamplingRefused("this \(Self.configName) generator was trained for \(defaultSteps) step\(defaultSteps == 1 ? "" : "s"); asked for \(request.steps)")
-        }
-        let trained = FewStepGenerator(objective.generator.denoiser.replacingNetwork(network), steps: defaultSteps)
-        return (trained.sample(count: count, shape: shape, using: &generator), defaultSteps)
+        return try drawOwnSteps(of: objective.generator, network: network, count: count, shape: shape, request: request, name: Self.configName,
+                             using: &generator)
     }
 }

@@ -232,12 +232,6 @@ public struct DistributionMatchingDistillation: TrainingObjective {
         return adversarial.head(features[adversarial.featurePath]!.reshaped([samples.shape[0], -1])).reshaped([-1])
     }
 
-    /// The inputs of `count` generator evaluations, each at a random step, and those steps.
-    private func generatorInputs(count: Int, shape: [Int], using generator: inout RandomGenerator) -> (inputs: Tensor, steps: [Int]) {
-        let steps = (0..<count).map { _ in generator.nextInt(below: self.generator.times.count) }
-        return (self.generator.simulatedInputs(shape: shape, step: steps, using: &generator), steps)
-    }
-
     public func prepare(_ batch: Batch, student _: Module, epoch: Int, using generator: inout RandomGenerator) throws -> Prepared {
         let count = batch.count
         let shape = Array(batch.inputs.shape.dropFirst())
@@ -245,7 +239,7 @@ public struct DistributionMatchingDistillation: TrainingObjective {
         let data = adversarial == nil && idempotence == nil ? nil : scaling.trainingValues(batch.inputs)
         let real = adversarial == nil ? nil : data
         let fakeScoreBatches = (0..<fakeScoreUpdates).map { _ in
-            let (inputs, steps) = generatorInputs(count: count, shape: shape, using: &generator)
+            let (inputs, steps) = self.generator.trainingInputs(count: count, shape: shape, using: &generator)
             let samples = withoutGradients { self.generator.denoise(inputs, step: steps) }
             let end = fakeScore.process.timeRange.upperBound, minimum = fakeScoreDenoising.minimumTime
             let times = (0..<count).map { _ in minimum + Double(generator.nextUniform()) * (end - minimum) }
@@ -254,7 +248,7 @@ public struct DistributionMatchingDistillation: TrainingObjective {
             }
             return fakeScoreDenoising.prepared(data: samples, noise: Tensor.normal(samples.shape, using: &generator), times: times)
         }
-        let (inputs, steps) = generatorInputs(count: count, shape: shape, using: &generator)
+        let (inputs, steps) = self.generator.trainingInputs(count: count, shape: shape, using: &generator)
         let grid = self.generator.process.samplingTimes(steps: 1000)
         let times = (0..<count).map { _ in grid[timeIndices.lowerBound + generator.nextInt(below: timeIndices.count)] }
         var regressionBatch: (inputs: Tensor, targets: Tensor)?

@@ -63,6 +63,13 @@ public struct FewStepGenerator {
         }
     }
 
+    /// The inputs of `count` training evaluations, each at a random step, with those steps:
+    /// the inputs backward simulation reaches (`simulatedInputs`).
+    public func trainingInputs(count: Int, shape: [Int], using generator: inout RandomGenerator) -> (inputs: Tensor, steps: [Int]) {
+        let steps = (0..<count).map { _ in generator.nextInt(below: times.count) }
+        return (simulatedInputs(shape: shape, step: steps, using: &generator), steps)
+    }
+
     /// `count` samples of `shape` in `times.count` evaluations.
     public func sample(count: Int, shape: [Int], using generator: inout RandomGenerator) -> Tensor {
         withoutGradients {

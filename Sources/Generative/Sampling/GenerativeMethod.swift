@@ -83,6 +83,19 @@ extension GenerativeMethod {
         try requireUnconditional(request, name: name)
     }
 
+    /// A few-step generator's samples at the steps it trained for, with `network` in place of
+    /// `generator`'s own (DMD, ADD and their kin), for the method `name`.
+    func drawOwnSteps(of generator: FewStepGenerator, network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest, name: String,
+                      using random: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {
+        try requireOwnSampler(request, name: name)
+        let steps = generator.times.count
+        guard request.steps == steps else {
+            throw SamplingRefused("this \(name) generator was trained for \(steps) step\(steps == 1 ? "" : "s"); asked for \(request.steps)")
+        }
+        let trained = FewStepGenerator(generator.denoiser.replacingNetwork(network), steps: steps)
+        return (trained.sample(count: count, shape: shape, using: &random), steps)
+    }
+
     /// Refuses classes and guidance: every student is unconditional.
     func requireUnconditional(_ request: SamplingRequest, name: String) throws {
         if request.classes != nil || request.guidance != 1 { throw SamplingRefused("a \(name) student is unconditional: no --class or --guidance") }
