@@ -33,7 +33,7 @@ struct DemoCommand: ParsableCommand {
             let rows = try GenerativeDemo.run(printsProgress: true)
             print("\n" + GenerativeDemo.table(rows))
             print("\n8 Gaussians (σ 0.1, radius 2); SWD and MMD against 2,000 held-out samples; the teacher is the mixture's exact denoiser, "
-                  + "and for the rows from DMD on (distribution matching, adversarial distillation) a flow network trained on the ring (a fake score or a discriminator reads it)")
+                  + "and for the rows from DMD on (distribution matching, adversarial distillation) a flow network trained on the ring (a fake score or a discriminator reads it; TwinFlow learns from the data alone)")
         case "graph":
             let rows = try GraphDemo.run { print("training \($0)…") }
             print("\n" + GraphDemo.table(rows))
