@@ -258,4 +258,35 @@ final class DistributionMatchingTests: XCTestCase {
             XCTAssertGreaterThan(dmd.twice, 1.2 * dmd.once, "seed \(seed): DMD's generator is not idempotent")
         }
     }
+
+    /// A class-conditional DMD2 generator (DMD2's ImageNet setting) from a teacher conditioned
+    /// on the ring's 8 components (condition dropout 0.1): each sample drawn for a uniform
+    /// class, the real and fake scores denoising for it. On two seeds its one step puts at
+    /// least 97% of the samples in the requested component, at an SWD under 0.35× the
+    /// teacher's conditional one Euler step and a recall 0.2 above it (3-nearest-neighbour
+    /// balls on 1,000 points); the teacher's one step lands near each component's mean.
+    func testAClassConditionalDMD2GeneratorSamplesTheRequestedComponent() throws {
+        let data = try GenerativeDemo.labelledTrainingData()
+        var drawing = RandomGenerator(seed: 16)
+        let (heldOut, heldOutClasses) = GenerativeDemo.mixture.labeledSample(count: 2000, using: &drawing)
+        let teacher = try GenerativeDemo.flowTeacher(data: data, conditional: true)
+        let classes = Tensor(heldOutClasses.map(Float.init), shape: [2000])
+        func measured(_ samples: Tensor) -> (distance: Double, accuracy: Double, recall: Double) {
+            let (_, recall) = FeatureSpaceMetrics.precisionAndRecall(real: heldOut.slice(axis: 0, end: 1000), generated: samples.slice(axis: 0, end: 1000))
+            return (distance(samples, heldOut), PointCloudMetrics.conditionalAccuracy(samples, classes: heldOutClasses, mixture: GenerativeDemo.mixture), recall)
+        }
+        var sampling = RandomGenerator(seed: 13)
+        let teacherOneStep = measured(try Sampler(.euler, steps: 1).sample(teacher.conditioned(on: classes), count: 2000, shape: [2], using: &sampling).samples)
+        for seed: UInt64 in [70, 71] {
+            let (generator, _) = try GenerativeDemo.distributionMatchingStudent(teacher: teacher, data: data, seed: seed)
+            XCTAssertEqual(generator.classCount, 8)
+            sampling = RandomGenerator(seed: 13)
+            let student = measured(generator.sample(count: 2000, shape: [2], classes: classes, using: &sampling))
+            print(String(format: "seed %d: conditional DMD2 SWD %.4f, accuracy %.3f, recall %.3f; the teacher's one step %.4f, %.3f, %.3f", seed,
+                         student.distance, student.accuracy, student.recall, teacherOneStep.distance, teacherOneStep.accuracy, teacherOneStep.recall))
+            XCTAssertGreaterThanOrEqual(student.accuracy, 0.97, "seed \(seed)")
+            XCTAssertLessThan(student.distance, 0.35 * teacherOneStep.distance, "seed \(seed)")
+            XCTAssertGreaterThan(student.recall, teacherOneStep.recall + 0.2, "seed \(seed)")
+        }
+    }
 }

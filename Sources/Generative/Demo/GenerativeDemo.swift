@@ -38,6 +38,13 @@ public enum GenerativeDemo {
         return try TensorDataset(inputs: mixture.sample(count: 8192, using: &generator), labels: nil)
     }
 
+    /// 8,192 training samples of the ring, each labelled with its component.
+    public static func labelledTrainingData(seed: UInt64 = 10) throws -> TensorDataset {
+        var generator = RandomGenerator(seed: seed)
+        let (points, components) = mixture.labeledSample(count: 8192, using: &generator)
+        return try TensorDataset(inputs: points, labels: Tensor(components.map(Float.init), shape: [components.count]))
+    }
+
     private static func fit(_ network: Module, _ objective: some TrainingObjective, epochs: Int, seed: UInt64, data: TensorDataset) throws -> [EpochRecord] {
         let options = TrainingOptions(epochs: epochs, batchSize: 256, schedule: .cosine(base: 1e-3, total: epochs * 32, minimum: 1e-5), seed: seed)
         return try Trainer(student: network, objective: objective, optimizer: Adam(learningRate: 1e-3), options: options)
@@ -154,17 +161,21 @@ public enum GenerativeDemo {
     /// The teacher of distribution matching: a velocity network of the rectified flow trained
     /// on the ring by flow matching (100 epochs of 32 batches). DMD's fake score starts as a
     /// copy of the teacher's network, so its teacher is a network, not the exact denoiser.
-    public static func flowTeacher(data: TensorDataset) throws -> NetworkDenoiser {
+    ///
+    /// With `conditional`, the network conditions on the ring's 8 components (the data's
+    /// labels, `labelledTrainingData`), with condition dropout 0.1.
+    public static func flowTeacher(data: TensorDataset, conditional: Bool = false) throws -> NetworkDenoiser {
         var generator = RandomGenerator(seed: 51)
-        let teacher = NetworkDenoiser(DenoisingMLP(dimension: 2, hidden: hidden, using: &generator), process: NoiseProcess(.rectifiedFlow), target: .velocity)
-        _ = try fit(teacher.network, DenoisingObjective(model: teacher, conditionDropout: 0), epochs: 100, seed: 52, data: data)
+        let network = DenoisingMLP(dimension: 2, hidden: hidden, classCount: conditional ? mixture.componentCount : 0, using: &generator)
+        let teacher = NetworkDenoiser(network, process: NoiseProcess(.rectifiedFlow), target: .velocity)
+        _ = try fit(teacher.network, DenoisingObjective(model: teacher, conditionDropout: conditional ? 0.1 : 0), epochs: 100, seed: 52, data: data)
         return teacher
     }
 
     /// A copy of `network`'s weights in a new `DenoisingMLP` of the students' widths.
     private static func copy(_ network: any DenoisingNetwork) throws -> DenoisingMLP {
         var generator = RandomGenerator(seed: 0)
-        let copy = DenoisingMLP(dimension: 2, hidden: hidden, using: &generator)
+        let copy = DenoisingMLP(dimension: 2, hidden: hidden, classCount: network.classCount, using: &generator)
         try copy.loadStateDict(network.stateDict())
         return copy
     }

@@ -15,6 +15,23 @@ public protocol Denoiser {
     var evaluationsPerEstimate: Int { get }
 }
 
+/// A denoiser that can denoise for given classes: a class-conditional network, or a denoiser
+/// seen through a reparameterization of one.
+public protocol ConditionableDenoiser: Denoiser {
+    /// The same denoiser for `classes` (one per sample of the batches it is given; nil: the
+    /// null class).
+    func conditioned(on classes: Tensor?) -> Self
+}
+
+extension Denoiser {
+    /// This denoiser for `classes`; itself when `classes` is nil.
+    func conditionedIfAsked(on classes: Tensor?) -> any Denoiser {
+        guard let classes else { return self }
+        guard let conditionable = self as? any ConditionableDenoiser else { preconditionFailure("\(type(of: self)) cannot denoise for given classes") }
+        return conditionable.conditioned(on: classes)
+    }
+}
+
 extension Denoiser {
     public var evaluationsPerEstimate: Int { 1 }
 

@@ -6,7 +6,7 @@ import Tensors
 /// class-conditional one denoises for `classes` (one per sample of the batches it is given,
 /// nil for the null class). Its noise-level input is the time scaled to 0…1000 (DDPM's step
 /// index), so that the sinusoidal embedding's frequencies resolve it.
-public struct NetworkDenoiser: TrainableDenoiser {
+public struct NetworkDenoiser: TrainableDenoiser, ConditionableDenoiser {
     public let network: any DenoisingNetwork
     public let process: NoiseProcess
     public let target: PredictionTarget

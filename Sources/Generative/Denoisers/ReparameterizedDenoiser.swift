@@ -36,3 +36,10 @@ public struct ReparameterizedDenoiser: Denoiser {
         return try base.estimate(perSample(scales, like: x) * x, atEach: baseTimes)
     }
 }
+
+extension ReparameterizedDenoiser: ConditionableDenoiser {
+    /// Its base for `classes`, seen on the same process.
+    public func conditioned(on classes: Tensor?) -> ReparameterizedDenoiser {
+        ReparameterizedDenoiser(base.conditionedIfAsked(on: classes), on: process)
+    }
+}

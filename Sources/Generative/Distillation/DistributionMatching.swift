@@ -40,6 +40,11 @@ import Training
 /// - SIGN (`idempotence`) adds an idempotent generative network's reconstruction and
 ///   idempotence losses to DMD's, so that the one-step generator `f` also maps its own
 ///   samples, and the data, to themselves.
+///
+/// A class-conditional generator (a network with classes, DMD2's ImageNet setting) draws a
+/// class uniformly for each sample it generates, and the real and fake scores denoise for
+/// it; the fake score is then conditional too. (Not yet with DMD's regression, the GAN term,
+/// DisBack or SIGN.)
 public struct DistributionMatchingDistillation: TrainingObjective {
     /// What the generator descends.
     public enum GeneratorLoss: Sendable, Equatable {
@@ -145,12 +150,17 @@ public struct DistributionMatchingDistillation: TrainingObjective {
     public let regression: Regression?
     public let generatorLoss: GeneratorLoss
     /// DisBack's path: the generator's targets before the teacher (nil: the teacher throughout).
-    public var backtracking: DistributionBacktracking?
+    public var backtracking: DistributionBacktracking? {
+        didSet { precondition(backtracking == nil || generator.classCount == 0, "DistributionMatchingDistillation: DisBack's path is unconditional") }
+    }
     /// DMD2's GAN term; nil for none.
     public let adversarial: Adversarial?
     /// SIGN's reconstruction and idempotence terms, for a one-step generator; nil for none.
     public var idempotence: Idempotence? {
-        didSet { precondition(idempotence == nil || generator.times.count == 1, "DistributionMatchingDistillation: SIGN's generator takes one step") }
+        didSet {
+            precondition(idempotence == nil || (generator.times.count == 1 && generator.classCount == 0),
+                         "DistributionMatchingDistillation: SIGN's generator takes one step, unconditionally")
+        }
     }
     /// What the fake score's optimizer trains: its network, with the classifier head if any.
     private let fakeScoreModule: Module
@@ -183,6 +193,9 @@ public struct DistributionMatchingDistillation: TrainingObjective {
                      "DistributionMatchingDistillation: the fake score and the generator share the teacher's process and target")
         precondition(fakeScoreUpdates >= 1, "DistributionMatchingDistillation: at least one fake-score update per step")
         precondition(regression == nil || generator.times.count == 1, "DistributionMatchingDistillation: DMD's regression trains a one-step generator")
+        precondition(generator.classCount == 0 || (regression == nil && adversarial == nil && fakeScore.network.classCount == generator.classCount
+                                                   && realScore is any ConditionableDenoiser),
+                     "DistributionMatchingDistillation: a conditional generator takes conditional scores of its classes, without regression or GAN term")
         (self.realScore, self.fakeScore, self.generator) = (ReparameterizedDenoiser.on(generator.process, realScore), fakeScore, generator)
         (self.fakeScoreUpdates, self.fakeScoreOptimizer, self.regression) = (fakeScoreUpdates, fakeScoreOptimizer, regression)
         fakeScoreDenoising = DenoisingObjective(process: fakeScore.process, target: fakeScore.target, conditionDropout: 0)
@@ -209,6 +222,15 @@ public struct DistributionMatchingDistillation: TrainingObjective {
         let generatorClassification: Noising?
         /// SIGN's reconstruction batch: the data in the training space.
         let reconstruction: Tensor?
+        /// The classes of the generator's batch (a conditional generator's).
+        let classes: Tensor?
+    }
+
+    /// A class per sample, uniform over a conditional generator's classes; nil for an
+    /// unconditional one.
+    private func drawClasses(count: Int, using random: inout RandomGenerator) -> Tensor? {
+        guard generator.classCount > 0 else { return nil }
+        return Tensor((0..<count).map { _ in Float(random.nextInt(below: generator.classCount)) }, shape: [count])
     }
 
     /// Samples with the noise and times the GAN term noises them at.
@@ -239,16 +261,18 @@ public struct DistributionMatchingDistillation: TrainingObjective {
         let data = adversarial == nil && idempotence == nil ? nil : scaling.trainingValues(batch.inputs)
         let real = adversarial == nil ? nil : data
         let fakeScoreBatches = (0..<fakeScoreUpdates).map { _ in
-            let (inputs, steps) = self.generator.trainingInputs(count: count, shape: shape, using: &generator)
-            let samples = withoutGradients { self.generator.denoise(inputs, step: steps) }
+            let classes = drawClasses(count: count, using: &generator)
+            let (inputs, steps) = self.generator.trainingInputs(count: count, shape: shape, classes: classes, using: &generator)
+            let samples = withoutGradients { self.generator.denoise(inputs, step: steps, classes: classes) }
             let end = fakeScore.process.timeRange.upperBound, minimum = fakeScoreDenoising.minimumTime
             let times = (0..<count).map { _ in minimum + Double(generator.nextUniform()) * (end - minimum) }
             if let real {
                 classifierBatches.append((noising(real, shape: real.shape, using: &generator), noising(samples, shape: samples.shape, using: &generator)))
             }
-            return fakeScoreDenoising.prepared(data: samples, noise: Tensor.normal(samples.shape, using: &generator), times: times)
+            return fakeScoreDenoising.prepared(data: samples, noise: Tensor.normal(samples.shape, using: &generator), times: times, classes: classes)
         }
-        let (inputs, steps) = self.generator.trainingInputs(count: count, shape: shape, using: &generator)
+        let classes = drawClasses(count: count, using: &generator)
+        let (inputs, steps) = self.generator.trainingInputs(count: count, shape: shape, classes: classes, using: &generator)
         let grid = self.generator.process.samplingTimes(steps: 1000)
         let times = (0..<count).map { _ in grid[timeIndices.lowerBound + generator.nextInt(below: timeIndices.count)] }
         var regressionBatch: (inputs: Tensor, targets: Tensor)?
@@ -264,7 +288,7 @@ public struct DistributionMatchingDistillation: TrainingObjective {
         return Prepared(inputs: inputs, steps: steps, noise: noise, times: times, fakeScoreBatches: fakeScoreBatches, regression: regressionBatch,
                         target: target, classifierBatches: classifierBatches,
                         generatorClassification: adversarial == nil ? nil : noising(nil, shape: inputs.shape, using: &generator),
-                        reconstruction: idempotence == nil ? nil : data)
+                        reconstruction: idempotence == nil ? nil : data, classes: classes)
     }
 
     /// The fake score's update `update`: the teacher's denoising loss on a batch of the
@@ -292,19 +316,22 @@ public struct DistributionMatchingDistillation: TrainingObjective {
     }
 
     public func loss(_ prepared: Prepared, student _: Module) throws -> (total: Tensor, parts: [String: Float]) {
-        let samples = generator.denoise(prepared.inputs, step: prepared.steps)
+        let samples = generator.denoise(prepared.inputs, step: prepared.steps, classes: prepared.classes)
         var (total, parts): (Tensor, [String: Float])
         switch generatorLoss {
         case .distributionMatching:
-            let gradient = try distributionMatchingGradient(at: samples.detached(), noise: prepared.noise, times: prepared.times, real: prepared.target)
+            let gradient = try distributionMatchingGradient(at: samples.detached(), noise: prepared.noise, times: prepared.times, real: prepared.target,
+                                                            classes: prepared.classes)
             total = 0.5 * (samples - (samples.detached() - gradient)).squared().mean()
             parts = ["distribution_matching": total.item]
         case .variationalScore:
-            let gradient = try variationalScoreGradient(at: samples.detached(), noise: prepared.noise, times: prepared.times, real: prepared.target)
+            let gradient = try variationalScoreGradient(at: samples.detached(), noise: prepared.noise, times: prepared.times, real: prepared.target,
+                                                        classes: prepared.classes)
             total = 0.5 * sumPerSample((samples - (samples.detached() - gradient)).squared()).mean()
             parts = ["variational_score": total.item]
         case .scoreIdentity(let alpha):
-            total = scoreIdentityLoss(samples, noise: prepared.noise, times: prepared.times, alpha: alpha, real: prepared.target as! NetworkDenoiser)
+            total = scoreIdentityLoss(samples, noise: prepared.noise, times: prepared.times, alpha: alpha, real: prepared.target as! NetworkDenoiser,
+                                      classes: prepared.classes)
             parts = ["score_identity": total.item]
         }
         if let adversarial, let noising = prepared.generatorClassification {
@@ -335,10 +362,10 @@ public struct DistributionMatchingDistillation: TrainingObjective {
     }
 
     /// SiD's generator loss for samples `x` (with gradients) noised by `noise` at `times`.
-    func scoreIdentityLoss(_ x: Tensor, noise: Tensor, times: [Double], alpha: Float, real realScore: NetworkDenoiser) -> Tensor {
+    func scoreIdentityLoss(_ x: Tensor, noise: Tensor, times: [Double], alpha: Float, real realScore: NetworkDenoiser, classes: Tensor? = nil) -> Tensor {
         let noisy = generator.process.noised(x, noise: noise, atEach: times)
-        let real = realScore.dataPrediction(noisy, atEach: times)
-        let fake = fakeScore.dataPrediction(noisy, atEach: times)
+        let real = (classes.map { realScore.conditioned(on: $0) } ?? realScore).dataPrediction(noisy, atEach: times)
+        let fake = (classes.map { fakeScore.conditioned(on: $0) } ?? fakeScore).dataPrediction(noisy, atEach: times)
         let normaliser = (x.detached() - real.detached()).abs().reshaped([x.shape[0], -1]).mean(axis: 1).clamped(min: 1e-5)
         let difference = real - fake
         return (sumPerSample(difference * ((real - x) - alpha * difference)) / normaliser).mean()
@@ -346,14 +373,14 @@ public struct DistributionMatchingDistillation: TrainingObjective {
 
     /// The distribution-matching gradient `(μ_fake − μ_real)/mean|x − μ_real|` at samples `x`
     /// noised by `noise` at `times` (DMD2's `compute_distribution_matching_loss`).
-    func distributionMatchingGradient(at x: Tensor, noise: Tensor, times: [Double], real realScore: any Denoiser) throws -> Tensor {
-        let (real, fake) = try cleanEstimates(at: x, noise: noise, times: times, real: realScore)
+    func distributionMatchingGradient(at x: Tensor, noise: Tensor, times: [Double], real realScore: any Denoiser, classes: Tensor? = nil) throws -> Tensor {
+        let (real, fake) = try cleanEstimates(at: x, noise: noise, times: times, real: realScore, classes: classes)
         return normalisedScoreDifference(real: real, fake: fake, clean: x)
     }
 
     /// VSD's gradient `w(t)·(α/σ)·(μ_fake − μ_real)` at samples `x` noised by `noise` at `times`.
-    func variationalScoreGradient(at x: Tensor, noise: Tensor, times: [Double], real realScore: any Denoiser) throws -> Tensor {
-        let (real, fake) = try cleanEstimates(at: x, noise: noise, times: times, real: realScore)
+    func variationalScoreGradient(at x: Tensor, noise: Tensor, times: [Double], real realScore: any Denoiser, classes: Tensor? = nil) throws -> Tensor {
+        let (real, fake) = try cleanEstimates(at: x, noise: noise, times: times, real: realScore, classes: classes)
         let process = generator.process
         let scale = times.map { time -> Double in
             let (alpha, sigma) = (process.alpha(time), process.sigma(time))
@@ -362,10 +389,13 @@ public struct DistributionMatchingDistillation: TrainingObjective {
         return perSample(scale, like: x) * (fake - real)
     }
 
-    /// The real and the fake score's clean estimates at samples `x` noised by `noise` at `times`.
-    private func cleanEstimates(at x: Tensor, noise: Tensor, times: [Double], real realScore: any Denoiser) throws -> (real: Tensor, fake: Tensor) {
+    /// The real and the fake score's clean estimates at samples `x` noised by `noise` at `times`
+    /// (for `classes`, when given).
+    private func cleanEstimates(at x: Tensor, noise: Tensor, times: [Double], real realScore: any Denoiser,
+                                classes: Tensor?) throws -> (real: Tensor, fake: Tensor) {
         let noisy = generator.process.noised(x, noise: noise, atEach: times)
-        return (try realScore.estimate(noisy, atEach: times).data, try fakeScore.estimate(noisy, atEach: times).data)
+        return (try realScore.conditionedIfAsked(on: classes).estimate(noisy, atEach: times).data,
+                try fakeScore.conditionedIfAsked(on: classes).estimate(noisy, atEach: times).data)
     }
 }
 

@@ -14,6 +14,8 @@ public struct FewStepGenerator {
     public let times: [Double]
 
     public var process: NoiseProcess { denoiser.process }
+    /// The classes a class-conditional generator samples for (0: unconditional).
+    public var classCount: Int { denoiser.network.classCount }
 
     public init(_ denoiser: NetworkDenoiser, steps: Int) {
         precondition(steps >= 1, "FewStepGenerator: at least one step, found \(steps)")
@@ -39,22 +41,22 @@ public struct FewStepGenerator {
         return perSample(step.map { process.alpha(times[$0]) }, like: noise) * data + perSample(sigmas, like: noise) * noise
     }
 
-    /// The clean estimate of inputs `x` `[N, …]`, sample `n` at step `step[n]`, with gradients
-    /// in the network's parameters.
-    public func denoise(_ x: Tensor, step: [Int]) -> Tensor {
-        denoiser.dataPrediction(x, atEach: step.map { times[$0] })
+    /// The clean estimate of inputs `x` `[N, …]`, sample `n` at step `step[n]` (for class
+    /// `classes[n]`, when given), with gradients in the network's parameters.
+    public func denoise(_ x: Tensor, step: [Int], classes: Tensor? = nil) -> Tensor {
+        (classes.map { denoiser.conditioned(on: $0) } ?? denoiser).dataPrediction(x, atEach: step.map { times[$0] })
     }
 
     /// Backward simulation (DMD2, §4.4): the input each sample meets at its step `step[n]`
     /// when the generator itself runs from pure noise to it (its own earlier estimates,
     /// noised back), not a noised data sample — the inputs it sees when it samples.
-    public func simulatedInputs(shape: [Int], step: [Int], using generator: inout RandomGenerator) -> Tensor {
+    public func simulatedInputs(shape: [Int], step: [Int], classes: Tensor? = nil, using generator: inout RandomGenerator) -> Tensor {
         withoutGradients {
             let count = step.count
             var x = input(data: nil, noise: Tensor.normal([count] + shape, using: &generator), step: [Int](repeating: 0, count: count))
             var reached = x
             for current in 0..<(step.max() ?? 0) {
-                let estimate = denoise(x, step: [Int](repeating: current, count: count))
+                let estimate = denoise(x, step: [Int](repeating: current, count: count), classes: classes)
                 x = input(data: estimate, noise: Tensor.normal([count] + shape, using: &generator), step: [Int](repeating: current + 1, count: count))
                 let arrived = Tensor(step.map { $0 == current + 1 ? 1 : 0 }, shape: [count])
                 reached = reached + perSample(arrived, like: x) * (x - reached)
@@ -65,18 +67,19 @@ public struct FewStepGenerator {
 
     /// The inputs of `count` training evaluations, each at a random step, with those steps:
     /// the inputs backward simulation reaches (`simulatedInputs`).
-    public func trainingInputs(count: Int, shape: [Int], using generator: inout RandomGenerator) -> (inputs: Tensor, steps: [Int]) {
+    public func trainingInputs(count: Int, shape: [Int], classes: Tensor? = nil, using generator: inout RandomGenerator) -> (inputs: Tensor, steps: [Int]) {
         let steps = (0..<count).map { _ in generator.nextInt(below: times.count) }
-        return (simulatedInputs(shape: shape, step: steps, using: &generator), steps)
+        return (simulatedInputs(shape: shape, step: steps, classes: classes, using: &generator), steps)
     }
 
-    /// `count` samples of `shape` in `times.count` evaluations.
-    public func sample(count: Int, shape: [Int], using generator: inout RandomGenerator) -> Tensor {
+    /// `count` samples of `shape` in `times.count` evaluations (sample `n` of class
+    /// `classes[n]`, when given).
+    public func sample(count: Int, shape: [Int], classes: Tensor? = nil, using generator: inout RandomGenerator) -> Tensor {
         withoutGradients {
             var x = input(data: nil, noise: Tensor.normal([count] + shape, using: &generator), step: [Int](repeating: 0, count: count))
             var estimate = x
             for current in times.indices {
-                estimate = denoise(x, step: [Int](repeating: current, count: count))
+                estimate = denoise(x, step: [Int](repeating: current, count: count), classes: classes)
                 if current + 1 < times.count {
                     x = input(data: estimate, noise: Tensor.normal([count] + shape, using: &generator), step: [Int](repeating: current + 1, count: count))
                 }
