@@ -27,7 +27,7 @@ final class AdversarialDistillationTests: XCTestCase {
     }
 
     /// ADD's ablation of its loss terms (Sauer et al. 2023, Table 1): the distillation term
-    /// alone fails (FID 315 there), the adversarial term alone comes close to both together.
+    /// alone fails, the adversarial term alone comes close to both together.
     /// Here, with a ring classifier's hidden activations in place of DINOv2 and λ = 2.5, ADD
     /// keeps all 8 modes at a small fraction of the teacher's 1-step SWD; adversarial alone is
     /// within 15% of it; distillation alone collapses (SWD over 4× ADD's, at most 2 modes).

@@ -60,7 +60,7 @@ extension AdversarialDistillation {
 ///
 /// The student's network is the generator, read as the teacher's network is (its process and
 /// target); start it from the teacher's weights with `student.checkpoint`.
-public struct AdversarialDistillationMethod<Recipe: AdversarialDistillationRecipe>: ConfigurableMethod, GenerativeMethod {
+public struct AdversarialDistillationMethod<Recipe: AdversarialDistillationRecipe>: ConfigurableMethod, GenerativeMethod, ForwardingObjective {
     public let objective: AdversarialDistillation
 
     public init(_ objective: AdversarialDistillation) { self.objective = objective }
@@ -131,25 +131,10 @@ public struct AdversarialDistillationMethod<Recipe: AdversarialDistillationRecip
         mlp.layers.indices.filter { mlp.layers[$0] is Activation }
     }
 
-    // The objective's parts, forwarded.
-    public var teacher: (any Teacher)? { nil }
-    public var trainableModules: [Module] { [] }
-    public var optimizedModules: [OptimizedModule] { objective.optimizedModules }
+    public typealias Prepared = AdversarialDistillation.Prepared
+
     public var scaling: DataScaling { objective.scaling }
     public var defaultSteps: Int { objective.generator.times.count }
-
-    public func prepare(_ batch: Batch, student: Module, epoch: Int, using generator: inout RandomGenerator) throws -> AdversarialDistillation.Prepared {
-        try objective.prepare(batch, student: student, epoch: epoch, using: &generator)
-    }
-
-    public func loss(_ prepared: AdversarialDistillation.Prepared, student: Module) throws -> (total: Tensor, parts: [String: Float]) {
-        try objective.loss(prepared, student: student)
-    }
-
-    public func loss(_ prepared: AdversarialDistillation.Prepared, student: Module, updating module: String,
-                     update: Int) throws -> (total: Tensor, parts: [String: Float]) {
-        try objective.loss(prepared, student: student, updating: module, update: update)
-    }
 
     public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,
                      using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {

@@ -11,14 +11,15 @@ import Training
 ///
 /// A discriminator of small trainable heads `h_k`, one per layer `k` of a frozen feature
 /// network `F`, tells the data `x` from the generator's samples `x̂ = G(z)` with the hinge
-/// loss (ADD eq. 3–4, StyleGAN-T's discriminator):
+/// loss (ADD §3, after StyleGAN-T's discriminator; the equation numbers of the paper were not
+/// at hand here):
 ///
 ///     L_D   = Σ_k mean max(0, 1 − h_k(F_k(x))) + mean max(0, 1 + h_k(F_k(x̂))),
 ///     L_adv = −Σ_k mean h_k(F_k(G(z))),
 ///
 /// and the generator descends `γ·L_adv + λ·L_distill` (γ = 1; 0 for ADD's distillation-only
-/// ablation), where ADD's score-distillation term
-/// (eq. 5) pulls each sample toward the teacher's clean estimate of it, noised again:
+/// ablation), where ADD's score-distillation term pulls each sample toward the teacher's
+/// clean estimate of it, noised again:
 ///
 ///     L_distill = mean c(t)·‖x̂ − sg(μ_teacher(α(t)·x̂ + σ(t)·ε, t))‖²,   c(t) = α(t),
 ///
@@ -28,7 +29,7 @@ import Training
 /// - ADD's features (`Features.frozenNetwork`) are a pretrained discriminative network's on the
 ///   clean samples: DINOv2 in the paper, here a classifier trained on the data.
 /// - LADD's (`Features.teacher`) are the teacher's own, on the data and the samples both noised
-///   to a time drawn from a logit-normal distribution `π(t; m, s)` (LADD §3.2; shifted toward
+///   to a time drawn from a logit-normal distribution `π(t; m, s)` (LADD; shifted toward
 ///   noise, `m` = 1, it weighs global structure), and LADD drops the distillation term
 ///   (λ = 0). The paper trains on the teacher's synthetic samples; here the data stands in.
 ///

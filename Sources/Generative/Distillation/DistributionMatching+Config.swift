@@ -102,7 +102,7 @@ public enum VSDRecipe: DistributionMatchingRecipe {
 /// `student.checkpoint`), and the fake score is another instance of the teacher's model
 /// loaded from its checkpoint. Both are read as the teacher's network is: its process and
 /// target.
-public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: ConfigurableMethod, GenerativeMethod {
+public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: ConfigurableMethod, GenerativeMethod, ForwardingObjective {
     public let objective: DistributionMatchingDistillation
 
     public init(_ objective: DistributionMatchingDistillation) { self.objective = objective }
@@ -226,25 +226,10 @@ public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: Co
         return Self(objective)
     }
 
-    // The objective's parts, forwarded.
-    public var teacher: (any Teacher)? { nil }
-    public var trainableModules: [Module] { [] }
-    public var optimizedModules: [OptimizedModule] { objective.optimizedModules }
+    public typealias Prepared = DistributionMatchingDistillation.Prepared
+
     public var scaling: DataScaling { objective.scaling }
     public var defaultSteps: Int { objective.generator.times.count }
-
-    public func prepare(_ batch: Batch, student: Module, epoch: Int, using generator: inout RandomGenerator) throws -> DistributionMatchingDistillation.Prepared {
-        try objective.prepare(batch, student: student, epoch: epoch, using: &generator)
-    }
-
-    public func loss(_ prepared: DistributionMatchingDistillation.Prepared, student: Module) throws -> (total: Tensor, parts: [String: Float]) {
-        try objective.loss(prepared, student: student)
-    }
-
-    public func loss(_ prepared: DistributionMatchingDistillation.Prepared, student: Module, updating module: String,
-                     update: Int) throws -> (total: Tensor, parts: [String: Float]) {
-        try objective.loss(prepared, student: student, updating: module, update: update)
-    }
 
     /// The generator's own steps, the count it trained for; an idempotent generator, any count
     /// of applications.
