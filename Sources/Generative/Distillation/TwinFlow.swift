@@ -46,7 +46,7 @@ public final class TwinFlowModel: Module {
 ///   `t = r = −t`: flow matching of the fake flow at negative times.
 ///
 /// The target is the velocity `z − x`; for the first three parts it is replaced by RCGM's
-/// consistency target (Sun et al. 2025), built with the moving average `F⁻` of the network:
+/// consistency target (the RCGM paper `twinflow.py` cites), built with the moving average `F⁻` of the network:
 /// from `x_t` moved one step of 0.01 along the velocity, `F⁻` jumps to `r` in `N` = 2 steps,
 /// a displacement `Δ`, and with `F = F(x_t, t, r)`,
 ///
