@@ -33,22 +33,23 @@ public final class FlowMapMLP: Module {
     /// times, each jump to the next time (TwinFlow's "any-step" sampling; one step is its 1-NFE
     /// generator `z − F(z, 1, 0)`).
     public func sample(count: Int, steps: Int, using generator: inout RandomGenerator) -> Tensor {
-        let times = (0...steps).map { 1 - Double($0) / Double(steps) }
-        return withoutGradients {
-            zip(times, times.dropFirst()).reduce(Tensor.normal([count, dimension], using: &generator)) { x, pair in
-                jump(x, from: [Double](repeating: pair.0, count: count), to: [Double](repeating: pair.1, count: count))
-            }
-        }
+        integrate(count: count, steps: steps, using: &generator) { x, now, next in jump(x, from: now, to: next) }
     }
 
     /// `count` samples by the instantaneous velocity `F(x, t, t)` alone: `steps` Euler steps of
     /// the flow the network also learns, the sampling a plain flow-matching model has.
     public func sampleByVelocity(count: Int, steps: Int, using generator: inout RandomGenerator) -> Tensor {
+        integrate(count: count, steps: steps, using: &generator) { x, now, next in x - Float(now[0] - next[0]) * velocity(x, from: now, to: now) }
+    }
+
+    /// Noise carried from `t = 1` to 0 over `steps` evenly spaced times, `move` taking the
+    /// samples from each time to the next (per-sample times, all equal).
+    private func integrate(count: Int, steps: Int, using generator: inout RandomGenerator,
+                           _ move: (Tensor, [Double], [Double]) -> Tensor) -> Tensor {
         let times = (0...steps).map { 1 - Double($0) / Double(steps) }
         return withoutGradients {
             zip(times, times.dropFirst()).reduce(Tensor.normal([count, dimension], using: &generator)) { x, pair in
-                let now = [Double](repeating: pair.0, count: count)
-                return x - Float(pair.0 - pair.1) * velocity(x, from: now, to: now)
+                move(x, [Double](repeating: pair.0, count: count), [Double](repeating: pair.1, count: count))
             }
         }
     }

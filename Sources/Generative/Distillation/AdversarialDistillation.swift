@@ -101,8 +101,8 @@ public struct AdversarialDistillation: TrainingObjective {
         (self.discriminatorUpdates, self.discriminatorOptimizer) = (discriminatorUpdates, discriminatorOptimizer)
     }
 
-    /// Samples in the training space with, for LADD, the noise and times that noise them
-    /// before the teacher's features.
+    /// LADD's noise and times for a batch of samples, which noise them before the teacher's
+    /// features.
     struct Noising {
         let noise: Tensor
         let times: [Double]
