@@ -25,10 +25,31 @@ private func conditionalClasses(_ request: ModelRequest) throws -> Int {
     return request.classes
 }
 
+/// How many networks a denoising network's section asks for: `students: K` makes K of its
+/// shape, each owning a block of the classes (`MultiStudentNetwork`, MSD); 1 by default.
+private func studentCount(_ request: ModelRequest, classes: Int) throws -> Int {
+    let count: Int = try request.section.value("students", default: 1, in: 1...256)
+    if count > 1 && classes < count {
+        throw (try request.section.optional("students") ?? request.section).error(
+            "students: \(count) splits the classes among \(count) students, and needs `conditional: true` on data of at least \(count) classes; "
+                + (classes == 0 ? "this network is unconditional" : "there are \(classes)"))
+    }
+    return count
+}
+
+/// The `students` key as the denoising networks' `configKeys` list it.
+private let studentsKey = "students (1; K > 1: K such networks, each owning a block of the classes and sampling them, MSD's multi-student "
+    + "distillation; conditional only, without guidance)"
+
+/// The network of a section, or its `count` students (`MultiStudentNetwork`).
+private func denoisingNetwork(students count: Int, _ make: (inout RandomGenerator) -> any DenoisingNetwork, using generator: inout RandomGenerator) -> Module {
+    count == 1 ? make(&generator) : MultiStudentNetwork(students: (0..<count).map { _ in make(&generator) })
+}
+
 extension DenoisingMLP: ConfigurableModel {
     /// Vectors `[D]`.
     public static var modelNames: [String] { ["denoising-mlp"] }
-    public static var configKeys: String { "hidden (widths, default [128, 128, 128]), embedding_size (32), conditional (false)" }
+    public static var configKeys: String { "hidden (widths, default [128, 128, 128]), embedding_size (32), conditional (false), \(studentsKey)" }
 
     public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
         guard request.name == "denoising-mlp" else { return nil }
@@ -39,18 +60,20 @@ extension DenoisingMLP: ConfigurableModel {
         let embeddingSize: Int = try section.value("embedding_size", default: 32, in: 2...4096)
         guard embeddingSize % 2 == 0 else { throw (try section.optional("embedding_size") ?? section).error("embedding_size must be even, found \(embeddingSize)") }
         let classes = try conditionalClasses(request)
+        let students = try studentCount(request, classes: classes)
         let dimension = request.inputShape[0]
         let widths = [dimension + embeddingSize] + hidden + [dimension]
-        try request.requireMemory(forParameterShapes: zip(widths, widths.dropFirst()).flatMap { [[$0, $1], [$1]] } + [[classes + 1, embeddingSize]],
-                                  activationShapes: widths.map { [2, $0] })
-        return DenoisingMLP(dimension: dimension, hidden: hidden, embeddingSize: embeddingSize, classCount: classes, using: &generator)
+        let parameterShapes = zip(widths, widths.dropFirst()).flatMap { [[$0, $1], [$1]] } + [[classes + 1, embeddingSize]]
+        try request.requireMemory(forParameterShapes: Array(repeating: parameterShapes, count: students).flatMap { $0 }, activationShapes: widths.map { [2, $0] })
+        return denoisingNetwork(students: students, { DenoisingMLP(dimension: dimension, hidden: hidden, embeddingSize: embeddingSize, classCount: classes, using: &$0) },
+                       using: &generator)
     }
 }
 
 extension UNetDenoiser: ConfigurableModel {
     /// Images `[C, H, W]` whose sides halve evenly at every level.
     public static var modelNames: [String] { ["unet"] }
-    public static var configKeys: String { "channels (per level, default [32, 64]), heads (1), conditional (false)" }
+    public static var configKeys: String { "channels (per level, default [32, 64]), heads (1), conditional (false), \(studentsKey)" }
 
     public static func build(_ request: ModelRequest, using generator: inout RandomGenerator) throws -> Module? {
         guard request.name == "unet" else { return nil }
@@ -68,10 +91,13 @@ extension UNetDenoiser: ConfigurableModel {
         let heads: Int = try section.value("heads", default: 1, in: 1...64)
         guard channels.last! % heads == 0 else { throw (try section.optional("heads") ?? section).error("heads (\(heads)) must divide the lowest level's \(channels.last!) channels") }
         let classes = try conditionalClasses(request)
+        let students = try studentCount(request, classes: classes)
         // About eight 3×3 kernels of each level's width squared, and ten feature maps a level.
+        let parameterShapes = channels.map { [8, $0, $0, 9] } + [[classes + 1, 4 * channels[0]]]
         try request.requireMemory(
-            forParameterShapes: channels.map { [8, $0, $0, 9] } + [[classes + 1, 4 * channels[0]]],
+            forParameterShapes: Array(repeating: parameterShapes, count: students).flatMap { $0 },
             activationShapes: channels.enumerated().map { [10, $0.element, shape[1] >> $0.offset, shape[2] >> $0.offset] })
-        return UNetDenoiser(imageChannels: shape[0], channels: channels, heads: heads, classCount: classes, using: &generator)
+        return denoisingNetwork(students: students, { UNetDenoiser(imageChannels: shape[0], channels: channels, heads: heads, classCount: classes, using: &$0) },
+                       using: &generator)
     }
 }

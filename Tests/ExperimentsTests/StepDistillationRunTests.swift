@@ -233,6 +233,72 @@ final class StepDistillationRunTests: FolderTestCase {
         }
     }
 
+    /// Class-conditional generators from configs: DMD2 of a conditional teacher, and MSD's
+    /// four students of a quarter of the width (`students: 4`), pretrained by flow matching on
+    /// their classes, then distilled the same way. `distill sample` routes each class to its
+    /// student; both sample the requested component.
+    func testConditionalAndMultiStudentGeneratorsRunFromConfigs() throws {
+        func run(_ name: String, _ sections: String, epochs: Int, kind: Experiment.Kind = .distill) throws -> Experiment {
+            let run = try Experiment(config: try ConfigNode.parse(yaml: """
+                data: {dataset: gaussians-8}
+                \(sections)
+                training: {epochs: \(epochs), batch_size: 256, schedule: {name: cosine}}
+                """, file: "\(name).yaml"), kind: kind, outputDirectory: folder.appendingPathComponent(name))
+            try run.run()
+            return run
+        }
+        let conditional = "{model: denoising-mlp, hidden: [128, 128, 128], conditional: true"
+        let students = "{model: denoising-mlp, hidden: [32, 32, 32], conditional: true, students: 4"
+        let teacherSection = "teacher: \(conditional), checkpoint: \(folder.appendingPathComponent("teacher/model.safetensors").path)}"
+        let teacher = try run("teacher", "model: \(conditional)}\nmethod: {name: denoising}", epochs: 60, kind: .train)
+        let dmd2 = try run("dmd2", "\(teacherSection)\nstudent: \(conditional), checkpoint: \(folder.appendingPathComponent("teacher/model.safetensors").path)}\n"
+                           + "method: {name: dmd2}", epochs: 10)
+        _ = try run("students", "model: \(students)}\nmethod: {name: denoising}", epochs: 60, kind: .train)
+        let msd = try run("msd", "\(teacherSection)\nstudent: \(students), checkpoint: \(folder.appendingPathComponent("students/model.safetensors").path)}\n"
+                          + "method: {name: dmd2}", epochs: 10)
+
+        let teacherOneStep = try teacher.scorePoints(try teacher.sample(steps: 1, sampler: .euler, count: 2000)).slicedWasserstein
+        for generator in [dmd2, msd] {
+            let drawn = try generator.sample(count: 2000)
+            let distance = try generator.scorePoints(drawn).slicedWasserstein
+            let accuracy = PointCloudMetrics.conditionalAccuracy(drawn.samples, classes: try XCTUnwrap(drawn.classes), mixture: GenerativeDemo.mixture)
+            print("\(generator.outputDirectory.lastPathComponent): 1-step SWD \(distance), conditional accuracy \(accuracy); the teacher's Euler step \(teacherOneStep)")
+            XCTAssertLessThan(distance, 0.5 * teacherOneStep)
+            XCTAssertGreaterThan(accuracy, 0.95)
+            let oneClass = try generator.sample(count: 200, classLabel: 5)
+            XCTAssertGreaterThan(PointCloudMetrics.conditionalAccuracy(oneClass.samples, classes: [Int](repeating: 5, count: 200), mixture: GenerativeDemo.mixture), 0.9)
+            XCTAssertThrowsError(try generator.sample(count: 4, guidance: 2)) { error in
+                XCTAssertTrue("\(error)".contains("without guidance; --guidance is for a `denoising` run"), "\(error)")
+            }
+        }
+        let saved = try SafeTensors.read(contentsOf: msd.outputDirectory.appendingPathComponent("model.safetensors")).tensors
+        XCTAssertNotNil(saved["students.3.network.0.weight"])
+
+        _ = try run("unconditional", "model: {model: denoising-mlp, hidden: [128, 128, 128]}\nmethod: {name: denoising}", epochs: 1, kind: .train)
+        let unconditionalTeacher = "teacher: {model: denoising-mlp, hidden: [128, 128, 128], checkpoint: \(folder.appendingPathComponent("unconditional/model.safetensors").path)}"
+        for (yaml, expected) in [
+            ("\(teacherSection)\nstudent: \(conditional)}\nmethod: {name: dmd}", "set regression_pairs: 0"),
+            ("\(teacherSection)\nstudent: \(conditional)}\nmethod: {name: dmd2, gan_weight: 0.003}", "gan_weight: 0"),
+            ("\(teacherSection)\nstudent: \(conditional)}\nmethod: {name: sign}", "dmd, dmd2, sid and vsd train class-conditional ones"),
+            ("\(teacherSection)\nstudent: \(conditional)}\nmethod: {name: consistency}", "trains an unconditional student"),
+            ("\(unconditionalTeacher)\nstudent: \(conditional)}\nmethod: {name: dmd2}", "no `conditional: true`"),
+            ("teacher: \(students), checkpoint: \(folder.appendingPathComponent("students/model.safetensors").path)}\nstudent: \(students)}\nmethod: {name: dmd2}",
+             "distills one teacher network"),
+            ("model: \(students)}\nmethod: {name: denoising, condition_dropout: 0.1}", "condition_dropout must be 0"),
+            ("model: {model: denoising-mlp, students: 4}\nmethod: {name: denoising}", "this network is unconditional"),
+            ("model: {model: denoising-mlp, conditional: true, students: 9}\nmethod: {name: denoising}", "there are 8"),
+        ] {
+            let message = validationError("data: {dataset: gaussians-8}\n" + yaml, kind: yaml.hasPrefix("model") ? .train : .distill)
+            XCTAssertTrue(message.contains(expected), message)
+            print(message)
+        }
+        let studentsTeacher = try Experiment(config: try ConfigNode.parse(yaml: "data: {dataset: gaussians-8}\nmodel: \(students)}\nmethod: {name: denoising}",
+                                                                          file: "students.yaml"), kind: .train, outputDirectory: folder.appendingPathComponent("students"))
+        XCTAssertThrowsError(try studentsTeacher.sample(count: 4, guidance: 2)) { error in
+            XCTAssertTrue("\(error)".contains("no null class to guide against"), "\(error)")
+        }
+    }
+
     func testAStudentsConfigIsCheckedBeforeTraining() throws {
         let checkpoint = folder.appendingPathComponent("missing.safetensors").path
         let classifierTeacher = """

@@ -163,12 +163,18 @@ public enum GenerativeDemo {
     /// copy of the teacher's network, so its teacher is a network, not the exact denoiser.
     ///
     /// With `conditional`, the network conditions on the ring's 8 components (the data's
-    /// labels, `labelledTrainingData`), with condition dropout 0.1.
-    public static func flowTeacher(data: TensorDataset, conditional: Bool = false) throws -> NetworkDenoiser {
+    /// labels, `labelledTrainingData`), with condition dropout 0.1. `widths` sets its hidden
+    /// layers; `students` > 1 makes it that many conditional networks of those widths, each
+    /// owning a block of the components (`MultiStudentNetwork`, without condition dropout):
+    /// MSD's students, ready for distribution matching.
+    public static func flowTeacher(data: TensorDataset, conditional: Bool = false, widths: [Int] = hidden, students: Int = 1) throws -> NetworkDenoiser {
+        precondition(students == 1 || conditional, "GenerativeDemo: students split the classes of a conditional model")
         var generator = RandomGenerator(seed: 51)
-        let network = DenoisingMLP(dimension: 2, hidden: hidden, classCount: conditional ? mixture.componentCount : 0, using: &generator)
-        let teacher = NetworkDenoiser(network, process: NoiseProcess(.rectifiedFlow), target: .velocity)
-        _ = try fit(teacher.network, DenoisingObjective(model: teacher, conditionDropout: conditional ? 0.1 : 0), epochs: 100, seed: 52, data: data)
+        let classes = conditional ? mixture.componentCount : 0
+        let members = (0..<students).map { _ in DenoisingMLP(dimension: 2, hidden: widths, classCount: classes, using: &generator) }
+        let teacher = NetworkDenoiser(students == 1 ? members[0] : MultiStudentNetwork(students: members), process: NoiseProcess(.rectifiedFlow), target: .velocity)
+        let dropout = conditional && students == 1 ? 0.1 : 0
+        _ = try fit(teacher.network, DenoisingObjective(model: teacher, conditionDropout: dropout), epochs: 100, seed: 52, data: data)
         return teacher
     }
 
@@ -187,7 +193,8 @@ public enum GenerativeDemo {
     /// step, no regression. `regressionPairs` adds DMD's regression on that many pairs of
     /// noise and the teacher's 64-step Euler sample.
     ///
-    /// With `startsFromTeacher` false the generator is an untrained network (seed
+    /// `initialNetwork` starts the generator from another network (MSD's students,
+    /// pretrained); else with `startsFromTeacher` false it is an untrained network (seed
     /// `seed + 2`), DisBack's setting; `backtracking` then records its degradation path
     /// (stage 1) and distils along it. `fakeScoreAdapterRank` makes the fake score a LoRA
     /// adapter of that rank (α equal to it) on the frozen teacher, VSD's; `fakeScoreLearningRate`
@@ -200,10 +207,10 @@ public enum GenerativeDemo {
         generatorLoss: DistributionMatchingDistillation.GeneratorLoss = .distributionMatching, learningRate: Float = 3e-4, epochs: Int = 30,
         seed: UInt64 = 70, startsFromTeacher: Bool = true, backtracking: Backtracking? = nil, fakeScoreAdapterRank: Int? = nil,
         fakeScoreLearningRate: Float? = nil, adversarialWeights: (generator: Float, discriminator: Float)? = nil,
-        idempotence: DistributionMatchingDistillation.Idempotence? = nil, validation: TensorDataset? = nil
+        idempotence: DistributionMatchingDistillation.Idempotence? = nil, validation: TensorDataset? = nil, initialNetwork: (any DenoisingNetwork)? = nil
     ) throws -> (generator: FewStepGenerator, history: [EpochRecord]) {
         var drawing = RandomGenerator(seed: seed + 2)
-        let network = startsFromTeacher ? try copy(teacher.network) : DenoisingMLP(dimension: 2, hidden: hidden, using: &drawing)
+        let network = try initialNetwork ?? (startsFromTeacher ? try copy(teacher.network) : DenoisingMLP(dimension: 2, hidden: hidden, using: &drawing))
         let generator = FewStepGenerator(teacher.replacingNetwork(network), steps: steps)
         var regression: DistributionMatchingDistillation.Regression?
         if let regressionPairs {
@@ -234,7 +241,9 @@ public enum GenerativeDemo {
         objective.idempotence = idempotence
         var options = TrainingOptions(epochs: epochs, batchSize: 256, schedule: .constant(learningRate), seed: seed)
         options.evaluation = SampleDistanceEvaluation { network, count, generator in
-            FewStepGenerator(teacher.replacingNetwork(network), steps: steps).sample(count: count, shape: [2], using: &generator)
+            // A conditional generator's samples cover its classes evenly.
+            let classes = network.classCount == 0 ? nil : Tensor((0..<count).map { Float($0 % network.classCount) }, shape: [count])
+            return FewStepGenerator(teacher.replacingNetwork(network), steps: steps).sample(count: count, shape: [2], classes: classes, using: &generator)
         }
         let history = try Trainer(student: network, objective: objective, optimizer: Adam(learningRate: learningRate), options: options)
             .fit(data, validation: validation)
@@ -441,6 +450,20 @@ public enum GenerativeDemo {
         let (twin, _) = try twinFlowStudent(data: data)
         rows.append(row("TwinFlow (no teacher, no discriminator), its one-step map", evaluations: 1) { twin.network.sample(count: 2000, steps: 1, using: &$0) })
         rows.append(row("TwinFlow's network as a plain flow, Euler", evaluations: 1) { twin.network.sampleByVelocity(count: 2000, steps: 1, using: &$0) })
+        if printsProgress { print("class-conditional: the teacher (3,200 steps), DMD2, and MSD's four quarter-width students (3,200 + 960 steps)") }
+        let labelled = try labelledTrainingData()
+        let conditionalTeacher = try self.flowTeacher(data: labelled, conditional: true)
+        let inTurn = Tensor((0..<2000).map { Float($0 % mixture.componentCount) }, shape: [2000])
+        rows.append(try row("conditional flow teacher (classes in turn), Euler", evaluations: 1) {
+            try Sampler(.euler, steps: 1).sample(conditionalTeacher.conditioned(on: inTurn), count: 2000, shape: [2], using: &$0).samples
+        })
+        let (conditionalDMD2, _) = try distributionMatchingStudent(teacher: conditionalTeacher, data: labelled)
+        rows.append(row("class-conditional DMD2 (classes in turn)", evaluations: 1) { conditionalDMD2.sample(count: 2000, shape: [2], classes: inTurn, using: &$0) })
+        let students = try self.flowTeacher(data: labelled, conditional: true, widths: hidden.map { $0 / 4 }, students: 4)
+        let (multiStudent, _) = try distributionMatchingStudent(teacher: conditionalTeacher, data: labelled, initialNetwork: students.network)
+        rows.append(row("MSD: 4 students of ¼ width, 2 classes each, conditional DMD2", evaluations: 1) {
+            multiStudent.sample(count: 2000, shape: [2], classes: inTurn, using: &$0)
+        })
         let phasedName = "Phased DMD (4 experts, one per quarter of time, 5 : 1)"
         if printsProgress { print("\(phasedName): 4 phases of 256 generator steps") }
         let phased = try phasedDistributionMatchingStudent(teacher: flowTeacher, data: data)

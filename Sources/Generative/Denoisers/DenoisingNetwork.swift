@@ -30,9 +30,14 @@ public protocol DenoisingNetwork: TaskModel where Inputs == DenoisingInputs, Out
     /// The classes it conditions on (0: unconditional). It also embeds the null class
     /// `classCount`, which condition dropout trains and guidance contrasts with.
     var classCount: Int { get }
+    /// Whether it embeds the null class, and so samples unconditionally and with guidance. A
+    /// `MultiStudentNetwork` does not: each of its classes belongs to one member.
+    var embedsNullClass: Bool { get }
 }
 
 extension DenoisingNetwork {
+    public var embedsNullClass: Bool { true }
+
     /// The null condition for `count` samples: classifier-free guidance's unconditional input.
     public func nullClasses(count: Int) -> Tensor {
         Tensor(shape: [count], repeating: Float(classCount))

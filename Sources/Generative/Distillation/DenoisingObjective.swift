@@ -116,7 +116,7 @@ extension DenoisingObjective: ConfigurableMethod {
     public static var configName: String { "denoising" }
     public static var configKeys: String {
         "process (\(NoiseProcess.Kind.allCases.map(\.rawValue).joined(separator: ", ")); default rectified-flow), sigma_data (0.5), "
-            + "target (\(PredictionTarget.allCases.map(\.rawValue).joined(separator: ", ")); default velocity), condition_dropout (0.1), "
+            + "target (\(PredictionTarget.allCases.map(\.rawValue).joined(separator: ", ")); default velocity), condition_dropout (0.1; 0 for `students:`), "
             + "minimum_time (0.001), data_range ([low, high] mapped to [−1, 1]; default none)"
     }
     public static var needs: Set<MethodNeed> { [.noTeacher] }
@@ -125,9 +125,16 @@ extension DenoisingObjective: ConfigurableMethod {
         let kind = try entry.choice("process", from: NoiseProcess.Kind.allCases.map(\.rawValue), default: "rectified-flow")
         let sigmaData: Double = try entry.value("sigma_data", default: 0.5, in: 1e-3...1e3)
         let target = try entry.choice("target", from: PredictionTarget.allCases.map(\.rawValue), default: "velocity")
+        // Students that own their classes have no null class to drop a label to.
+        let embedsNullClass = (context.student as? any DenoisingNetwork)?.embedsNullClass ?? true
+        let conditionDropout: Double = try entry.value("condition_dropout", default: embedsNullClass ? 0.1 : 0, in: 0...1)
+        if conditionDropout > 0 && !embedsNullClass {
+            throw (try entry.optional("condition_dropout") ?? entry).error("students that split the classes (`students:`) have no null class to drop labels to: "
+                + "condition_dropout must be 0, found \(conditionDropout)")
+        }
         return DenoisingObjective(
             process: NoiseProcess(NoiseProcess.Kind(rawValue: kind)!, sigmaData: sigmaData), target: PredictionTarget(rawValue: target)!,
-            minimumTime: try entry.value("minimum_time", default: 1e-3, in: 0..<1), conditionDropout: try entry.value("condition_dropout", default: 0.1, in: 0...1),
+            minimumTime: try entry.value("minimum_time", default: 1e-3, in: 0..<1), conditionDropout: conditionDropout,
             scaling: try DataScaling.read(from: entry))
     }
 }

@@ -102,6 +102,11 @@ public enum VSDRecipe: DistributionMatchingRecipe {
 /// `student.checkpoint`), and the fake score is another instance of the teacher's model
 /// loaded from its checkpoint. Both are read as the teacher's network is: its process and
 /// target.
+///
+/// `dmd` (without regression pairs), `dmd2` (without the GAN term), `sid` and `vsd` also
+/// train a class-conditional student (`conditional: true`) of a teacher conditional on the
+/// same classes, sampled for the requested classes; MSD's students (`students: K`,
+/// `MultiStudentNetwork`) are one such student.
 public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: ConfigurableMethod, GenerativeMethod, ForwardingObjective {
     public let objective: DistributionMatchingDistillation
 
@@ -140,7 +145,12 @@ public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: Co
 
     public static func build(from entry: any ConfigEntry, context: MethodContext) throws -> Self {
         let name = Recipe.configName
-        let setup = try StepDistillationSetup(entry, context: context, method: name)
+        let setup = try StepDistillationSetup(entry, context: context, method: name, trainsConditionalStudents: true)
+        let conditional = setup.network.classCount > 0
+        if conditional && (Recipe.backtracks || Recipe.isIdempotent) {
+            throw entry.error("method '\(name)' trains an unconditional generator: remove `conditional: true` from the student's and teacher's sections "
+                + "(dmd, dmd2, sid and vsd train class-conditional ones)")
+        }
         guard let teacher = setup.teacher as? NetworkDenoiser, let replica = context.teacherReplica else {
             throw entry.error("method '\(name)' starts its fake score from the teacher's network: the teacher must be one model with a checkpoint")
         }
@@ -170,6 +180,10 @@ public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: Co
             let pairs: Int = try entry.value("regression_pairs", default: 4096, in: 0...1 << 20)
             let weight: Float = try entry.value("regression_weight", default: 0.25, in: 0...1e6)
             let teacherSteps: Int = try entry.value("teacher_steps", default: 64, in: 1...4096)
+            if pairs > 0 && conditional {
+                throw (try entry.optional("regression_pairs") ?? entry).error("DMD's regression pairs are unconditional samples of the teacher; "
+                    + "a class-conditional generator trains without them: set regression_pairs: 0")
+            }
             if pairs > 0 && steps > 1 {
                 throw (try entry.optional("steps") ?? entry).error("DMD's regression trains a one-step generator (noise to the teacher's sample); "
                     + "for \(steps) steps set regression_pairs: 0, or use dmd2")
@@ -190,6 +204,9 @@ public struct DistributionMatchingMethod<Recipe: DistributionMatchingRecipe>: Co
             let weight: Float = try entry.value("gan_weight", default: 0, in: 0...1e3)
             let classifierWeight: Float = try entry.value("gan_classifier_weight", default: 1e-2, in: 0...1e3)
             if weight > 0 {
+                guard !conditional else {
+                    throw (try entry.optional("gan_weight") ?? entry).error("DMD2's GAN head here is unconditional; a class-conditional generator trains without it (gan_weight: 0)")
+                }
                 guard let mlp = fakeNetwork as? DenoisingMLP else {
                     throw (try entry.optional("gan_weight") ?? entry).error("DMD2's GAN head reads a denoising-mlp's last hidden layer; this teacher is a \(type(of: fakeNetwork))")
                 }

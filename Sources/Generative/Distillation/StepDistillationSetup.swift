@@ -27,12 +27,14 @@ struct StepDistillationSetup {
         + "the process the teacher was trained on), teacher_target (\(PredictionTarget.allCases.map(\.rawValue).joined(separator: ", ")); default velocity), "
         + "sigma_data (0.5), data_range (the teacher's, [low, high]; default none)"
 
-    /// The setup of method `name` from its section and the run.
-    init(_ entry: any ConfigEntry, context: MethodContext, method name: String) throws {
+    /// The setup of method `name` from its section and the run. A method that
+    /// `trainsConditionalStudents` takes a class-conditional student of a teacher conditional
+    /// on the same classes; the others take an unconditional one.
+    init(_ entry: any ConfigEntry, context: MethodContext, method name: String, trainsConditionalStudents: Bool = false) throws {
         guard let network = context.student as? any DenoisingNetwork else {
             throw entry.error("method '\(name)' trains a denoising network (denoising-mlp, unet); the run's model is \(context.student.map { "a \(type(of: $0))" } ?? "missing")")
         }
-        guard network.classCount == 0 else {
+        guard network.classCount == 0 || trainsConditionalStudents else {
             throw entry.error("method '\(name)' trains an unconditional student: remove `conditional: true` from the student's section (a conditional teacher teaches through its null class)")
         }
         self.network = network
@@ -50,6 +52,13 @@ struct StepDistillationSetup {
         }
         guard let teacherNetwork = context.teacherModel as? any DenoisingNetwork else {
             throw entry.error("method '\(name)' distills a denoising teacher: one model with a checkpoint (denoising-mlp, unet), not \(context.teacherModel.map { "a \(type(of: $0))" } ?? "an ensemble or cached outputs")")
+        }
+        guard teacherNetwork.embedsNullClass else {
+            throw entry.error("method '\(name)' distills one teacher network; `students:` splits a student into several, each owning some classes")
+        }
+        if network.classCount > 0 && teacherNetwork.classCount != network.classCount {
+            throw entry.error("a class-conditional student of \(network.classCount) classes learns from a teacher conditional on the same classes; "
+                + "the teacher's section has \(teacherNetwork.classCount == 0 ? "no `conditional: true`" : "\(teacherNetwork.classCount) classes")")
         }
         teacher = NetworkDenoiser(teacherNetwork, process: NoiseProcess(NoiseProcess.Kind(rawValue: kind)!, sigmaData: sigmaData), target: teacherTarget)
     }

@@ -73,27 +73,33 @@ extension ConfigurableMethod where Self: GenerativeMethod {
 }
 
 extension GenerativeMethod {
-    /// Refuses what a student's own sampler does not take: a sampler, classes or guidance,
-    /// and re-noising levels unless it `takesLevels` (multistep consistency sampling).
-    func requireOwnSampler(_ request: SamplingRequest, name: String, takesLevels: Bool = false) throws {
+    /// Refuses what a student's own sampler does not take: a sampler, guidance, classes unless
+    /// it `takesClasses` (a class-conditional generator), and re-noising levels unless it
+    /// `takesLevels` (multistep consistency sampling).
+    func requireOwnSampler(_ request: SamplingRequest, name: String, takesLevels: Bool = false, takesClasses: Bool = false) throws {
         if let method = request.method {
             throw SamplingRefused("a \(name) student samples by its own steps; --sampler \(method.rawValue) is for a `denoising` run")
         }
         if !takesLevels { try requireNoLevels(request, name: name) }
-        try requireUnconditional(request, name: name)
+        if takesClasses {
+            if request.guidance != 1 { throw SamplingRefused("a \(name) student samples its classes without guidance; --guidance is for a `denoising` run") }
+        } else {
+            try requireUnconditional(request, name: name)
+        }
     }
 
     /// A few-step generator's samples at the steps it trained for, with `network` in place of
-    /// `generator`'s own (DMD, ADD and their kin), for the method `name`.
+    /// `generator`'s own (DMD, ADD and their kin), for the method `name`; a class-conditional
+    /// network's for the request's classes.
     func drawOwnSteps(of generator: FewStepGenerator, network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest, name: String,
                       using random: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {
-        try requireOwnSampler(request, name: name)
+        try requireOwnSampler(request, name: name, takesClasses: network.classCount > 0)
         let steps = generator.times.count
         guard request.steps == steps else {
             throw SamplingRefused("this \(name) generator was trained for \(steps) step\(steps == 1 ? "" : "s"); asked for \(request.steps)")
         }
         let trained = FewStepGenerator(generator.denoiser.replacingNetwork(network), steps: steps)
-        return (trained.sample(count: count, shape: shape, using: &random), steps)
+        return (trained.sample(count: count, shape: shape, classes: request.classes, using: &random), steps)
     }
 
     /// Refuses classes and guidance: every student is unconditional.
@@ -116,6 +122,9 @@ extension DenoisingObjective: GenerativeMethod {
     public func draw(_ network: any DenoisingNetwork, count: Int, shape: [Int], request: SamplingRequest,
                      using generator: inout RandomGenerator) throws -> (samples: Tensor, evaluations: Int) {
         try requireNoLevels(request, name: Self.configName)
+        if request.guidance != 1 && !network.embedsNullClass {
+            throw SamplingRefused("students that split the classes (`students:`) have no null class to guide against: no --guidance")
+        }
         let sampler = Sampler(request.method ?? .euler, steps: request.steps, eta: request.eta)
         let conditional: any Denoiser
         if let classes = request.classes {
