@@ -93,6 +93,7 @@ let package = Package(
             dependencies: [
                 "Tensors",
                 "Datasets",
+                "Training",
                 "Distillation",
                 "Robustness",
                 "Generative",

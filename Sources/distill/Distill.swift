@@ -10,7 +10,7 @@ struct Distill: ParsableCommand {
         commandName: "distill",
         abstract: "Distillery: turn a big teacher into a small student.",
         version: "distill \(DistilleryVersion.current)",
-        subcommands: [TrainCommand.self, DistillCommand.self, EvalCommand.self, RobustTrainCommand.self, AttackCommand.self, CacheTeacherCommand.self, AutoCommand.self, DemoCommand.self, DataCommand.self, DoctorCommand.self, SampleCommand.self, StudyCommand.self])
+        subcommands: [TrainCommand.self, DistillCommand.self, EvalCommand.self, RobustTrainCommand.self, AttackCommand.self, CacheTeacherCommand.self, AutoCommand.self, DemoCommand.self, DataCommand.self, DoctorCommand.self, SampleCommand.self, StudyCommand.self, ChartCommand.self])
 
     /// Moves BLAS onto the best core for this processor (which may re-execute the process)
     /// before the command line is read.

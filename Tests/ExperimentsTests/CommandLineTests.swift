@@ -78,7 +78,10 @@ final class CommandLineTests: FolderTestCase {
             training: {epochs: 1}
             output: robust
             """)
+        let points = folder.appendingPathComponent("points.csv")
+        try Data("series,x,y\nDMD2, 5 updates,32,4.5\nSiD,32,4.1\nDMD2, 5 updates,64,3.2\n".utf8).write(to: points)
         let cases: [(arguments: [String], firstLine: String, files: [String])] = [
+            (["chart", points.path, "--output", "curves.svg", "--title", "FD", "--x-label", "generator steps"], "wrote curves.svg: 2 series, 3 points", ["curves.svg"]),
             (["train", teacher], "training mlp (2410 parameters) on digits, 256 samples", ["teacher/model.safetensors", "teacher/summary.md", "teacher/metrics.jsonl"]),
             (["eval", teacher], "top-1 ", []),
             (["attack", teacher, "--attacks", "fgsm", "pgd-5", "--limit", "32", "--curve", "0", "0.1"], "mlp on digits, linf ε = 0.1, 32 samples",
@@ -187,6 +190,12 @@ final class CommandLineTests: FolderTestCase {
         }
         let bombFile = folder.appendingPathComponent("bomb.yaml")
         try Data(bomb.utf8).write(to: bombFile)
+        let headless = folder.appendingPathComponent("headless.csv")
+        try Data("a,1,2\n".utf8).write(to: headless)
+        let badPoint = folder.appendingPathComponent("bad-point.csv")
+        try Data("series,x,y\na,1,2\na,2,nan\n".utf8).write(to: badPoint)
+        let goodPoints = folder.appendingPathComponent("good.csv")
+        try Data("series,x,y\na,1,2\n".utf8).write(to: goodPoints)
 
         let cases: [([String], String)] = [
             (["attack", config.path, "--epsilon", "nan"], "Error: --epsilon must be a finite number ≥ 0, found nan"),
@@ -215,6 +224,10 @@ final class CommandLineTests: FolderTestCase {
             (["sample", config.path, "--eta", "0.5"], "Error: --eta must be in 0…1, and only with --sampler ddim; found 0.5"),
             (["sample", config.path, "--steps", "3", "--levels", "1.5,-0.2"], "Error: --levels takes positive numbers separated by commas, found '-0.2' in '1.5,-0.2'"),
             (["sample", config.path], "Error: \(config.path): sampling takes a generative run (method: denoising, consistency, scm, boot, progressive, reflow, dmd, dmd2, sid, vsd, disback, sign, add, ladd); this one trains mlp by another method"),
+            (["chart", headless.path, "-o", "c.svg"], "Error: \(headless.path):1: expected the header `series,x,y`, found 'a,1,2'"),
+            (["chart", badPoint.path, "-o", "c.svg"], "Error: \(badPoint.path):3: y must be a finite number, found 'nan'"),
+            (["chart", folder.appendingPathComponent("absent.csv").path, "-o", "c.svg"], "Error: \(folder.path)/absent.csv: cannot be read"),
+            (["chart", goodPoints.path, "-o", "/nonexistent/c.svg"], "Error: --output: cannot write into '/nonexistent' (missing, or not writable)"),
             // A folder that cannot be made: the file system's error in one line, not Foundation's raw form.
             (["train", config.path, "--output", "/proc/distill-cli-test"], "Error: /proc/distill-cli-test: "),
         ]
