@@ -42,7 +42,7 @@ private let studentsKey = "students (1; K > 1: K such networks, each owning a bl
     + "distillation; conditional only, without guidance)"
 
 /// The network of a section, or its `count` students (`MultiStudentNetwork`).
-private func denoisingNetwork(students count: Int, _ make: (inout RandomGenerator) -> any DenoisingNetwork, using generator: inout RandomGenerator) -> Module {
+private func denoisingNetwork(students count: Int, using generator: inout RandomGenerator, _ make: (inout RandomGenerator) -> any DenoisingNetwork) -> Module {
     count == 1 ? make(&generator) : MultiStudentNetwork(students: (0..<count).map { _ in make(&generator) })
 }
 
@@ -65,8 +65,9 @@ extension DenoisingMLP: ConfigurableModel {
         let widths = [dimension + embeddingSize] + hidden + [dimension]
         let parameterShapes = zip(widths, widths.dropFirst()).flatMap { [[$0, $1], [$1]] } + [[classes + 1, embeddingSize]]
         try request.requireMemory(forParameterShapes: Array(repeating: parameterShapes, count: students).flatMap { $0 }, activationShapes: widths.map { [2, $0] })
-        return denoisingNetwork(students: students, { DenoisingMLP(dimension: dimension, hidden: hidden, embeddingSize: embeddingSize, classCount: classes, using: &$0) },
-                       using: &generator)
+        return denoisingNetwork(students: students, using: &generator) {
+            DenoisingMLP(dimension: dimension, hidden: hidden, embeddingSize: embeddingSize, classCount: classes, using: &$0)
+        }
     }
 }
 
@@ -97,7 +98,8 @@ extension UNetDenoiser: ConfigurableModel {
         try request.requireMemory(
             forParameterShapes: Array(repeating: parameterShapes, count: students).flatMap { $0 },
             activationShapes: channels.enumerated().map { [10, $0.element, shape[1] >> $0.offset, shape[2] >> $0.offset] })
-        return denoisingNetwork(students: students, { UNetDenoiser(imageChannels: shape[0], channels: channels, heads: heads, classCount: classes, using: &$0) },
-                       using: &generator)
+        return denoisingNetwork(students: students, using: &generator) {
+            UNetDenoiser(imageChannels: shape[0], channels: channels, heads: heads, classCount: classes, using: &$0)
+        }
     }
 }

@@ -11,7 +11,8 @@ import Tensors
 /// and a member's gradient comes only from its own classes, so one optimizer over the whole
 /// trains each member as if alone (Adam's updates are per parameter). A member is a complete
 /// conditional network of all the classes (it embeds the others' too, unused), so its weights,
-/// `students.k.…` in a checkpoint, load into a network of its own.
+/// `students.k.…` in a checkpoint, load into a network of its own, and one network's weights
+/// (the teacher's) load into every student of its shape.
 ///
 /// There is no null class: each class has an owner and "no class" has none, so the students
 /// sample only for a class, without classifier-free guidance.
@@ -48,6 +49,17 @@ public final class MultiStudentNetwork: Module, DenoisingNetwork {
 
     public override func namedChildren() -> [(name: String, module: Module)] {
         students.enumerated().map { ("students.\($0.offset)", $0.element) }
+    }
+
+    /// One network's weights (no `students.` names) start every student: MSD's same-sized
+    /// students each start from the teacher.
+    public override func stateDictForLoading(_ state: [String: Tensor]) -> [String: Tensor] {
+        guard !state.isEmpty, !state.keys.contains(where: { $0.hasPrefix("students.") }) else { return state }
+        var replicated: [String: Tensor] = [:]
+        for index in students.indices {
+            for (name, tensor) in state { replicated["students.\(index).\(name)"] = tensor }
+        }
+        return replicated
     }
 
     public func forward(_ inputs: DenoisingInputs) -> DenoisingOutputs {

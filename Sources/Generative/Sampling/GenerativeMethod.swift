@@ -102,7 +102,7 @@ extension GenerativeMethod {
         return (trained.sample(count: count, shape: shape, classes: request.classes, using: &random), steps)
     }
 
-    /// Refuses classes and guidance: every student is unconditional.
+    /// Refuses classes and guidance, which an unconditional student does not take.
     func requireUnconditional(_ request: SamplingRequest, name: String) throws {
         if request.classes != nil || request.guidance != 1 { throw SamplingRefused("a \(name) student is unconditional: no --class or --guidance") }
     }

@@ -196,10 +196,15 @@ open class Module {
         return state
     }
 
+    /// A state dict about to be loaded, as this module reads it: PyTorch's load-state-dict
+    /// pre-hook, for a module that also accepts another layout's names (one network's
+    /// weights for each of several copies of it). The default reads it unchanged.
+    open func stateDictForLoading(_ state: [String: Tensor]) -> [String: Tensor] { state }
+
     /// Loads parameters and buffers by path. With `strict`, missing and unexpected keys are
     /// errors; a wrong shape always is. The error lists every problem at once.
     public func loadStateDict(_ state: [String: Tensor], strict: Bool = true, source: String = "state dict") throws {
-        var state = state
+        var state = stateDictForLoading(state)
         var problems: [String] = []
         // A tied parameter's second name: the same values, or the only copy given.
         for (alias, path) in tiedParameters.sorted(by: { $0.key < $1.key }) {
