@@ -28,17 +28,15 @@ struct ChartCommand: ParsableCommand {
 
     func run() throws {
         let source = URL(fileURLWithPath: points)
-        let size = (try? FileManager.default.attributesOfItem(atPath: source.path)[.size] as? Int) ?? nil
-        guard let size else { throw CommandFailure("\(points): cannot be read") }
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: source.path))?[.size] as? Int else {
+            throw CommandFailure("\(points): cannot be read")
+        }
         guard size <= Self.largestFile else { throw CommandFailure("\(points): \(size) bytes; a chart's points fit in \(Self.largestFile >> 20) MiB") }
         guard let text = String(data: try Data(contentsOf: source), encoding: .utf8) else { throw CommandFailure("\(points): not UTF-8 text") }
         let series = try Self.series(csv: text, file: points)
-        let folder = URL(fileURLWithPath: output).deletingLastPathComponent()
-        guard FileManager.default.isWritableFile(atPath: folder.path) else {
-            throw CommandFailure("--output: cannot write into '\(folder.path)' (missing, or not writable)")
-        }
+        let destination = try writableFile(output, option: "output")
         let chart = LineChart(title: title, xLabel: xLabel, series: series)
-        try AtomicFile.write(Data(chart.svg().utf8), to: URL(fileURLWithPath: output))
+        try AtomicFile.write(Data(chart.svg().utf8), to: destination)
         print("wrote \(output): \(series.count) series, \(series.map(\.points.count).reduce(0, +)) points")
     }
 

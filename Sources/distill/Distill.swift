@@ -50,3 +50,14 @@ struct CommandFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+/// The file an option names for writing, refused at once (before minutes of work) when its
+/// folder is missing or not writable.
+func writableFile(_ path: String, option: String) throws -> URL {
+    let url = URL(fileURLWithPath: path)
+    let folder = url.deletingLastPathComponent().path
+    guard FileManager.default.isWritableFile(atPath: folder) else {
+        throw CommandFailure("--\(option): cannot write into '\(folder)' (missing, or not writable)")
+    }
+    return url
+}

@@ -46,14 +46,7 @@ struct StudyCommand: ParsableCommand {
             var settings = BacktrackingStudy.Settings()
             settings.seeds = try seedList(default: settings.seeds)
             // Refuse an unwritable chart before minutes of training.
-            let chartURL = try chart.map { path in
-                let url = URL(fileURLWithPath: path)
-                let folder = url.deletingLastPathComponent().path
-                guard FileManager.default.isWritableFile(atPath: folder) else {
-                    throw CommandFailure("--chart: cannot write into '\(folder)' (missing, or not writable)")
-                }
-                return url
-            }
+            let chartURL = try chart.map { try writableFile($0, option: "chart") }
             let results = try BacktrackingStudy.run(settings) { print("training \($0)…") }
             print("\n" + BacktrackingStudy.table(results))
             if let chartURL {
